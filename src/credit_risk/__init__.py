@@ -1,0 +1,4 @@
+"""credit-risk
+"""
+
+__version__ = "0.1"

@@ -1,0 +1,175 @@
+"""Landing files: CSV parts in a folder, loaded through a Snowflake stage as raw text."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import TablePreview
+from snowflake.snowpark import DataFrame, Session
+from snowflake.snowpark import functions as F
+
+from credit_risk import engine
+from credit_risk.datasets.sql import identifier, qualified
+
+logger = logging.getLogger(__name__)
+
+# One format for both engines: quoted fields may hold commas, quotes and newlines; an empty
+# unquoted field is NULL; a backslash is an ordinary character.
+CSV_FORMAT = (
+    "TYPE=CSV SKIP_HEADER=1 FIELD_OPTIONALLY_ENCLOSED_BY='\"' "
+    "ESCAPE_UNENCLOSED_FIELD=NONE EMPTY_FIELD_AS_NULL=TRUE"
+)
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")
+
+
+class LandingFilesDataset(AbstractDataset):
+    """A folder of CSV landing files (``part-*.csv``) with a fixed header.
+
+    ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
+    returns one, called one at a time so a large source never sits in memory whole) and
+    replaces the folder's files atomically. ``load`` checks each file's header, puts the
+    files on a Snowflake stage, copies each into a temporary table of VARCHAR columns,
+    and returns one lazy Snowpark DataFrame with a ``_SOURCE_FILE`` column. The same code
+    runs on the embedded engine and on Snowflake; nothing is parsed on the client.
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        path: str,
+        columns: list[str],
+        stage: str,
+        schema: str,
+        database: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if not columns:
+            raise DatasetError("LandingFilesDataset needs the list of columns of its files")
+        self._path = Path(path)
+        self._columns = [str(c) for c in columns]
+        self._sql_columns = [identifier(c, "column") for c in self._columns]
+        self._database = identifier(database, "database")
+        self._schema = identifier(schema, "schema")
+        self._stage = qualified(database, schema, stage)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path), "columns": self._columns, "stage": self._stage}
+
+    def _exists(self) -> bool:
+        return bool(self.files())
+
+    def files(self) -> list[Path]:
+        """The folder's CSV files in name order."""
+        return sorted(self._path.glob("*.csv")) if self._path.is_dir() else []
+
+    def save(self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]) -> None:
+        """Write the parts into a new folder, then swap it in place of the old one."""
+        parts = {"part-00000": data} if isinstance(data, pd.DataFrame) else dict(data)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(f".{self._path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.mkdir()
+        try:
+            for name, part in sorted(parts.items()):
+                frame = part() if callable(part) else part
+                self._write_csv(frame, tmp / f"{name}.csv")
+            old = self._path.with_name(f".{self._path.name}.{uuid.uuid4().hex[:8]}.old")
+            if self._path.exists():
+                os.replace(self._path, old)
+            os.replace(tmp, self._path)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_csv(self, frame: pd.DataFrame, path: Path) -> None:
+        if list(frame.columns) != self._columns:
+            raise DatasetError(f"{path.name}: columns {list(frame.columns)} are not {self._columns}")
+        table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
+        table = table.cast(pa.schema([(c, pa.string()) for c in self._columns]))
+        pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
+
+    def _check_header(self, path: Path) -> None:
+        try:
+            with path.open(newline="", encoding="utf-8") as f:
+                header = next(csv.reader(f), None)
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"landing file {path}: header is not UTF-8 ({exc.reason})") from None
+        if header is None:
+            raise DatasetError(f"landing file {path} is empty: no header line")
+        header = [h.strip() for h in header]
+        if header != self._columns:
+            missing = [c for c in self._columns if c not in header]
+            extra = [c for c in header if c not in self._columns]
+            raise DatasetError(
+                f"landing file {path}: header does not match {self._columns}"
+                + (f"; missing {missing}" if missing else "")
+                + (f"; unexpected {extra}" if extra else "")
+                + ("; same columns in another order" if not missing and not extra else "")
+            )
+
+    @property
+    def session(self) -> Session:
+        """The process's engine session."""
+        return engine.get_session()
+
+    def load(self) -> DataFrame:
+        """Stage the files and return their rows as text, with ``_SOURCE_FILE``."""
+        files = self.files()
+        if not files:
+            raise DatasetError(
+                f"no landing files (*.csv) in {self._path}: run "
+                "`kedro run --pipeline source_data` to generate them, or put files there"
+            )
+        for path in files:
+            if not _FILE_NAME.match(path.name):
+                raise DatasetError(f"landing file {path}: name must be letters, digits, '.', '_' or '-'")
+            self._check_header(path)
+        session = self.session
+        folder = identifier(self._path.name, "landing folder").lower()
+        session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
+        columns = ", ".join(f"{c} VARCHAR" for c in self._sql_columns)
+        loaded = f"_LANDING_{folder}_{uuid.uuid4().hex[:8]}".upper()
+        session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
+        for i, path in enumerate(files):
+            if not self._has_rows(path):
+                continue
+            # one stage folder per file: fakesnow cannot COPY with FILES=() from an internal stage
+            location = f"{self._stage}/{folder}/{path.stem}/"
+            session.sql(
+                f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+            ).collect()
+            scratch = f"{loaded}_{i}"
+            session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
+            session.sql(f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE").collect()
+            # the name is checked against _FILE_NAME above, so it is safe as a literal
+            session.sql(f"INSERT INTO {loaded} SELECT *, '{path.name}' FROM {scratch}").collect()
+            session.sql(f"DROP TABLE {scratch}").collect()
+            logger.info("staged %s (%d/%d)", path, i + 1, len(files))
+        return session.table(loaded)
+
+    @staticmethod
+    def _has_rows(path: Path) -> bool:
+        """Whether anything follows the header line (a header-only file loads no rows)."""
+        with path.open("rb") as f:
+            f.readline()
+            return bool(f.read(1))
+
+    def preview(self, nrows: int = 10) -> TablePreview:
+        """The first rows of the first file, as text, for kedro-viz."""
+        files = self.files()
+        if not files:
+            return TablePreview({"index": [], "columns": self._columns, "data": []})
+        sample = pd.read_csv(files[0], nrows=min(int(nrows), 100), dtype=str, keep_default_na=False)
+        return TablePreview(sample.to_dict(orient="split"))

@@ -1,0 +1,107 @@
+"""The project's Snowpark session: one per process, on the embedded engine or on Snowflake.
+
+Nodes never see which engine they run on. The ``SnowparkSessionHook`` calls
+:func:`configure` with the ``engine`` config; the first dataset that needs a session calls
+:func:`get_session`, which connects (starting the embedded server if needed) and makes the
+session Snowpark's active session. Emulator gaps are handled in :mod:`credit_risk.engine.shims`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
+
+__all__ = [
+    "EngineBusyError",
+    "EngineConfigError",
+    "EngineError",
+    "close_session",
+    "configure",
+    "embedded_dir",
+    "get_session",
+    "settings",
+]
+
+if TYPE_CHECKING:
+    from snowflake.snowpark import Session
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.RLock()
+_settings: dict[str, Any] | None = None
+_session: Session | None = None
+
+KINDS = ("embedded", "snowflake")
+
+
+def configure(engine: dict[str, Any], project_path: Path, credentials: dict | None = None) -> None:
+    """Remember how to connect; closes a session made from different settings."""
+    global _settings
+    kind = engine.get("kind")
+    if kind not in KINDS:
+        raise EngineConfigError(f"engine.kind must be one of {KINDS}, got {kind!r} (conf/*/engine.yml)")
+    if not engine.get("database"):
+        raise EngineConfigError("engine.database is not set (conf/base/engine.yml)")
+    new = {**engine, "project_path": Path(project_path), "credentials": credentials or {}}
+    with _lock:
+        if _settings is not None and _settings != new:
+            close_session()
+        _settings = new
+
+
+def embedded_dir(engine_cfg: dict[str, Any], project_path: Path) -> Path:
+    """The embedded engine's folder (``CREDIT_RISK_ENGINE_DIR`` overrides the config)."""
+    folder = Path(
+        os.environ.get("CREDIT_RISK_ENGINE_DIR")
+        or (engine_cfg.get("embedded") or {}).get("db_dir")
+        or "data/engine"
+    )
+    return folder if folder.is_absolute() else Path(project_path) / folder
+
+
+def settings() -> dict[str, Any]:
+    """The engine settings given to :func:`configure`."""
+    if _settings is None:
+        raise EngineConfigError(
+            "the engine is not configured: run inside a Kedro session "
+            "(kedro run / kedro jupyter), or call credit_risk.engine.configure()"
+        )
+    return _settings
+
+
+def get_session() -> Session:
+    """The process's Snowpark session, connected on first use."""
+    global _session
+    with _lock:
+        if _session is None:
+            cfg = settings()
+            if cfg["kind"] == "embedded":
+                from credit_risk.engine import embedded
+
+                _session = embedded.connect(cfg)
+            else:  # pragma: no cover - needs a Snowflake account
+                from credit_risk.engine import snowflake
+
+                _session = snowflake.connect(cfg)
+            atexit.register(close_session)
+        return _session
+
+
+def close_session() -> None:
+    """Close the process's session, if any, without a traceback on the emulator."""
+    global _session
+    with _lock:
+        if _session is not None:
+            if _settings and _settings["kind"] == "embedded":
+                from credit_risk.engine import embedded
+
+                embedded.close(_session)
+            else:
+                _session.close()
+            _session = None

@@ -1,0 +1,255 @@
+"""The embedded engine: find or start the one fakesnow server of a database folder, and connect.
+
+Every process of the project (``kedro run``, a notebook, an Airflow task) shares the same
+server, so they see the same tables and never open the DuckDB files twice. Starting is
+serialised by a file lock; a server that holds the database but does not answer makes the
+caller wait ``start_timeout_s`` and then stop with a message naming it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from snowflake.snowpark import Session
+
+from credit_risk.engine import layout, shims
+from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS = {"db_dir": "data/engine", "start_timeout_s": 60, "idle_timeout_s": 1800, "linger_s": 15}
+
+
+def options(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The embedded options, with defaults and the folder made absolute."""
+    from credit_risk.engine import embedded_dir
+
+    opts = {**DEFAULTS, **(cfg.get("embedded") or {})}
+    opts["db_dir"] = embedded_dir(cfg, cfg["project_path"])
+    return opts
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether ``pid`` runs; reaps it first if it is our exited child (a zombie answers kill 0)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def server_state(db_dir: Path) -> dict[str, Any] | None:
+    """The running server of this folder (pid, port), if it answers."""
+    try:
+        state = json.loads((db_dir / layout.STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not _pid_alive(int(state.get("pid", 0))):
+        return None
+    try:
+        url = f"http://127.0.0.1:{int(state['port'])}/credit-risk/health"
+        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - loopback only
+            health = json.loads(resp.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return {**state, **health} if health.get("pid") == state["pid"] else None
+
+
+def holder(db_dir: Path) -> str:
+    """Who holds the database folder's lock, as the holder wrote it."""
+    try:
+        return (db_dir / layout.LOCK_FILE).read_text().strip() or "an unknown process"
+    except OSError:
+        return "an unknown process"
+
+
+@contextlib.contextmanager
+def _start_lock(db_dir: Path, timeout: float) -> Iterator[None]:
+    """Serialise the processes that may start the server."""
+    fd = os.open(db_dir / layout.START_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise EngineBusyError(
+                        f"waited {timeout:.0f}s for another process starting the embedded "
+                        f"engine in {db_dir}; try again, or run `python -m credit_risk.engine status`"
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
+    """Return the state of the folder's server, starting one if none answers."""
+    db_dir: Path = opts["db_dir"]
+    db_dir.mkdir(parents=True, exist_ok=True)
+    timeout = float(opts["start_timeout_s"])
+    with _start_lock(db_dir, timeout):
+        if state := server_state(db_dir):
+            return state
+        deadline = time.monotonic() + timeout
+        while True:
+            proc = _spawn(opts)
+            while proc.poll() is None:
+                if state := server_state(db_dir):
+                    return state
+                if time.monotonic() > deadline:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+                    raise EngineError(
+                        f"the embedded engine did not start within {timeout:.0f}s; "
+                        f"see {db_dir / layout.LOG_FILE}"
+                    )
+                time.sleep(0.1)
+            if proc.returncode != layout.EXIT_DB_LOCKED:
+                raise EngineError(
+                    f"the embedded engine exited with code {proc.returncode}; "
+                    f"see {db_dir / layout.LOG_FILE}"
+                )
+            if time.monotonic() + 1 >= deadline:
+                raise EngineBusyError(
+                    f"the embedded database {db_dir} is held by {holder(db_dir)}, which does "
+                    f"not answer; waited {timeout:.0f}s. Let it finish, or stop it with "
+                    "`python -m credit_risk.engine stop`, then run again."
+                )
+            time.sleep(0.5)
+
+
+def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
+    """Start a detached server process for the folder."""
+    db_dir: Path = opts["db_dir"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "credit_risk.engine.server",
+        "--db-dir",
+        str(db_dir),
+        "--idle-timeout",
+        str(opts["idle_timeout_s"]),
+        "--linger",
+        str(opts["linger_s"]),
+    ]
+    with open(db_dir / layout.LOG_FILE, "ab") as log:
+        return subprocess.Popen(  # noqa: S603 - our own module, no shell
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+        )
+
+
+def stop_server(db_dir: Path, timeout: float = 30.0) -> bool:
+    """Ask the folder's server to stop and wait for it; True if one was running."""
+    state = server_state(db_dir)
+    if not state:
+        return False
+    req = urllib.request.Request(  # noqa: S310 - loopback only
+        f"http://127.0.0.1:{state['port']}/credit-risk/shutdown", method="POST"
+    )
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(req, timeout=5).close()  # noqa: S310
+    deadline = time.monotonic() + timeout
+    while _pid_alive(state["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
+
+
+def _create_schemas(session: Session, database: str, schemas: list[str]) -> None:
+    """Create the missing layer schemas; a client starting at the same time may race us."""
+    for attempt in range(5):
+        existing = {
+            r[0]
+            for r in session.sql(
+                f"SELECT SCHEMA_NAME FROM {database}.INFORMATION_SCHEMA.SCHEMATA"
+            ).collect()
+        }
+        try:
+            for schema in schemas:
+                if schema.upper() not in existing:
+                    session.sql(f"CREATE SCHEMA IF NOT EXISTS {database}.{schema}").collect()
+            return
+        except Exception:  # a concurrent CREATE SCHEMA conflicts in DuckDB's catalog
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def connect(cfg: dict[str, Any]) -> Session:
+    """A Snowpark session on the embedded engine, with the project's schemas created."""
+    opts = options(cfg)
+    schemas = cfg.get("schemas") or {}
+    if not schemas:
+        raise EngineConfigError("engine.schemas is not set (conf/base/engine.yml)")
+    last_error: Exception | None = None
+    for _attempt in range(3):
+        state = ensure_server(opts)
+        try:
+            session = Session.builder.configs(
+                {
+                    "account": "fakesnow",
+                    "user": "fake",
+                    "password": "snow",
+                    "host": "127.0.0.1",
+                    "port": state["port"],
+                    "protocol": "http",
+                    "database": cfg["database"],
+                    "schema": next(iter(schemas.values())),
+                    # network_timeout would also cancel any query running longer; the server
+                    # answers unsupported statements as errors, so nothing needs it here
+                    "login_timeout": 10,
+                    "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+                }
+            ).create()
+            shims.no_cancel_all(session)
+            break
+        except Exception as exc:  # the server may have stopped between check and login
+            last_error = exc
+            time.sleep(0.5)
+    else:
+        raise EngineError(f"could not connect to the embedded engine: {last_error}")
+    _create_schemas(session, cfg["database"], list(schemas.values()))
+    session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
+    logger.info("Snowpark session on the embedded engine (127.0.0.1:%s, %s)", state["port"], opts["db_dir"])
+    return session
+
+
+def close(session: Session) -> None:
+    """Close the session, then end it on the server too.
+
+    fakesnow's login gives no master token, so the connector's own logout never reaches
+    the server (which would then wait for the idle timeout instead of stopping soon).
+    """
+    rest = getattr(session.connection, "rest", None)
+    token, base = (rest.token, rest.server_url) if rest is not None else (None, None)
+    shims.close_session(session)
+    if token:
+        req = urllib.request.Request(  # noqa: S310 - loopback only
+            f"{base}/session?delete=true",
+            data=b"{}",
+            method="POST",
+            headers={"Authorization": f'Snowflake Token="{token}"', "Content-Type": "application/json"},
+        )
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(req, timeout=5).close()  # noqa: S310

@@ -1,0 +1,265 @@
+"""Nodes of the data_processing pipeline: RAW text to typed, masked, de-duplicated tables.
+
+Every node returns the clean rows and the rejected rows (with ``_REJECT_REASON``, the
+first rule the row broke); together they account for every RAW row. All work is Snowpark
+expressions, pushed down to the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from snowflake.snowpark import Column, DataFrame, Window
+from snowflake.snowpark import functions as F
+from snowflake.snowpark.types import DoubleType, LongType
+
+from credit_risk.masking import key_frame, keyed_hash
+
+REASON = "_REJECT_REASON"
+LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
+
+_APPLICATION_NUMBERS = {
+    "AGE": LongType(),
+    "INCOME": DoubleType(),
+    "CREDIT_SCORE": LongType(),
+    "EMPLOYMENT_LENGTH": DoubleType(),
+    "LOAN_AMOUNT": DoubleType(),
+    "LOAN_TERM_MONTHS": LongType(),
+    "DEBT_TO_INCOME": DoubleType(),
+    "NUMBER_OF_CREDIT_LINES": LongType(),
+    "PREVIOUS_DEFAULTS": LongType(),
+}
+
+
+def _text(name: str) -> Column:
+    """Trimmed text, with an empty string as NULL."""
+    return F.call_function("NULLIF", F.trim(F.col(name)), F.lit(""))
+
+
+def _date(name: str, fmt: str) -> Column:
+    return F.call_function("TRY_TO_DATE", _text(name), F.lit(fmt))
+
+
+def _timestamp(name: str, fmt: str) -> Column:
+    return F.call_function("TRY_TO_TIMESTAMP", _text(name), F.lit(fmt))
+
+
+def _number(name: str, dtype: Any) -> Column:
+    return F.try_cast(_text(name), dtype)
+
+
+def _first_reason(checks: list[tuple[Column, str]]) -> Column:
+    """``CASE WHEN`` the first failing check ``THEN`` its reason, else NULL."""
+    failed, reason = checks[0]
+    case = F.when(failed, F.lit(reason))
+    for failed, reason in checks[1:]:
+        case = case.when(failed, F.lit(reason))
+    return case.otherwise(F.lit(None))
+
+
+def _unparsed(name: str, typed: Column) -> Column:
+    """The raw value is there but did not parse."""
+    return _text(name).is_not_null() & typed.is_null()
+
+
+def _out_of_range(typed: Column, bounds: list[float]) -> Column:
+    low, high = bounds
+    return typed.is_not_null() & ((typed < F.lit(low)) | (typed > F.lit(high)))
+
+
+def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], rejected: list[str]) -> tuple[DataFrame, DataFrame]:
+    """Mark all but one row per valid ``key`` as duplicates, then split clean from rejected."""
+    rank = F.row_number().over(Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order))
+    final = checked.with_column(
+        REASON,
+        F.coalesce(F.col(REASON), F.when(rank > 1, F.lit(f"duplicate {key.lower()}"))),
+    )
+    return (
+        final.filter(F.col(REASON).is_null()).select(*clean),
+        final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON),
+    )
+
+
+def clean_applications(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """Typed, standardised, de-duplicated applications; rule breakers rejected with a reason."""
+    fmt = rules["date_format"]
+    ranges = rules["applications"]["ranges"]
+    typed = {
+        "APPLICATION_ID": _text("APPLICATION_ID"),
+        "APPLICANT_ID": _text("APPLICANT_ID"),
+        "APPLICATION_DATE": _date("APPLICATION_DATE", fmt),
+        **{name: _number(name, dtype) for name, dtype in _APPLICATION_NUMBERS.items()},
+        "LOAN_PURPOSE": F.upper(_text("LOAN_PURPOSE")),
+        "CREATED_AT": _timestamp("CREATED_AT", rules["timestamp_format"]),
+    }
+    checks = [
+        (typed["APPLICATION_ID"].is_null(), "missing application_id"),
+        (typed["APPLICANT_ID"].is_null(), "missing applicant_id"),
+        (_text("APPLICATION_DATE").is_null(), "missing application_date"),
+        (typed["APPLICATION_DATE"].is_null(), f"application_date is not a {fmt} date"),
+        (_unparsed("CREATED_AT", typed["CREATED_AT"]), "created_at is not a timestamp"),
+    ]
+    for name in _APPLICATION_NUMBERS:
+        checks.append((_unparsed(name, typed[name]), f"{name.lower()} is not a number"))
+        if name.lower() in ranges:
+            bounds = ranges[name.lower()]
+            checks.append((_out_of_range(typed[name], bounds), f"{name.lower()} outside [{bounds[0]}, {bounds[1]}]"))
+    purposes = rules["applications"]["loan_purposes"]
+    checks.append(
+        (typed["LOAN_PURPOSE"].is_not_null() & ~typed["LOAN_PURPOSE"].isin(purposes), "loan_purpose not an accepted value")
+    )
+    raw_columns = [c for c in raw.columns if c not in LINEAGE]
+    checked = raw.select(
+        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
+        *LINEAGE,
+        *[expr.alias(name) for name, expr in typed.items()],
+        _first_reason(checks).alias(REASON),
+    )
+    return _split(
+        checked,
+        "APPLICATION_ID",
+        [F.col("CREATED_AT").desc_nulls_last(), F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
+        [*typed, *LINEAGE],
+        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
+    )
+
+
+def clean_applicants(raw: DataFrame, masking_key: str, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """Applicants with PII masked by a keyed hash (email, phone) or reduced (birth year) or dropped (name, address)."""
+    dob = _date("DATE_OF_BIRTH", rules["date_format"])
+    created = _timestamp("CREATED_AT", rules["timestamp_format"])
+    low, high = rules["applicants"]["birth_year_range"]
+    masked = {
+        "APPLICANT_ID": _text("APPLICANT_ID"),
+        "EMAIL_HASH": keyed_hash(F.lower(_text("EMAIL"))),
+        "PHONE_HASH": keyed_hash(F.call_function("REGEXP_REPLACE", _text("PHONE"), F.lit("[^0-9]"), F.lit(""))),
+        "BIRTH_YEAR": F.year(dob),
+        "CREATED_AT": created,
+    }
+    checks = [
+        (masked["APPLICANT_ID"].is_null(), "missing applicant_id"),
+        (_unparsed("DATE_OF_BIRTH", dob), f"date_of_birth is not a {rules['date_format']} date"),
+        (_out_of_range(F.year(dob), [low, high]), f"birth year outside [{low}, {high}]"),
+        (_unparsed("CREATED_AT", created), "created_at is not a timestamp"),
+    ]
+    checked = raw.cross_join(key_frame(raw.session, masking_key)).select(
+        *[expr.alias(name) for name, expr in masked.items()],
+        *LINEAGE,
+        _first_reason(checks).alias(REASON),
+    )
+    columns = [*masked, *LINEAGE]
+    return _split(
+        checked,
+        "APPLICANT_ID",
+        [F.col("CREATED_AT").desc_nulls_last(), F.col("_SOURCE_FILE"), F.col("EMAIL_HASH"), F.col("PHONE_HASH")],
+        columns,
+        columns,
+    )
+
+
+def clean_bureau_events(raw: DataFrame, raw_applicants: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """Typed credit-bureau events; events of applicants never seen are rejected, not dropped."""
+    fmt = rules["date_format"]
+    spec = rules["bureau_events"]
+    known = raw_applicants.select(_text("APPLICANT_ID").alias("KNOWN_APPLICANT_ID")).distinct()
+    typed = {
+        "EVENT_ID": _text("EVENT_ID"),
+        "APPLICANT_ID": _text("APPLICANT_ID"),
+        "EVENT_DATE": _date("EVENT_DATE", fmt),
+        "EVENT_TYPE": F.upper(_text("EVENT_TYPE")),
+        "AMOUNT": _number("AMOUNT", DoubleType()),
+    }
+    checks = [
+        (typed["EVENT_ID"].is_null(), "missing event_id"),
+        (typed["APPLICANT_ID"].is_null(), "missing applicant_id"),
+        (F.col("KNOWN_APPLICANT_ID").is_null(), "unknown applicant_id"),
+        (typed["EVENT_DATE"].is_null(), f"event_date missing or not a {fmt} date"),
+        (typed["EVENT_TYPE"].is_null(), "missing event_type"),
+        (~typed["EVENT_TYPE"].isin(spec["event_types"]), "event_type not an accepted value"),
+        (_unparsed("AMOUNT", typed["AMOUNT"]), "amount is not a number"),
+        (_out_of_range(typed["AMOUNT"], spec["amount_range"]), "amount out of range"),
+    ]
+    raw_columns = [c for c in raw.columns if c not in LINEAGE]
+    joined = raw.join(known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left")
+    checked = joined.select(
+        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
+        *LINEAGE,
+        *[expr.alias(name) for name, expr in typed.items()],
+        _first_reason(checks).alias(REASON),
+    )
+    return _split(
+        checked,
+        "EVENT_ID",
+        [F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
+        [*typed, *LINEAGE],
+        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
+    )
+
+
+def clean_loan_outcomes(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+    """Typed loan outcomes with the label spelled one way (0/1)."""
+    fmt = rules["date_format"]
+    spellings = rules["loan_outcomes"]["defaulted_values"]
+    label = F.upper(_text("DEFAULTED"))
+    defaulted = F.when(label.isin([str(v) for v in spellings["1"]]), F.lit(1)).when(
+        label.isin([str(v) for v in spellings["0"]]), F.lit(0)
+    )
+    typed = {
+        "APPLICATION_ID": _text("APPLICATION_ID"),
+        "OBSERVED_AT": _date("OBSERVED_AT", fmt),
+        "DEFAULTED": defaulted,
+    }
+    checks = [
+        (typed["APPLICATION_ID"].is_null(), "missing application_id"),
+        (typed["OBSERVED_AT"].is_null(), f"observed_at missing or not a {fmt} date"),
+        (label.is_null(), "missing defaulted"),
+        (defaulted.is_null(), "defaulted not an accepted value"),
+    ]
+    raw_columns = [c for c in raw.columns if c not in LINEAGE]
+    checked = raw.select(
+        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
+        *LINEAGE,
+        *[expr.alias(name) for name, expr in typed.items()],
+        _first_reason(checks).alias(REASON),
+    )
+    return _split(
+        checked,
+        "APPLICATION_ID",
+        [F.col("OBSERVED_AT").desc_nulls_last(), F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
+        [*typed, *LINEAGE],
+        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
+    )
+
+
+def build_applications(applications: DataFrame, applicants: DataFrame, outcomes: DataFrame) -> DataFrame:
+    """One row per application with its applicant and, once matured, its outcome."""
+    applicant = applicants.select(
+        F.col("APPLICANT_ID").alias("A_APPLICANT_ID"),
+        "BIRTH_YEAR",
+        F.col("CREATED_AT").alias("APPLICANT_CREATED_AT"),
+    )
+    outcome = outcomes.select(F.col("APPLICATION_ID").alias("O_APPLICATION_ID"), "OBSERVED_AT", "DEFAULTED")
+    joined = applications.join(
+        applicant, F.col("APPLICANT_ID") == F.col("A_APPLICANT_ID"), how="left"
+    ).join(outcome, F.col("APPLICATION_ID") == F.col("O_APPLICATION_ID"), how="left")
+    return joined.select(
+        "APPLICATION_ID",
+        "APPLICANT_ID",
+        "APPLICATION_DATE",
+        *_APPLICATION_NUMBERS,
+        "LOAN_PURPOSE",
+        "CREATED_AT",
+        "BIRTH_YEAR",
+        "APPLICANT_CREATED_AT",
+        F.col("A_APPLICANT_ID").is_not_null().alias("APPLICANT_KNOWN"),
+        "OBSERVED_AT",
+        "DEFAULTED",
+        F.iff(F.col("DEFAULTED").is_null(), F.lit("OPEN"), F.lit("MATURED")).alias("STATUS"),
+    )
+
+
+def build_bureau_events(events: DataFrame) -> DataFrame:
+    """Bureau events of the domain model: one row per event, by applicant and date."""
+    return events.select("EVENT_ID", "APPLICANT_ID", "EVENT_DATE", "EVENT_TYPE", "AMOUNT")
+
+

@@ -1,0 +1,82 @@
+"""Shared fixtures: an embedded engine in a temporary folder, and a throw-away project copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ["KEDRO_DISABLE_TELEMETRY"] = "true"
+
+from credit_risk import engine  # noqa: E402
+from credit_risk.engine import embedded  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parents[1]
+DATABASE = "CREDIT_RISK"
+SCHEMAS = {"raw": "RAW", "intermediate": "INTERMEDIATE", "primary": "PRIMARY"}
+
+
+def engine_config(db_dir: Path, **embedded_opts) -> dict:
+    """Engine settings for an embedded server in ``db_dir``."""
+    return {
+        "kind": "embedded",
+        "database": DATABASE,
+        "schemas": SCHEMAS,
+        "embedded": {"db_dir": str(db_dir), "linger_s": 5, "start_timeout_s": 30, **embedded_opts},
+    }
+
+
+@pytest.fixture(scope="session")
+def engine_dir(tmp_path_factory) -> Iterator[Path]:
+    """One embedded engine for the test session, stopped at the end."""
+    db_dir = tmp_path_factory.mktemp("engine")
+    yield db_dir
+    engine.close_session()
+    embedded.stop_server(db_dir)
+
+
+@pytest.fixture(scope="session")
+def session(engine_dir):
+    """The test process's Snowpark session on the embedded engine."""
+    engine.configure(engine_config(engine_dir), PROJECT)
+    return engine.get_session()
+
+
+def make_table(session, name: str, columns: list[str], rows: list[tuple]) -> str:
+    """A temporary table of VARCHAR columns holding ``rows`` (values bound, never formatted)."""
+    session.sql(f"CREATE OR REPLACE TEMPORARY TABLE {name} ({', '.join(c + ' VARCHAR' for c in columns)})").collect()
+    marks = ", ".join("?" for _ in columns)
+    for row in rows:
+        session.sql(f"INSERT INTO {name} VALUES ({marks})", params=[None if v is None else str(v) for v in row]).collect()
+    return name
+
+
+@pytest.fixture
+def tmp_project(tmp_path) -> Path:
+    """A copy of the project's conf/ with its own data/ and engine."""
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copytree(PROJECT / "conf", project / "conf", ignore=shutil.ignore_patterns("credentials*"))
+    shutil.copy(PROJECT / "pyproject.toml", project / "pyproject.toml")
+    (project / "src").mkdir()  # the package itself comes from the editable install
+    (project / "data").mkdir()
+    yield project
+    embedded.stop_server(project / "data" / "engine")
+
+
+def kedro(project: Path, *args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the kedro CLI in ``project`` as a separate process."""
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "CREDIT_RISK_ENGINE_DIR": "", **(env or {})},
+        check=False,
+    )
