@@ -40,9 +40,13 @@ def engine_dir(tmp_path_factory) -> Iterator[Path]:
     embedded.stop_server(db_dir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def session(engine_dir):
-    """The test process's Snowpark session on the embedded engine."""
+    """The test process's Snowpark session on the shared test engine.
+
+    Function-scoped: a test that configures the engine elsewhere (tests/engine) closes
+    this session, so each test asks for it again; with unchanged settings it is reused.
+    """
     engine.configure(engine_config(engine_dir), PROJECT)
     return engine.get_session()
 

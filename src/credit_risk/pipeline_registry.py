@@ -5,7 +5,7 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-from credit_risk.pipelines import data_processing, ingestion
+from credit_risk.pipelines import data_processing, feature_engineering, ingestion, model_input
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -18,5 +18,10 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["__default__"] = sum(
         (p for name, p in pipelines.items() if name != "__default__"), Pipeline([])
     )
-    pipelines["etl"] = ingestion.create_pipeline() + data_processing.create_pipeline()
+    pipelines["etl"] = (  # landing files → model input
+        ingestion.create_pipeline()
+        + data_processing.create_pipeline()
+        + feature_engineering.create_pipeline()
+        + model_input.create_pipeline()
+    )
     return pipelines

@@ -100,3 +100,18 @@ def test_landing_file_problems_name_the_file(session, tmp_path):
         ds.load()
     (folder / "part-00000.csv").write_text("id,note\n")  # header only: no rows, no error
     assert ds.load().count() == 0
+
+
+def test_an_iterator_of_batches_is_written_as_one_table(session):
+    ds = _table("BATCHED", "PRIMARY")
+
+    def batches():
+        for i in range(3):
+            yield pd.DataFrame({"ID": [f"{i}-{j}" for j in range(4)], "P": [0.1 * i] * 4})
+
+    ds.save(batches())
+    got = ds.load().to_pandas()
+    assert len(got) == 12 and sorted(got["ID"])[:2] == ["0-0", "0-1"]
+    with pytest.raises(DatasetError, match="nothing to save"):
+        ds.save(iter([]))
+    assert ds.load().count() == 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,12 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
     def save(self, data: DataFrame | pd.DataFrame) -> None:
         """Replace the table with ``data`` in one statement."""
         if isinstance(data, pd.DataFrame):
-            self._save_pandas(data)
+            self._save_pandas([data])
             return
         if not isinstance(data, DataFrame):
+            if isinstance(data, Iterable) and not isinstance(data, (str, bytes, dict)):
+                self._save_pandas(data)
+                return
             raise DatasetError(f"{self.fqn}: cannot save a {type(data).__name__}")
         view = self._scratch_name("V")
         data.create_or_replace_temp_view(view)
@@ -99,21 +103,34 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
         """A unique name for a session-scoped object (temporary objects cannot be qualified here)."""
         return f"_KEDRO_{tag}_{self._table_name}_{uuid.uuid4().hex[:8]}".upper()
 
-    def _save_pandas(self, data: pd.DataFrame) -> None:
-        """Write a small pandas frame through a stage: PUT Parquet, COPY INTO, replace."""
-        frame = data.rename(columns=lambda c: identifier(str(c), "column"))
-        columns = ", ".join(f"{name} {_PANDAS_TYPES.get(dtype.kind, 'VARCHAR')}" for name, dtype in frame.dtypes.items())
-        # the scratch table is a real one: fakesnow's COPY cannot match columns of a temporary table
-        stage = self._scratch_name("S")
-        scratch = qualified(self._database, self._schema, self._scratch_name("T"))
+    def _save_pandas(self, frames: Iterable[pd.DataFrame]) -> None:
+        """Write pandas frames (one, or batches from an iterator) through a stage as Parquet.
+
+        Each batch is written to a local Parquet part as it arrives, so an iterator of
+        batches never sits in memory whole; then one PUT per part, one COPY, one replace.
+        """
         session = self.session
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{self._table_name.lower()}.parquet"
-            frame.to_parquet(path, index=False)
+            columns = None
+            parts = 0
+            for frame in frames:
+                frame = frame.rename(columns=lambda c: identifier(str(c), "column"))
+                if columns is None:
+                    columns = ", ".join(
+                        f"{name} {_PANDAS_TYPES.get(dtype.kind, 'VARCHAR')}" for name, dtype in frame.dtypes.items()
+                    )
+                frame.to_parquet(Path(tmp) / f"part-{parts:05d}.parquet", index=False)
+                parts += 1
+            if columns is None:
+                raise DatasetError(f"{self.fqn}: nothing to save (no frames)")
+            # the scratch table is a real one: fakesnow's COPY cannot match columns of a temporary table
+            stage = self._scratch_name("S")
+            scratch = qualified(self._database, self._schema, self._scratch_name("T"))
             session.sql(f"CREATE TEMPORARY STAGE {stage}").collect()
             session.sql(f"CREATE TRANSIENT TABLE {scratch} ({columns})").collect()
             try:
-                session.sql(f"PUT 'file://{path}' @{stage}/part/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
+                for path in sorted(Path(tmp).glob("*.parquet")):
+                    session.sql(f"PUT 'file://{path}' @{stage}/part/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
                 session.sql(
                     f"COPY INTO {scratch} FROM @{stage}/part/ "
                     "FILE_FORMAT=(TYPE=PARQUET) MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE FORCE=TRUE"

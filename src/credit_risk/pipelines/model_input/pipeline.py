@@ -1,0 +1,16 @@
+"""Model input: features (feature) to the training and scoring sets (model_input)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from credit_risk.pipelines.model_input.nodes import build_scoring_set, build_training_set
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Split matured applications for training; keep open ones for scoring."""
+    return Pipeline(
+        [
+            Node(build_training_set, ["fea_application_features", "params:model_input"], "mi_training_set",
+                 name="build_training_set"),
+            Node(build_scoring_set, "fea_application_features", "mi_scoring_set", name="build_scoring_set"),
+        ]
+    )
