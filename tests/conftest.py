@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -71,6 +72,16 @@ def tmp_project(tmp_path) -> Path:
     (project / "data").mkdir()
     yield project
     embedded.stop_server(project / "data" / "engine")
+
+
+@contextlib.contextmanager
+def project_session(project: Path):
+    """A Snowpark session on a project copy's own embedded engine, closed afterwards."""
+    engine.configure(engine_config(project / "data" / "engine"), project)
+    try:
+        yield engine.get_session()
+    finally:
+        engine.close_session()
 
 
 def kedro(project: Path, *args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -5,29 +5,33 @@ from __future__ import annotations
 import pytest
 
 from credit_risk.engine import embedded
-from tests.conftest import kedro
+from tests.conftest import kedro, project_session
 
 pytestmark = pytest.mark.slow
 
 
 def _tables(project):
     """Row counts of the project's tables, read in this process through the project's engine."""
-    from credit_risk import engine
-
-    engine.configure(
-        {"kind": "embedded", "database": "CREDIT_RISK", "schemas": {"raw": "RAW"},
-         "embedded": {"db_dir": str(project / "data" / "engine")}},
-        project,
-    )
-    try:
-        s = engine.get_session()
+    with project_session(project) as s:
         rows = s.sql(
             "SELECT TABLE_SCHEMA, TABLE_NAME, ROW_COUNT FROM CREDIT_RISK.INFORMATION_SCHEMA.TABLES "
-            "WHERE TABLE_SCHEMA IN ('RAW', 'INTERMEDIATE', 'PRIMARY')"
+            "WHERE TABLE_SCHEMA IN ('RAW', 'INTERMEDIATE', 'PRIMARY', 'FEATURE', 'MODEL_INPUT')"
         ).collect()
         return {f"{r[0]}.{r[1]}": s.table(f"CREDIT_RISK.{r[0]}.{r[1]}").count() for r in rows}
-    finally:
-        engine.close_session()
+
+
+def _all_layers(project):
+    """Checks on the model_output and reporting tables."""
+    with project_session(project) as s:
+        scores = s.table("CREDIT_RISK.MODEL_OUTPUT.APPLICATION_SCORES")
+        bad = scores.filter(
+            "DEFAULT_PROBABILITY < 0 OR DEFAULT_PROBABILITY > 1 OR RISK_BAND IS NULL "
+            "OR (RISK_BAND = 'A' AND DEFAULT_PROBABILITY >= 0.05) "
+            "OR (RISK_BAND = 'D' AND DEFAULT_PROBABILITY < 0.30)"
+        )
+        distinct = scores.select("APPLICATION_ID").distinct().count()
+        splits = sorted(r[0] for r in s.table("CREDIT_RISK.REPORTING.MODEL_METRICS").select("SPLIT").collect())
+        return {"scores": distinct if distinct == scores.count() else -1, "bad_scores": bad.count(), "metric_splits": splits}
 
 
 def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_project):
@@ -41,9 +45,18 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
     for source in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES"):
         assert counts[f"RAW.{source}"] == counts[f"INTERMEDIATE.{source}"] + counts[f"INTERMEDIATE.REJECTED_{source}"]
     assert counts["PRIMARY.APPLICATIONS"] == counts["INTERMEDIATE.APPLICATIONS"]
+    assert counts["FEATURE.APPLICATION_FEATURES"] == counts["PRIMARY.APPLICATIONS"]
+    assert counts["MODEL_INPUT.TRAINING_SET"] + counts["MODEL_INPUT.SCORING_SET"] == counts["PRIMARY.APPLICATIONS"]
+    outputs = _all_layers(tmp_project)
+    assert outputs["scores"] == counts["MODEL_INPUT.SCORING_SET"]  # every open application scored once
+    assert outputs["bad_scores"] == 0
+    assert outputs["metric_splits"] == ["test", "train", "validation"]
+    for plot in ("roc_curve", "precision_recall", "calibration", "feature_importance", "score_distribution"):
+        assert (tmp_project / "data/08_reporting" / f"{plot}.json").stat().st_size > 1000
+    assert list((tmp_project / "data/06_models/default_risk_model.pkl").iterdir())  # a version
 
     # the same pipelines by name, each in a separate process, on the tables left by the others
-    for name in ("ingestion", "data_processing"):
+    for name in ("ingestion", "data_processing", "etl", "training", "scoring", "reporting", "predict"):
         run = kedro(tmp_project, "run", "--pipeline", name)
         assert run.returncode == 0, run.stderr[-3000:]
         assert "Traceback" not in run.stderr

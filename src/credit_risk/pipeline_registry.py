@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
-from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
-from credit_risk.pipelines import data_processing, feature_engineering, ingestion, model_input
+from credit_risk.pipelines import (
+    data_processing,
+    feature_engineering,
+    ingestion,
+    model_input,
+    reporting,
+    scoring,
+    source_data,
+    training,
+)
+
+# Listed, not discovered: Kedro 1.7's find_pipelines refuses a requested name that is not a
+# folder (such as "etl"), and loads only the requested folders, so groups built from its
+# result break under `kedro run --pipeline NAME`.
+MODULAR = {
+    "source_data": source_data,
+    "ingestion": ingestion,
+    "data_processing": data_processing,
+    "feature_engineering": feature_engineering,
+    "model_input": model_input,
+    "training": training,
+    "scoring": scoring,
+    "reporting": reporting,
+}
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines by name (``kedro run --pipeline NAME``).
-
-    Kedro 1.7 loads only the folders a run asks for, so groups are built from the
-    modules themselves, not from other entries of the returned dict.
-    """
-    pipelines = find_pipelines(raise_errors=True)
-    pipelines["__default__"] = sum(
-        (p for name, p in pipelines.items() if name != "__default__"), Pipeline([])
-    )
+    """Register the project's pipelines by name (``kedro run --pipeline NAME``)."""
+    pipelines = {name: module.create_pipeline() for name, module in MODULAR.items()}
     pipelines["etl"] = (  # landing files → model input
-        ingestion.create_pipeline()
-        + data_processing.create_pipeline()
-        + feature_engineering.create_pipeline()
-        + model_input.create_pipeline()
+        pipelines["ingestion"]
+        + pipelines["data_processing"]
+        + pipelines["feature_engineering"]
+        + pipelines["model_input"]
+    )
+    pipelines["train"] = pipelines["training"]  # model input → model, metrics
+    pipelines["predict"] = pipelines["scoring"] + pipelines["reporting"]  # scores and the report
+    pipelines["__default__"] = sum(
+        (pipelines[name] for name in MODULAR), Pipeline([])
     )
     return pipelines

@@ -1,0 +1,74 @@
+"""The trained default-risk model: a fitted scikit-learn pipeline and what it was trained on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+PREPROCESS_STEP = "preprocess"
+ESTIMATOR_STEP = "model"
+
+
+def version_stamp(moment: datetime) -> str:
+    """A UTC timestamp shaped like Kedro's dataset versions, e.g. ``2026-11-23T01.02.03.456Z``."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H.%M.%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def prepare_features(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+    """The model's columns only: numbers as float (NaN for missing), categories as text (NaN for missing)."""
+    missing = [c for c in [*numeric, *categorical] if c not in frame.columns]
+    if missing:
+        raise KeyError(f"the frame lacks the model's feature columns {missing}")
+    prepared = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in numeric}
+    for c in categorical:
+        text = frame[c].map(str, na_action="ignore").astype("object")
+        prepared[c] = text.where(text.notna(), np.nan)
+    return pd.DataFrame(prepared, index=frame.index, columns=[*numeric, *categorical])
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A fitted pipeline (preprocessing + estimator) with its identity and provenance."""
+
+    name: str
+    version: str
+    pipeline: Pipeline
+    numeric_features: list[str]
+    categorical_features: list[str]
+    params: dict[str, Any]
+    validation_roc_auc: float
+    trained_at: str
+
+    @property
+    def features(self) -> list[str]:
+        """Every column the model reads, numeric first."""
+        return [*self.numeric_features, *self.categorical_features]
+
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's own columns of ``frame``, typed as at training."""
+        return prepare_features(frame, self.numeric_features, self.categorical_features)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """The probability of default of every row of ``frame``."""
+        if len(frame) == 0:
+            return np.empty(0, dtype="float64")
+        return self.pipeline.predict_proba(self.prepare(frame))[:, 1].astype("float64")
+
+    def feature_importance(self) -> pd.DataFrame:
+        """``FEATURE, IMPORTANCE`` per transformed feature, largest first."""
+        names = self.pipeline.named_steps[PREPROCESS_STEP].get_feature_names_out()
+        estimator = self.pipeline.named_steps[ESTIMATOR_STEP]
+        if hasattr(estimator, "feature_importances_"):
+            values = np.asarray(estimator.feature_importances_, dtype="float64")
+        elif hasattr(estimator, "coef_"):
+            values = np.abs(np.asarray(estimator.coef_, dtype="float64")).ravel()
+        else:
+            raise TypeError(f"{type(estimator).__name__} exposes neither feature_importances_ nor coef_")
+        table = pd.DataFrame({"FEATURE": list(names), "IMPORTANCE": values})
+        return table.sort_values("IMPORTANCE", ascending=False, kind="stable").reset_index(drop=True)

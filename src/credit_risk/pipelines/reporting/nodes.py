@@ -1,0 +1,503 @@
+"""Nodes of the reporting pipeline: what a risk analyst reads about the model and its scores.
+
+Tables: the chosen model's metrics per split, the candidate comparison, a summary per risk
+band (a Snowpark group-by, pushed down) and the population stability of every numeric
+feature between the training and the scoring population. Figures (plotly, shown by
+kedro-viz): ROC, precision-recall, calibration, feature importance and score distribution.
+
+Anything pulled to the client is first capped by :func:`credit_risk.sampling.capped`, a
+hash sample of ``APPLICATION_ID``, so the reports cost the same at any data size. Curves
+and histograms are reduced to at most a few thousand points before they go into a figure,
+so the saved JSON stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+from snowflake.snowpark import Column, DataFrame, Window
+from snowflake.snowpark import functions as F
+
+from credit_risk import sampling
+
+logger = logging.getLogger(__name__)
+
+KEY = "APPLICATION_ID"
+SPLIT_ORDER = ("train", "validation", "test")
+METRIC_COLUMNS = ["ROWS", "DEFAULT_RATE", "ROC_AUC", "PR_AUC", "BRIER", "LOG_LOSS", "KS"]
+PSI_EPSILON = 1e-4
+MAX_CURVE_POINTS = 1000
+BOTH_CLASSES = 2
+DEFAULTS = {
+    "max_rows": 200_000,
+    "psi_threshold": 0.2,
+    "psi_bins": 10,
+    "calibration_bins": 10,
+    "top_features": 20,
+    "histogram_bins": 50,
+}
+BAND_COLOURS = ["#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"]
+
+
+def _param(params: Mapping[str, Any] | None, name: str) -> Any:
+    value = (params or {}).get(name)
+    return DEFAULTS[name] if value is None else value
+
+
+def _ordered_splits(splits: Sequence[str]) -> list[str]:
+    """train, validation, test first, then any other split name alphabetically."""
+    known = [s for s in SPLIT_ORDER if s in splits]
+    return known + sorted(s for s in set(splits) if s not in SPLIT_ORDER)
+
+
+# ---------------------------------------------------------------- metrics tables
+
+
+def metrics_table(model_metrics: dict, candidate_metrics: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The chosen model's metrics, one row per split, and the candidates side by side.
+
+    Returns ``(rpt_model_metrics, rpt_candidate_comparison)``:
+
+    - ``MODEL_NAME, MODEL_VERSION, SPLIT, ROWS, DEFAULT_RATE, ROC_AUC, PR_AUC, BRIER,
+      LOG_LOSS, KS`` (train, validation, test in that order);
+    - ``CANDIDATE, VALIDATION_ROC_AUC, FIT_SECONDS, CHOSEN``, best validation ROC-AUC first.
+    """
+    splits = model_metrics.get("splits") or {}
+    rows = []
+    for split in _ordered_splits(list(splits)):
+        values = splits[split] or {}
+        rows.append(
+            {
+                "MODEL_NAME": str(model_metrics.get("model_name")),
+                "MODEL_VERSION": str(model_metrics.get("model_version")),
+                "SPLIT": split,
+                **{col: values.get(col.lower()) for col in METRIC_COLUMNS},
+            }
+        )
+    metrics = pd.DataFrame(rows, columns=["MODEL_NAME", "MODEL_VERSION", "SPLIT", *METRIC_COLUMNS])
+    metrics["ROWS"] = pd.to_numeric(metrics["ROWS"]).astype("int64") if len(metrics) else metrics["ROWS"].astype("int64")
+    for col in METRIC_COLUMNS[1:]:
+        metrics[col] = pd.to_numeric(metrics[col]).astype("float64")
+
+    chosen = candidate_metrics.get("chosen")
+    candidates = [
+        {
+            "CANDIDATE": name,
+            "VALIDATION_ROC_AUC": (values or {}).get("validation_roc_auc"),
+            "FIT_SECONDS": (values or {}).get("fit_seconds"),
+            "CHOSEN": name == chosen,
+        }
+        for name, values in candidate_metrics.items()
+        if name != "chosen" and isinstance(values, Mapping)
+    ]
+    comparison = pd.DataFrame(candidates, columns=["CANDIDATE", "VALIDATION_ROC_AUC", "FIT_SECONDS", "CHOSEN"])
+    for col in ("VALIDATION_ROC_AUC", "FIT_SECONDS"):
+        comparison[col] = pd.to_numeric(comparison[col]).astype("float64")
+    comparison["CHOSEN"] = comparison["CHOSEN"].astype(bool)
+    comparison = comparison.sort_values(
+        ["VALIDATION_ROC_AUC", "CANDIDATE"], ascending=[False, True], na_position="last"
+    ).reset_index(drop=True)
+    return metrics, comparison
+
+
+# ---------------------------------------------------------------- risk bands
+
+
+def band_edges(scoring_params: Mapping[str, Any] | Sequence | None) -> dict[str, tuple[float, float]]:
+    """``{band: (lower, upper)}`` from the ``scoring`` parameters (or their ``risk_bands``).
+
+    Accepted shapes of ``risk_bands`` (bands named A, B, C, ... when a shape has no names):
+
+    - ``{A: 0.05, B: 0.15, C: 0.3, D: 1.0}``: each band's upper edge, in order;
+    - ``{A: [0, 0.05], B: [0.05, 0.15], ...}``: each band's lower and upper edge;
+    - ``[0.05, 0.15, 0.3]``: the cut points between bands (0 and 1 are the outer edges),
+      or ``[0, 0.05, 0.15, 0.3, 1]`` with the outer edges included;
+    - ``[{band: A, lower: 0, upper: 0.05}, ...]`` (``name``/``min``/``max`` also accepted);
+    - ``{edges: [...], labels: [...]}`` (or ``bands``/``names`` for the labels).
+    """
+    bands: Any = scoring_params
+    if isinstance(bands, Mapping) and "risk_bands" in bands:
+        bands = bands["risk_bands"]
+    if not bands:
+        return {}
+
+    def names(n: int) -> list[str]:
+        return [chr(ord("A") + i) for i in range(n)]
+
+    def from_cuts(cuts: Sequence[float], labels: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
+        cuts = [float(c) for c in cuts]
+        if labels is not None and len(labels) == len(cuts) - 1:
+            edges = cuts
+        elif cuts and cuts[0] <= 0.0 and cuts[-1] >= 1.0:
+            edges = cuts
+        else:
+            edges = [0.0, *cuts, 1.0]
+        labels = list(labels) if labels is not None else names(len(edges) - 1)
+        return {str(lab): (edges[i], edges[i + 1]) for i, lab in enumerate(labels[: len(edges) - 1])}
+
+    if isinstance(bands, Mapping):
+        lower_keys = {str(k).lower(): k for k in bands}
+        if "edges" in lower_keys or "thresholds" in lower_keys or "cuts" in lower_keys:
+            cuts = bands[lower_keys.get("edges") or lower_keys.get("thresholds") or lower_keys.get("cuts")]
+            label_key = lower_keys.get("labels") or lower_keys.get("bands") or lower_keys.get("names")
+            return from_cuts(cuts, bands[label_key] if label_key is not None else None)
+        edges: dict[str, tuple[float, float]] = {}
+        lower = 0.0
+        for band, value in bands.items():
+            if isinstance(value, Mapping):
+                low, high = _low_high(value, lower)
+            elif isinstance(value, Sequence) and not isinstance(value, str):
+                low, high = float(value[0]), float(value[1])
+            else:
+                low, high = lower, float(value)
+            edges[str(band)] = (low, high)
+            lower = high
+        return edges
+    if isinstance(bands, Sequence) and not isinstance(bands, str):
+        if all(isinstance(b, Mapping) for b in bands):
+            edges, lower = {}, 0.0
+            for i, item in enumerate(bands):
+                label = item.get("band", item.get("name", item.get("label", names(len(bands))[i])))
+                low, high = _low_high(item, lower)
+                edges[str(label)] = (low, high)
+                lower = high
+            return edges
+        return from_cuts(bands)
+    raise ValueError(f"cannot read risk band edges from {bands!r}")
+
+
+def _low_high(item: Mapping[str, Any], default_low: float) -> tuple[float, float]:
+    low = next((item[k] for k in ("lower", "min", "low", "from") if k in item), default_low)
+    high = next((item[k] for k in ("upper", "max", "high", "to") if k in item), None)
+    if high is None:
+        raise ValueError(f"risk band {item!r} has no upper edge")
+    return float(low), float(high)
+
+
+def _edge_column(edges: dict[str, tuple[float, float]], which: int) -> Column:
+    """``CASE RISK_BAND WHEN 'A' THEN <edge> ... END`` as a DOUBLE (NULL for unknown bands)."""
+    if not edges:
+        return F.lit(None).cast("double")
+    items = list(edges.items())
+    band, bounds = items[0]
+    case = F.when(F.col("RISK_BAND") == F.lit(band), F.lit(float(bounds[which])))
+    for band, bounds in items[1:]:
+        case = case.when(F.col("RISK_BAND") == F.lit(band), F.lit(float(bounds[which])))
+    return case.otherwise(F.lit(None)).cast("double")
+
+
+def risk_band_summary(scores: DataFrame, scoring_params: dict) -> DataFrame:
+    """Per risk band: applications, share of all scored applications, probability stats, edges.
+
+    One group-by pushed down to the engine; the share divides by a window total
+    (``SUM(...) OVER ()``), so nothing is pulled to the client. Bands with no scored
+    application do not appear.
+    """
+    edges = band_edges(scoring_params)
+    probability = F.col("DEFAULT_PROBABILITY").cast("double")
+    grouped = scores.group_by("RISK_BAND").agg(
+        F.count(F.lit(1)).alias("APPLICATIONS"),
+        F.avg(probability).alias("MEAN_PROBABILITY"),
+        F.min(probability).alias("MIN_PROBABILITY"),
+        F.max(probability).alias("MAX_PROBABILITY"),
+    )
+    return grouped.select(
+        F.col("RISK_BAND"),
+        F.col("APPLICATIONS"),
+        (F.col("APPLICATIONS").cast("double") / F.sum(F.col("APPLICATIONS")).over(Window.partition_by())).alias("SHARE"),
+        F.col("MEAN_PROBABILITY"),
+        F.col("MIN_PROBABILITY"),
+        F.col("MAX_PROBABILITY"),
+        _edge_column(edges, 0).alias("LOWER_EDGE"),
+        _edge_column(edges, 1).alias("UPPER_EDGE"),
+    ).sort("RISK_BAND")
+
+
+# ---------------------------------------------------------------- feature drift
+
+
+def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
+    """PSI of ``actual`` against ``expected``: sum over bins of (a - e) * ln(a / e).
+
+    Bins are the quantiles of the non-null ``expected`` values (``bins`` of them; fewer when
+    values repeat, e.g. a count that is mostly zero), open at both ends, plus one bin for
+    NULL. A bin empty on either side gets a share of ``PSI_EPSILON`` instead of zero.
+    Conventional reading: < 0.1 stable, 0.1-0.25 some shift, > 0.25 a real shift.
+    Returns NaN when either side has no rows.
+    """
+    expected = pd.to_numeric(pd.Series(expected), errors="coerce").astype("float64")
+    actual = pd.to_numeric(pd.Series(actual), errors="coerce").astype("float64")
+    if len(expected) == 0 or len(actual) == 0:
+        return float("nan")
+    known = expected.dropna().to_numpy()
+    if len(known) and bins > 1:
+        cuts = np.unique(np.quantile(known, np.linspace(0, 1, int(bins) + 1)[1:-1]))
+    else:
+        cuts = np.array([])
+
+    def shares(values: pd.Series) -> np.ndarray:
+        present = values.dropna().to_numpy()
+        # bin i holds cuts[i-1] < x <= cuts[i]; the last bin everything above the top cut
+        counts = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=len(cuts) + 1)
+        counts = np.append(counts, values.isna().sum())
+        return counts / len(values)
+
+    e, a = shares(expected), shares(actual)
+    used = (e > 0) | (a > 0)
+    e, a = np.maximum(e[used], PSI_EPSILON), np.maximum(a[used], PSI_EPSILON)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _numeric_sample(frame: DataFrame, features: list[str], max_rows: int) -> pd.DataFrame:
+    """A capped sample of ``APPLICATION_ID`` and the features, as floats."""
+    present = {c.upper() for c in frame.columns}
+    columns = [KEY] + [f for f in features if f.upper() in present]
+    sample = sampling.to_pandas(sampling.capped(frame.select(*columns), int(max_rows), KEY))
+    sample.columns = [str(c).upper() for c in sample.columns]
+    return sample
+
+
+def feature_drift(training_set: DataFrame, scoring_set: DataFrame, model: Any, params: dict) -> pd.DataFrame:
+    """Population stability of each numeric feature: training population vs scoring population.
+
+    Both populations are capped hash samples (``params["max_rows"]``); the training
+    population is every split. ``TRAINING_ROWS`` and ``SCORING_ROWS`` are the rows the PSI
+    was computed on. ``FLAGGED`` when PSI > ``params["psi_threshold"]``. A feature missing
+    from the scoring set counts as all NULL there (and is flagged); most drifted first.
+    """
+    features = [str(f).upper() for f in model.numeric_features]
+    max_rows = _param(params, "max_rows")
+    bins = int(_param(params, "psi_bins"))
+    threshold = float(_param(params, "psi_threshold"))
+    train = _numeric_sample(training_set, features, max_rows)
+    score = _numeric_sample(scoring_set, features, max_rows)
+    rows = []
+    for feature in features:
+        expected = train[feature] if feature in train else pd.Series([np.nan] * len(train), dtype="float64")
+        actual = score[feature] if feature in score else pd.Series([np.nan] * len(score), dtype="float64")
+        if feature not in train or feature not in score:
+            logger.warning("feature_drift: %s is missing from the %s set", feature,
+                           "training" if feature not in train else "scoring")
+        psi = population_stability_index(expected, actual, bins)
+        rows.append(
+            {
+                "FEATURE": feature,
+                "PSI": psi,
+                "FLAGGED": bool(psi > threshold) if not math.isnan(psi) else False,
+                "TRAINING_ROWS": len(train),
+                "SCORING_ROWS": len(score),
+            }
+        )
+    report = pd.DataFrame(rows, columns=["FEATURE", "PSI", "FLAGGED", "TRAINING_ROWS", "SCORING_ROWS"])
+    report = report.astype({"PSI": "float64", "FLAGGED": bool, "TRAINING_ROWS": "int64", "SCORING_ROWS": "int64"})
+    flagged = report.loc[report["FLAGGED"], "FEATURE"].tolist()
+    if flagged:
+        logger.warning("feature_drift: PSI above %s for %s", threshold, ", ".join(flagged))
+    return report.sort_values(["PSI", "FEATURE"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- plots
+
+
+def _predictions(evaluation_predictions: DataFrame, params: dict) -> pd.DataFrame:
+    """The capped evaluation sample: SPLIT, DEFAULTED (int), DEFAULT_PROBABILITY (float)."""
+    frame = evaluation_predictions.select(KEY, "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY")
+    sample = sampling.to_pandas(sampling.capped(frame, int(_param(params, "max_rows")), KEY))
+    sample.columns = [str(c).upper() for c in sample.columns]
+    sample["DEFAULT_PROBABILITY"] = pd.to_numeric(sample["DEFAULT_PROBABILITY"], errors="coerce")
+    sample["DEFAULTED"] = pd.to_numeric(sample["DEFAULTED"], errors="coerce")
+    sample = sample.dropna(subset=["DEFAULTED", "DEFAULT_PROBABILITY"])
+    sample["DEFAULTED"] = sample["DEFAULTED"].astype("int64")
+    sample["SPLIT"] = sample["SPLIT"].astype(str)
+    return sample
+
+
+def _per_split(sample: pd.DataFrame, plot: str):
+    """Yield ``(split, frame)`` for each split with both outcomes (curves need both)."""
+    for split in _ordered_splits(sample["SPLIT"].unique().tolist()):
+        part = sample[sample["SPLIT"] == split]
+        if part["DEFAULTED"].nunique() < BOTH_CLASSES:
+            logger.warning("%s: split %r has a single outcome class; no curve drawn", plot, split)
+            continue
+        yield split, part
+
+
+def _thin(*arrays: np.ndarray, limit: int = MAX_CURVE_POINTS) -> list[np.ndarray]:
+    """At most ``limit`` evenly spaced points of a curve (always its first and last), 5 decimals."""
+    n = len(arrays[0])
+    keep = np.unique(np.linspace(0, n - 1, limit).round().astype(int)) if n > limit else slice(None)
+    return [np.round(np.asarray(a, dtype=float)[keep], 5) for a in arrays]
+
+
+def _empty_note(fig: go.Figure, sample: pd.DataFrame) -> None:
+    if not len(sample):
+        fig.add_annotation(text="no evaluation predictions", showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
+    fig.update_layout(
+        title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
+        legend_title_text="Split", hovermode="closest", **extra,
+    )
+    return fig
+
+
+def roc_curve_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure:
+    """ROC curve per split (AUC in the legend), with the chance diagonal."""
+    sample = _predictions(evaluation_predictions, params)
+    fig = go.Figure()
+    for split, part in _per_split(sample, "roc_curve_plot"):
+        fpr, tpr, _ = roc_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
+        fpr, tpr = _thin(fpr, tpr)
+        auc = roc_auc_score(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
+        fig.add_trace(go.Scatter(
+            x=fpr, y=tpr, mode="lines", name=f"{split} (AUC {auc:.3f}, n={len(part):,})",
+            meta={"split": split, "roc_auc": float(auc), "rows": len(part)},
+            hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra>" + split + "</extra>",
+        ))
+    fig.add_trace(go.Scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="Chance (AUC 0.5)",
+        line={"dash": "dash", "color": "grey"}, meta={"reference": "chance"}, hoverinfo="skip",
+    ))
+    _empty_note(fig, sample)
+    return _layout(
+        fig, "ROC curve by split: ranking of defaulters above non-defaulters",
+        "False positive rate (share of good loans flagged)", "True positive rate (share of defaults caught)",
+        xaxis={"range": [0, 1], "constrain": "domain"}, yaxis={"range": [0, 1.01], "scaleanchor": "x"},
+    )
+
+
+def precision_recall_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure:
+    """Precision-recall curve per split (average precision and default rate in the legend)."""
+    sample = _predictions(evaluation_predictions, params)
+    fig = go.Figure()
+    for split, part in _per_split(sample, "precision_recall_plot"):
+        precision, recall, _ = precision_recall_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
+        recall, precision = _thin(recall, precision)
+        ap = average_precision_score(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
+        rate = part["DEFAULTED"].mean()
+        fig.add_trace(go.Scatter(
+            x=recall, y=precision, mode="lines",
+            name=f"{split} (AP {ap:.3f}, default rate {rate:.1%})",
+            meta={"split": split, "average_precision": float(ap), "default_rate": float(rate), "rows": len(part)},
+            hovertemplate="Recall %{x:.3f}<br>Precision %{y:.3f}<extra>" + split + "</extra>",
+        ))
+    _empty_note(fig, sample)
+    return _layout(
+        fig, "Precision-recall curve by split (a random model sits at the split's default rate)",
+        "Recall (share of defaults caught)", "Precision (default rate among flagged applications)",
+        xaxis={"range": [0, 1]}, yaxis={"range": [0, 1.01]},
+    )
+
+
+def calibration_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure:
+    """Observed default rate against mean predicted probability, in equal-count bins per split.
+
+    Points on the diagonal are well calibrated; above it the model under-predicts risk.
+    """
+    sample = _predictions(evaluation_predictions, params)
+    bins = int(_param(params, "calibration_bins"))
+    fig = go.Figure()
+    top = 0.0
+    for split in _ordered_splits(sample["SPLIT"].unique().tolist()):
+        part = sample[sample["SPLIT"] == split]
+        n_bins = max(1, min(bins, len(part)))
+        bucket = pd.qcut(part["DEFAULT_PROBABILITY"].rank(method="first"), n_bins, labels=False)
+        table = part.groupby(bucket).agg(
+            predicted=("DEFAULT_PROBABILITY", "mean"), observed=("DEFAULTED", "mean"), rows=("DEFAULTED", "size"),
+        )
+        top = max(top, float(table["predicted"].max()), float(table["observed"].max()))
+        fig.add_trace(go.Scatter(
+            x=table["predicted"], y=table["observed"], mode="lines+markers", name=f"{split} (n={len(part):,})",
+            customdata=table["rows"], meta={"split": split, "bins": int(len(table))},
+            hovertemplate="Mean predicted %{x:.3f}<br>Observed %{y:.3f}<br>%{customdata:,} applications"
+                          "<extra>" + split + "</extra>",
+        ))
+    edge = min(1.0, math.ceil(max(top, 0.01) * 1.05 * 100) / 100)
+    fig.add_trace(go.Scatter(
+        x=[0, edge], y=[0, edge], mode="lines", name="Perfect calibration",
+        line={"dash": "dash", "color": "grey"}, meta={"reference": "diagonal"}, hoverinfo="skip",
+    ))
+    _empty_note(fig, sample)
+    return _layout(
+        fig, f"Calibration by split: observed vs predicted default rate ({bins} equal-count bins)",
+        "Mean predicted default probability", "Observed default rate",
+        xaxis={"range": [0, edge]}, yaxis={"range": [0, edge]},
+    )
+
+
+def feature_importance_plot(model: Any, params: dict) -> go.Figure:
+    """The model's top features by absolute importance, as horizontal bars (largest on top)."""
+    top_n = int(_param(params, "top_features"))
+    importance = model.feature_importance().copy()
+    importance.columns = [str(c).upper() for c in importance.columns]
+    importance["IMPORTANCE"] = pd.to_numeric(importance["IMPORTANCE"], errors="coerce").fillna(0.0)
+    importance = (
+        importance.assign(_ABS=importance["IMPORTANCE"].abs())
+        .sort_values(["_ABS", "FEATURE"], ascending=[False, True])
+        .head(top_n)
+    )
+    fig = go.Figure(go.Bar(
+        x=importance["IMPORTANCE"], y=importance["FEATURE"].astype(str), orientation="h",
+        name="Importance", marker_color="#1f77b4",
+        hovertemplate="%{y}<br>importance %{x:.4g}<extra></extra>",
+    ))
+    fig.update_layout(
+        title=f"Top {len(importance)} features: {getattr(model, 'name', 'model')} {getattr(model, 'version', '')}".rstrip(),
+        xaxis_title="Importance", yaxis_title="Feature", template="plotly_white", showlegend=False,
+        yaxis={"autorange": "reversed"}, height=max(400, 24 * len(importance) + 150),
+    )
+    return fig
+
+
+def score_distribution_plot(scores: DataFrame, scoring_params: dict, params: dict) -> go.Figure:
+    """Histogram of predicted default probability, stacked by risk band, with the band edges."""
+    frame = scores.select(KEY, "DEFAULT_PROBABILITY", "RISK_BAND")
+    sample = sampling.to_pandas(sampling.capped(frame, int(_param(params, "max_rows")), KEY))
+    sample.columns = [str(c).upper() for c in sample.columns]
+    sample["DEFAULT_PROBABILITY"] = pd.to_numeric(sample["DEFAULT_PROBABILITY"], errors="coerce")
+    sample = sample.dropna(subset=["DEFAULT_PROBABILITY"])
+    edges = band_edges(scoring_params)
+    n_bins = int(_param(params, "histogram_bins"))
+    cuts = sorted({edge for bounds in edges.values() for edge in bounds if 0.0 < edge < 1.0})
+    top = max([float(sample["DEFAULT_PROBABILITY"].max()) if len(sample) else 0.0, *cuts, 1e-9])
+    top = min(1.0, top * 1.02) if cuts and top == cuts[-1] else top
+    bin_edges = np.linspace(0.0, top, n_bins + 1)
+    centres, width = (bin_edges[:-1] + bin_edges[1:]) / 2, bin_edges[1] - bin_edges[0]
+
+    fig = go.Figure()
+    bands = sorted(set(sample["RISK_BAND"].dropna().astype(str)) | set(edges))
+    for i, band in enumerate(bands):
+        values = sample.loc[sample["RISK_BAND"].astype(str) == band, "DEFAULT_PROBABILITY"]
+        counts, _ = np.histogram(values.clip(upper=bin_edges[-1]), bins=bin_edges)
+        fig.add_trace(go.Bar(
+            x=centres, y=counts, width=width, name=f"{band} ({len(values):,})",
+            marker_color=BAND_COLOURS[i % len(BAND_COLOURS)], meta={"risk_band": band, "rows": len(values)},
+            hovertemplate="p ≈ %{x:.3f}<br>%{y:,} applications<extra>band " + band + "</extra>",
+        ))
+    for edge in cuts:
+        fig.add_vline(x=edge, line_dash="dot", line_color="black", opacity=0.6)
+    for band, (low, _high) in edges.items():
+        if 0.0 <= low < top:
+            fig.add_annotation(x=low, y=1.0, yref="paper", text=f"band {band}", showarrow=False,
+                               xanchor="left", yanchor="bottom")
+    fig.update_layout(
+        title=f"Distribution of predicted default probability by risk band (n={len(sample):,})",
+        xaxis_title="Predicted default probability", yaxis_title="Applications",
+        legend_title_text="Risk band", barmode="stack", bargap=0, template="plotly_white",
+        xaxis={"range": [0, bin_edges[-1]]},
+    )
+    return fig

@@ -1,0 +1,33 @@
+"""Reporting: metrics tables, risk band summary, feature drift and plots of the chosen model."""
+
+from kedro.pipeline import Node, Pipeline
+
+from credit_risk.pipelines.reporting import nodes
+
+PARAMS = "params:reporting"
+SCORING = "params:scoring"
+PREDICTIONS = "evaluation_predictions"
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Tables (rpt_model_metrics, rpt_candidate_comparison, rpt_risk_band_summary,
+    rpt_feature_drift) and plotly figures (rpt_roc_curve, rpt_precision_recall,
+    rpt_calibration, rpt_feature_importance, rpt_score_distribution)."""
+    return Pipeline(
+        [
+            Node(nodes.metrics_table, ["model_metrics", "candidate_metrics"],
+                 ["rpt_model_metrics", "rpt_candidate_comparison"], name="metrics_table"),
+            Node(nodes.risk_band_summary, ["mo_application_scores", SCORING],
+                 "rpt_risk_band_summary", name="risk_band_summary"),
+            Node(nodes.feature_drift, ["mi_training_set", "mi_scoring_set", "model", PARAMS],
+                 "rpt_feature_drift", name="feature_drift"),
+            Node(nodes.roc_curve_plot, [PREDICTIONS, PARAMS], "rpt_roc_curve", name="roc_curve_plot"),
+            Node(nodes.precision_recall_plot, [PREDICTIONS, PARAMS], "rpt_precision_recall",
+                 name="precision_recall_plot"),
+            Node(nodes.calibration_plot, [PREDICTIONS, PARAMS], "rpt_calibration", name="calibration_plot"),
+            Node(nodes.feature_importance_plot, ["model", PARAMS], "rpt_feature_importance",
+                 name="feature_importance_plot"),
+            Node(nodes.score_distribution_plot, ["mo_application_scores", SCORING, PARAMS],
+                 "rpt_score_distribution", name="score_distribution_plot"),
+        ]
+    )

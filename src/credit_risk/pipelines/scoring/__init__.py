@@ -1,0 +1,5 @@
+"""Scoring pipeline: default probabilities and risk bands for open applications."""
+
+from credit_risk.pipelines.scoring.pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

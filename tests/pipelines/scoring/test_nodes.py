@@ -1,0 +1,153 @@
+"""scoring nodes: bands at their edges, config checks, and every open application scored once on the engine."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from snowflake.snowpark import functions as F
+
+from credit_risk.pipelines.scoring import nodes
+from credit_risk.pipelines.training.nodes import train_model
+from tests.conftest import PROJECT, make_table
+from tests.pipelines.training.test_nodes import (
+    CATEGORICAL,
+    NUMERIC,
+    PARAMS,
+    synthetic_sample,
+)
+
+SCORING = yaml.safe_load((PROJECT / "conf/base/parameters_scoring.yml").read_text())["scoring"]
+EDGES, LABELS = SCORING["risk_bands"]["edges"], SCORING["risk_bands"]["labels"]
+
+
+def expected_band(p: float) -> str:
+    """The band by its definition: labels[number of edges <= p]."""
+    return LABELS[sum(edge <= p for edge in EDGES)]
+
+
+@pytest.fixture(scope="module")
+def model():
+    fitted, _ = train_model(synthetic_sample(n=3000, seed=1), {**PARAMS, "candidates": {"logistic_regression": {}}})
+    return fitted
+
+
+def test_configured_bands_are_the_agreed_ones():
+    assert nodes.risk_bands(SCORING) == ([0.05, 0.15, 0.30], ["A", "B", "C", "D"])
+
+
+def test_bands_at_and_around_the_edges():
+    p = np.array([0.0, 0.0499999, 0.05, 0.0500001, 0.1499999, 0.15, 0.2999999, 0.30, 0.3000001, 0.9, 1.0])
+    bands = nodes.assign_bands(p, EDGES, LABELS)
+    assert list(bands) == ["A", "A", "B", "B", "B", "C", "C", "D", "D", "D", "D"]
+    assert list(bands) == [expected_band(x) for x in p]
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"),
+    [
+        ({"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C"]}, "one more label than edges"),
+        ({"edges": [0.05, 0.15], "labels": ["A", "B", "C", "D"]}, "one more label than edges"),
+        ({"edges": [0.15, 0.05, 0.30], "labels": ["A", "B", "C", "D"]}, "strictly increasing"),
+        ({"edges": [0.05, 0.05, 0.30], "labels": ["A", "B", "C", "D"]}, "strictly increasing"),
+        ({}, "one more label than edges"),
+    ],
+)
+def test_bad_band_config_raises_before_any_work(bands, message):
+    with pytest.raises(ValueError, match=message):
+        nodes.risk_bands({"risk_bands": bands})
+    with pytest.raises(ValueError, match=message):  # the node checks before touching the data
+        nodes.score_applications(None, None, {"risk_bands": bands})
+
+
+class BatchedFrame:
+    """A stand-in for a Snowpark DataFrame that hands out fixed pandas batches."""
+
+    def __init__(self, batches: list[pd.DataFrame]) -> None:
+        self.batches = batches
+        self.selected: tuple[str, ...] = ()
+
+    def select(self, *columns: str) -> BatchedFrame:
+        self.selected = columns
+        return self
+
+    def count(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+    def to_pandas_batches(self):
+        return iter(self.batches)
+
+
+def test_node_returns_a_generator_whose_batches_make_the_whole_set(model, caplog):
+    applications = synthetic_sample(n=250, seed=2)
+    frame = BatchedFrame([applications.iloc[:100], applications.iloc[100:100], applications.iloc[100:]])
+    assert not inspect.isgeneratorfunction(nodes.score_applications)
+    result = nodes.score_applications(frame, model, SCORING)
+    assert inspect.isgenerator(result)
+    assert frame.selected == ("APPLICATION_ID", *NUMERIC, *CATEGORICAL)
+    with caplog.at_level(logging.INFO, logger=nodes.__name__):
+        batches = list(result)
+    assert [len(b) for b in batches] == [100, 150]  # the empty batch is skipped
+    assert "scored 100 of ~250" in caplog.text and "scored 250 of ~250" in caplog.text
+    scored = pd.concat(batches, ignore_index=True)
+    assert list(scored["APPLICATION_ID"]) == list(applications["APPLICATION_ID"])
+    np.testing.assert_array_equal(scored["DEFAULT_PROBABILITY"], model.predict_proba(applications))
+    assert scored["SCORED_AT"].nunique() == 1
+
+
+SCORING_COLUMNS = ["APPLICATION_ID", "APPLICATION_DATE", *NUMERIC, *CATEGORICAL]
+
+
+def _scoring_rows() -> pd.DataFrame:
+    """Open applications as text, with NULLs and a purpose the model never saw."""
+    frame = synthetic_sample(n=24, seed=3)[["APPLICATION_ID", *NUMERIC, *CATEGORICAL]]
+    frame.insert(1, "APPLICATION_DATE", "2026-06-01")
+    frame.loc[[2, 5], "CREDIT_SCORE"] = np.nan
+    frame.loc[7, "LOAN_PURPOSE"] = "SPACE_TRAVEL"
+    frame.loc[8, "LOAN_PURPOSE"] = None
+    frame["CREDIT_SCORE"] = frame["CREDIT_SCORE"].map(lambda v: None if np.isnan(v) else str(int(v)))  # as it lands
+    return frame
+
+
+def _scoring_table(session, frame: pd.DataFrame):
+    rows = [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
+    name = make_table(session, "T_SCORING_SET", SCORING_COLUMNS, rows)
+    return session.table(name).select(
+        "APPLICATION_ID",
+        F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
+        *(F.col(c).cast("double").alias(c) for c in NUMERIC if c != "CREDIT_SCORE"),
+        F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
+        *CATEGORICAL,
+    )
+
+
+def test_score_applications_scores_every_open_application_once(session, model):
+    applications = _scoring_rows()
+    before = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    batches = list(nodes.score_applications(_scoring_table(session, applications), model, SCORING))
+    scored = pd.concat(batches, ignore_index=True)
+    assert list(scored.columns) == nodes.OUTPUT_COLUMNS
+    assert scored["APPLICATION_ID"].is_unique
+    assert sorted(scored["APPLICATION_ID"]) == sorted(applications["APPLICATION_ID"])
+    # the probabilities are the model's on the same rows read straight from pandas
+    expected = pd.Series(model.predict_proba(applications), index=applications["APPLICATION_ID"])
+    got = scored.set_index("APPLICATION_ID")["DEFAULT_PROBABILITY"]
+    np.testing.assert_allclose(got, expected.loc[got.index], rtol=0, atol=1e-12)
+    assert got.dtype == np.float64 and ((got > 0) & (got < 1)).all()
+    assert list(scored["RISK_BAND"]) == [expected_band(p) for p in scored["DEFAULT_PROBABILITY"]]
+    assert scored["RISK_BAND"].nunique() >= 2
+    assert (scored["MODEL_NAME"] == model.name).all() and (scored["MODEL_VERSION"] == model.version).all()
+    assert scored["SCORED_AT"].nunique() == 1
+    assert before - pd.Timedelta(seconds=1) <= scored["SCORED_AT"].iloc[0] <= pd.Timestamp.now(tz="UTC").tz_localize(None)
+
+
+def test_score_applications_on_an_empty_set_gives_one_empty_typed_frame(session, model):
+    empty = _scoring_table(session, _scoring_rows()).filter(F.lit(False))
+    batches = list(nodes.score_applications(empty, model, SCORING))
+    assert len(batches) == 1 and batches[0].empty
+    assert list(batches[0].columns) == nodes.OUTPUT_COLUMNS
+    assert batches[0]["DEFAULT_PROBABILITY"].dtype == np.float64

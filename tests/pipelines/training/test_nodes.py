@@ -1,0 +1,274 @@
+"""training nodes: a planted signal is found, shuffled labels are not, test rows are never used, metrics are sklearn's."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy.stats import ks_2samp
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+)
+from snowflake.snowpark import functions as F
+
+from credit_risk.model import version_stamp
+from credit_risk.pipelines.training import nodes
+from credit_risk.sampling import python_bucket, threshold
+from tests.conftest import PROJECT, make_table
+
+PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_training.yml").read_text())["training"]
+NUMERIC = PARAMS["features"]["numeric"]
+CATEGORICAL = PARAMS["features"]["categorical"]
+# the configured candidates with fewer trees, for controls that need no fine fit
+FAST = {
+    **PARAMS,
+    "candidates": {
+        **PARAMS["candidates"],
+        "xgboost": {**PARAMS["candidates"]["xgboost"], "n_estimators": 100},
+        "random_forest": {**PARAMS["candidates"]["random_forest"], "n_estimators": 50},
+    },
+}
+PURPOSES = np.array(["DEBT_CONSOLIDATION", "HOME_IMPROVEMENT", "CAR", "BUSINESS", "OTHER"])
+
+
+def true_probability(frame: pd.DataFrame) -> np.ndarray:
+    """The planted risk: logistic in credit score, debt-to-income, delinquencies and a business loan."""
+    logit = (
+        -1.3
+        - 0.012 * (frame["CREDIT_SCORE"] - 690)
+        + 1.6 * (frame["DEBT_TO_INCOME"] - 0.5)
+        + 0.6 * frame["DELINQUENCY_COUNT_365D"]
+        + 0.8 * (frame["LOAN_PURPOSE"] == "BUSINESS")
+    )
+    return 1 / (1 + np.exp(-logit.to_numpy(dtype="float64")))
+
+
+def synthetic_sample(n: int = 8000, seed: int = 0) -> pd.DataFrame:
+    """A training sample shaped like the pulled one, labels drawn from :func:`true_probability`."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({c: rng.normal(0, 1, n) for c in NUMERIC})  # noise unless set below
+    frame["CREDIT_SCORE"] = rng.normal(690, 80, n).round()
+    frame["DEBT_TO_INCOME"] = rng.uniform(0, 1.2, n)
+    frame["DELINQUENCY_COUNT_365D"] = rng.poisson(0.4, n).astype("float64")
+    frame["LOAN_PURPOSE"] = rng.choice(PURPOSES, n).astype(object)
+    frame.loc[rng.random(n) < 0.05, "LOAN_PURPOSE"] = None  # missing category: learnable as "MISSING"
+    for noisy in ("INCOME", "EMPLOYMENT_LENGTH", "TENURE_DAYS"):  # NULLs in features without signal
+        frame.loc[rng.random(n) < 0.1, noisy] = np.nan
+    frame["TRUE_P"] = true_probability(frame)
+    frame.insert(0, "APPLICATION_ID", [f"L{i:010d}" for i in range(n)])
+    frame.insert(1, "SPLIT", rng.choice(["train", "validation", "test"], n, p=[0.6, 0.2, 0.2]))
+    frame.insert(2, "DEFAULTED", (rng.random(n) < frame["TRUE_P"]).astype("int64"))
+    return frame
+
+
+def ceiling(sample: pd.DataFrame, split: str = "validation") -> float:
+    """The ROC-AUC of the true probabilities: the best any model can do on ``split``."""
+    rows = sample[sample["SPLIT"] == split]
+    return roc_auc_score(rows["DEFAULTED"], rows["TRUE_P"])
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    return synthetic_sample()
+
+
+@pytest.fixture(scope="module")
+def trained(sample):
+    return nodes.train_model(sample, PARAMS)
+
+
+def test_chosen_model_reaches_the_auc_ceiling(sample, trained):
+    model, metrics = trained
+    candidates = {k: v for k, v in metrics.items() if k != "chosen"}
+    assert set(candidates) == {"xgboost", "logistic_regression", "random_forest"}
+    best = max(candidates, key=lambda k: candidates[k]["validation_roc_auc"])
+    assert metrics["chosen"] == model.name == best
+    top = ceiling(sample)
+    assert 0.75 < top < 0.85
+    assert abs(model.validation_roc_auc - top) < 0.03
+    # every candidate finds the signal; logistic regression fits the planted logit almost exactly
+    assert all(v["validation_roc_auc"] > top - 0.05 and v["fit_seconds"] >= 0 for v in candidates.values())
+    assert abs(candidates["logistic_regression"]["validation_roc_auc"] - top) < 0.01
+    json.dumps(metrics, allow_nan=False)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z", model.version)
+    assert datetime.fromisoformat(model.trained_at).tzinfo is not None
+    assert model.params == PARAMS["candidates"][model.name]
+    assert model.features == NUMERIC + CATEGORICAL
+
+
+def test_shuffled_labels_give_chance_auc(sample):
+    model, metrics = nodes.train_model(sample, {**FAST, "shuffle_labels": True})
+    aucs = {k: v["validation_roc_auc"] for k, v in metrics.items() if k != "chosen"}
+    assert all(abs(auc - 0.5) < 0.06 for auc in aucs.values()), aucs
+    assert abs(model.validation_roc_auc - 0.5) < 0.06
+
+
+def test_train_model_never_reads_the_test_split(sample, trained):
+    garbled = sample.copy()
+    test = garbled["SPLIT"] == "test"
+    garbled["DEFAULTED"] = garbled["DEFAULTED"].astype("float64")
+    garbled.loc[test, "DEFAULTED"] = np.nan  # any use of a test label would fail the fit
+    garbled.loc[test, "CREDIT_SCORE"] = 1e12  # and any use of test features would move the imputers/scalers
+    garbled.loc[test, "LOAN_PURPOSE"] = "GARBAGE"
+    model, metrics = nodes.train_model(garbled, PARAMS)
+    _, clean_metrics = trained
+    assert metrics["chosen"] == clean_metrics["chosen"]
+    for name in ("xgboost", "logistic_regression", "random_forest"):
+        assert metrics[name]["validation_roc_auc"] == pytest.approx(clean_metrics[name]["validation_roc_auc"], abs=1e-12)
+    # the choice is made by validation ROC-AUC, recomputed here from the model's own predictions
+    validation = sample[sample["SPLIT"] == "validation"]
+    assert roc_auc_score(validation["DEFAULTED"], model.predict_proba(validation)) == pytest.approx(model.validation_roc_auc)
+
+
+def test_train_model_rejects_a_split_with_missing_labels(sample):
+    broken = sample.copy()
+    broken["DEFAULTED"] = broken["DEFAULTED"].astype("float64")
+    broken.loc[broken.index[broken["SPLIT"] == "validation"][:3], "DEFAULTED"] = np.nan
+    with pytest.raises(ValueError, match="validation split must be 0 or 1"):
+        nodes.train_model(broken, {**PARAMS, "candidates": {"logistic_regression": {}}})
+
+
+def test_predict_proba_is_the_pipelines_and_tolerates_snowpark_dtypes(sample, trained):
+    model, _ = trained
+    rows = sample[sample["SPLIT"] == "validation"].head(300)
+    probabilities = model.predict_proba(rows)
+    assert probabilities.shape == (300,) and probabilities.dtype == np.float64
+    assert ((probabilities >= 0) & (probabilities <= 1)).all()
+    expected = model.pipeline.predict_proba(model.prepare(rows))[:, 1]
+    np.testing.assert_array_equal(probabilities, expected)
+    complete = rows["LOAN_PURPOSE"].notna()  # where nothing needs coercing, the raw frame gives the same
+    np.testing.assert_array_equal(probabilities[complete], model.pipeline.predict_proba(rows.loc[complete, model.features])[:, 1])
+    # Decimal / object columns, shuffled column order, extra columns: the same answer
+    odd = rows.iloc[:, ::-1].copy()
+    odd["EXTRA"] = "ignored"
+    odd["CREDIT_SCORE"] = [Decimal(str(v)) for v in rows["CREDIT_SCORE"]]
+    odd["DEBT_TO_INCOME"] = rows["DEBT_TO_INCOME"].map(repr).astype(object)
+    odd["INCOME"] = rows["INCOME"].astype(object).where(rows["INCOME"].notna(), None)
+    np.testing.assert_allclose(model.predict_proba(odd), probabilities, rtol=0, atol=1e-9)
+    assert model.predict_proba(rows.head(0)).shape == (0,)
+    with pytest.raises(KeyError, match="CREDIT_SCORE"):
+        model.predict_proba(rows.drop(columns="CREDIT_SCORE"))
+
+
+def test_feature_importance_ranks_the_planted_features(sample, trained):
+    model, _ = trained
+    planted = {"numeric__CREDIT_SCORE", "numeric__DEBT_TO_INCOME", "numeric__DELINQUENCY_COUNT_365D"}
+    importance = model.feature_importance()
+    assert list(importance.columns) == ["FEATURE", "IMPORTANCE"]
+    assert "categorical__LOAN_PURPOSE_BUSINESS" in set(importance["FEATURE"])
+    assert planted <= set(importance["FEATURE"].head(4))
+    assert importance["IMPORTANCE"].is_monotonic_decreasing
+    linear, _ = nodes.train_model(sample, {**PARAMS, "candidates": {"logistic_regression": {}}})
+    coefficients = linear.feature_importance()
+    assert planted <= set(coefficients["FEATURE"].head(4))
+    assert (coefficients["IMPORTANCE"] >= 0).all()
+
+
+def test_trained_model_is_immutable(trained):
+    model, _ = trained
+    with pytest.raises(AttributeError):
+        model.name = "other"
+
+
+def test_version_stamp_has_kedros_shape():
+    assert version_stamp(datetime(2026, 11, 23, 1, 2, 3, 456789, tzinfo=UTC)) == "2026-11-23T01.02.03.456Z"
+
+
+def test_evaluate_model_metrics_match_sklearn(sample, trained):
+    model, _ = trained
+    predictions, metrics = nodes.evaluate_model(model, sample)
+    assert list(predictions.columns) == ["APPLICATION_ID", "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"]
+    assert predictions["APPLICATION_ID"].is_unique and len(predictions) == len(sample)
+    np.testing.assert_array_equal(predictions["DEFAULT_PROBABILITY"], model.predict_proba(sample))
+    json.dumps(metrics, allow_nan=False)
+    assert metrics["model_name"] == model.name and metrics["model_version"] == model.version
+    assert list(metrics["splits"]) == ["train", "validation", "test"]
+    for split, got in metrics["splits"].items():
+        rows = predictions[predictions["SPLIT"] == split]
+        y, p = rows["DEFAULTED"], rows["DEFAULT_PROBABILITY"]
+        assert got["rows"] == len(rows) == (sample["SPLIT"] == split).sum()
+        assert got["default_rate"] == pytest.approx(y.mean())
+        assert got["roc_auc"] == pytest.approx(roc_auc_score(y, p))
+        assert got["pr_auc"] == pytest.approx(average_precision_score(y, p))
+        assert got["brier"] == pytest.approx(brier_score_loss(y, p))
+        assert got["log_loss"] == pytest.approx(log_loss(y, p))
+        assert got["ks"] == pytest.approx(ks_2samp(p[y == 1], p[y == 0]).statistic)
+    assert metrics["splits"]["validation"]["roc_auc"] == pytest.approx(model.validation_roc_auc)
+    # the held-out test split scores like validation: near the ceiling, no sign of leakage
+    assert abs(metrics["splits"]["test"]["roc_auc"] - ceiling(sample, "test")) < 0.03
+
+
+def test_ks_statistic_on_hand_made_scores():
+    labels = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    scores = np.array([0.6, 0.7, 0.8, 0.9, 0.1, 0.2, 0.3, 0.65])
+    # at 0.3: 3/4 of non-defaulters and no defaulter lie below -> 0.75
+    assert nodes.ks_statistic(labels, scores) == pytest.approx(0.75)
+    assert nodes.ks_statistic(labels, np.where(labels == 1, 0.9, 0.1)) == 1.0
+    assert nodes.ks_statistic(labels, np.full(8, 0.5)) == 0.0
+    assert nodes.ks_statistic(labels, 1 - scores) == pytest.approx(0.75)  # a distance: the sign does not matter
+    assert np.isnan(nodes.ks_statistic(np.zeros(3), np.array([0.1, 0.2, 0.3])))
+
+
+def test_split_metrics_with_one_class_are_none_not_nan():
+    got = nodes.split_metrics(np.zeros(4, dtype=int), np.array([0.1, 0.2, 0.3, 0.4]))
+    assert got["rows"] == 4 and got["default_rate"] == 0.0
+    assert got["roc_auc"] is None and got["pr_auc"] is None and got["ks"] is None
+    assert got["brier"] == pytest.approx(np.mean(np.array([0.1, 0.2, 0.3, 0.4]) ** 2))
+
+
+# ---- sample_training_set on the embedded engine
+
+SMALL = {"max_rows": 1000, "features": {"numeric": ["AGE", "CREDIT_SCORE"], "categorical": ["LOAN_PURPOSE"]}}
+TABLE_COLUMNS = ["APPLICATION_ID", "APPLICATION_DATE", "SPLIT", "DEFAULTED", "AGE", "CREDIT_SCORE", "LOAN_PURPOSE", "EXTRA"]
+
+
+def _training_rows(n: int = 40) -> list[tuple]:
+    return [
+        (f"L{i:04d}", "2024-01-01", ("train", "validation", "test")[i % 3], str(i % 2),
+         None if i % 7 == 0 else str(20 + i), str(600 + i), None if i % 5 == 0 else "CAR", "x")
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def training_table(session):
+    name = make_table(session, "T_TRAINING_SET", TABLE_COLUMNS, _training_rows())
+    return session.table(name).select(
+        "APPLICATION_ID",
+        F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
+        "SPLIT",
+        F.col("DEFAULTED").cast("int").alias("DEFAULTED"),
+        F.col("AGE").cast("double").alias("AGE"),
+        F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
+        "LOAN_PURPOSE",
+        "EXTRA",
+    )
+
+
+def test_sample_training_set_pulls_only_the_named_columns(training_table):
+    sample = nodes.sample_training_set(training_table, SMALL)
+    assert list(sample.columns) == ["APPLICATION_ID", "SPLIT", "DEFAULTED", "AGE", "CREDIT_SCORE", "LOAN_PURPOSE"]
+    rows = {r[0]: r for r in _training_rows()}
+    assert sorted(sample["APPLICATION_ID"]) == sorted(rows)
+    by_id = sample.set_index("APPLICATION_ID")
+    assert by_id.loc["L0003", "AGE"] == 23.0 and np.isnan(by_id.loc["L0007", "AGE"])
+    assert by_id.loc["L0003", "CREDIT_SCORE"] == 603 and by_id.loc["L0003", "DEFAULTED"] == 1
+    assert by_id.loc["L0003", "LOAN_PURPOSE"] == "CAR" and by_id.loc["L0005", "LOAN_PURPOSE"] is None
+    assert (by_id["SPLIT"] == [rows[i][2] for i in by_id.index]).all()
+
+
+def test_sample_training_set_caps_by_a_hash_of_the_key(training_table):
+    sample = nodes.sample_training_set(training_table, {**SMALL, "max_rows": 10})
+    cut = threshold(10 / 40)
+    expected = sorted(r[0] for r in _training_rows() if python_bucket(r[0], "sample") < cut)
+    assert sorted(sample["APPLICATION_ID"]) == expected
+    assert 0 < len(sample) < 40
