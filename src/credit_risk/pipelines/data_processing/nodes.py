@@ -80,6 +80,30 @@ def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], 
     )
 
 
+def _check_and_split(
+    frame: DataFrame, raw_columns: list[str], typed: dict[str, Column], checks: list[tuple[Column, str]],
+    key: str, newest_first: list[Column],
+) -> tuple[DataFrame, DataFrame]:
+    """Keep the raw text beside the typed values and the first broken rule, then split.
+
+    Among valid rows with the same key the first by ``newest_first``, then source file and
+    raw text, is kept; the others are rejected as duplicates. Rejected rows keep the raw text.
+    """
+    checked = frame.select(
+        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
+        *LINEAGE,
+        *[expr.alias(name) for name, expr in typed.items()],
+        _first_reason(checks).alias(REASON),
+    )
+    return _split(
+        checked,
+        key,
+        [*newest_first, F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
+        [*typed, *LINEAGE],
+        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
+    )
+
+
 def clean_applications(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
     """Typed, standardised, de-duplicated applications; rule breakers rejected with a reason."""
     fmt = rules["date_format"]
@@ -109,19 +133,7 @@ def clean_applications(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame
         (typed["LOAN_PURPOSE"].is_not_null() & ~typed["LOAN_PURPOSE"].isin(purposes), "loan_purpose not an accepted value")
     )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    checked = raw.select(
-        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
-        *LINEAGE,
-        *[expr.alias(name) for name, expr in typed.items()],
-        _first_reason(checks).alias(REASON),
-    )
-    return _split(
-        checked,
-        "APPLICATION_ID",
-        [F.col("CREATED_AT").desc_nulls_last(), F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
-        [*typed, *LINEAGE],
-        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
-    )
+    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("CREATED_AT").desc_nulls_last()])
 
 
 def clean_applicants(raw: DataFrame, masking_key: str, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
@@ -181,19 +193,7 @@ def clean_bureau_events(raw: DataFrame, raw_applicants: DataFrame, rules: dict[s
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
     joined = raw.join(known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left")
-    checked = joined.select(
-        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
-        *LINEAGE,
-        *[expr.alias(name) for name, expr in typed.items()],
-        _first_reason(checks).alias(REASON),
-    )
-    return _split(
-        checked,
-        "EVENT_ID",
-        [F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
-        [*typed, *LINEAGE],
-        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
-    )
+    return _check_and_split(joined, raw_columns, typed, checks, "EVENT_ID", [])
 
 
 def clean_loan_outcomes(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
@@ -216,19 +216,7 @@ def clean_loan_outcomes(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFram
         (defaulted.is_null(), "defaulted not an accepted value"),
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    checked = raw.select(
-        *[F.col(c).alias(f"RAW_{c}") for c in raw_columns],
-        *LINEAGE,
-        *[expr.alias(name) for name, expr in typed.items()],
-        _first_reason(checks).alias(REASON),
-    )
-    return _split(
-        checked,
-        "APPLICATION_ID",
-        [F.col("OBSERVED_AT").desc_nulls_last(), F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
-        [*typed, *LINEAGE],
-        [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
-    )
+    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("OBSERVED_AT").desc_nulls_last()])
 
 
 def build_applications(applications: DataFrame, applicants: DataFrame, outcomes: DataFrame) -> DataFrame:
