@@ -130,21 +130,11 @@ def test_metrics_table_rows_equal_the_input_dicts():
 # ---------------------------------------------------------------- risk bands
 
 
-@pytest.mark.parametrize(
-    "bands",
-    [
-        {"A": 0.05, "B": 0.15, "C": 0.30, "D": 1.0},
-        {"A": [0, 0.05], "B": [0.05, 0.15], "C": [0.15, 0.30], "D": [0.30, 1.0]},
-        [0.05, 0.15, 0.30],
-        [0.0, 0.05, 0.15, 0.30, 1.0],
-        [{"band": "A", "upper": 0.05}, {"band": "B", "upper": 0.15}, {"band": "C", "upper": 0.3}, {"band": "D", "upper": 1}],
-        {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]},
-    ],
-)
-def test_band_edges_reads_every_shape(bands):
+def test_band_edges_follow_the_scoring_parameters():
     want = {"A": (0.0, 0.05), "B": (0.05, 0.15), "C": (0.15, 0.30), "D": (0.30, 1.0)}
-    assert nodes.band_edges({"risk_bands": bands, "other": 1}) == want
-    assert nodes.band_edges(bands) == want
+    assert nodes.band_edges({**SCORING, "other": 1}) == want
+    with pytest.raises(ValueError, match="one more label than edges"):
+        nodes.band_edges({"risk_bands": {"edges": [0.05], "labels": ["A"]}})
 
 
 def test_band_edges_of_the_project_scoring_parameters():
@@ -249,7 +239,7 @@ def _split_traces(fig):
 
 def test_roc_curve_plot_one_trace_per_split_from_origin_to_one_one(predictions):
     frame, truth = predictions
-    fig = nodes.roc_curve_plot(frame, PARAMS)
+    fig = nodes.roc_curve_plot(nodes.sample_evaluation_predictions(frame, PARAMS))
     traces = _split_traces(fig)
     # validation has a single outcome class: no curve, not an error
     assert [t.meta["split"] for t in traces] == ["train", "test"]
@@ -268,7 +258,7 @@ def test_roc_curve_plot_one_trace_per_split_from_origin_to_one_one(predictions):
 
 def test_precision_recall_plot_one_trace_per_split(predictions):
     frame, truth = predictions
-    fig = nodes.precision_recall_plot(frame, PARAMS)
+    fig = nodes.precision_recall_plot(nodes.sample_evaluation_predictions(frame, PARAMS))
     traces = _split_traces(fig)
     assert [t.meta["split"] for t in traces] == ["train", "test"] and len(fig.data) == 2
     for trace in traces:
@@ -281,7 +271,7 @@ def test_precision_recall_plot_one_trace_per_split(predictions):
 
 def test_calibration_plot_bins_per_split_and_the_diagonal(predictions):
     frame, truth = predictions
-    fig = nodes.calibration_plot(frame, PARAMS)
+    fig = nodes.calibration_plot(nodes.sample_evaluation_predictions(frame, PARAMS), PARAMS)
     traces = _split_traces(fig)
     assert [t.meta["split"] for t in traces] == ["train", "validation", "test"]
     for trace in traces:
@@ -328,7 +318,8 @@ def test_score_distribution_plot_bars_per_band_and_edge_lines(session):
 def test_pipeline_node_names_inputs_and_outputs():
     pipeline = create_pipeline()
     assert {n.name for n in pipeline.nodes} == {
-        "metrics_table", "risk_band_summary", "feature_drift", "roc_curve_plot", "precision_recall_plot",
+        "metrics_table", "risk_band_summary", "feature_drift", "sample_evaluation_predictions",
+        "roc_curve_plot", "precision_recall_plot",
         "calibration_plot", "feature_importance_plot", "score_distribution_plot",
     }
     assert pipeline.inputs() == {

@@ -31,6 +31,7 @@ from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
+from credit_risk.pipelines.scoring.nodes import risk_bands
 
 logger = logging.getLogger(__name__)
 
@@ -115,75 +116,11 @@ def metrics_table(model_metrics: dict, candidate_metrics: dict) -> tuple[pd.Data
 # ---------------------------------------------------------------- risk bands
 
 
-def band_edges(scoring_params: Mapping[str, Any] | Sequence | None) -> dict[str, tuple[float, float]]:
-    """``{band: (lower, upper)}`` from the ``scoring`` parameters (or their ``risk_bands``).
-
-    Accepted shapes of ``risk_bands`` (bands named A, B, C, ... when a shape has no names):
-
-    - ``{A: 0.05, B: 0.15, C: 0.3, D: 1.0}``: each band's upper edge, in order;
-    - ``{A: [0, 0.05], B: [0.05, 0.15], ...}``: each band's lower and upper edge;
-    - ``[0.05, 0.15, 0.3]``: the cut points between bands (0 and 1 are the outer edges),
-      or ``[0, 0.05, 0.15, 0.3, 1]`` with the outer edges included;
-    - ``[{band: A, lower: 0, upper: 0.05}, ...]`` (``name``/``min``/``max`` also accepted);
-    - ``{edges: [...], labels: [...]}`` (or ``bands``/``names`` for the labels).
-    """
-    bands: Any = scoring_params
-    if isinstance(bands, Mapping) and "risk_bands" in bands:
-        bands = bands["risk_bands"]
-    if not bands:
-        return {}
-
-    def names(n: int) -> list[str]:
-        return [chr(ord("A") + i) for i in range(n)]
-
-    def from_cuts(cuts: Sequence[float], labels: Sequence[str] | None = None) -> dict[str, tuple[float, float]]:
-        cuts = [float(c) for c in cuts]
-        if labels is not None and len(labels) == len(cuts) - 1:
-            edges = cuts
-        elif cuts and cuts[0] <= 0.0 and cuts[-1] >= 1.0:
-            edges = cuts
-        else:
-            edges = [0.0, *cuts, 1.0]
-        labels = list(labels) if labels is not None else names(len(edges) - 1)
-        return {str(lab): (edges[i], edges[i + 1]) for i, lab in enumerate(labels[: len(edges) - 1])}
-
-    if isinstance(bands, Mapping):
-        lower_keys = {str(k).lower(): k for k in bands}
-        if "edges" in lower_keys or "thresholds" in lower_keys or "cuts" in lower_keys:
-            cuts = bands[lower_keys.get("edges") or lower_keys.get("thresholds") or lower_keys.get("cuts")]
-            label_key = lower_keys.get("labels") or lower_keys.get("bands") or lower_keys.get("names")
-            return from_cuts(cuts, bands[label_key] if label_key is not None else None)
-        edges: dict[str, tuple[float, float]] = {}
-        lower = 0.0
-        for band, value in bands.items():
-            if isinstance(value, Mapping):
-                low, high = _low_high(value, lower)
-            elif isinstance(value, Sequence) and not isinstance(value, str):
-                low, high = float(value[0]), float(value[1])
-            else:
-                low, high = lower, float(value)
-            edges[str(band)] = (low, high)
-            lower = high
-        return edges
-    if isinstance(bands, Sequence) and not isinstance(bands, str):
-        if all(isinstance(b, Mapping) for b in bands):
-            edges, lower = {}, 0.0
-            for i, item in enumerate(bands):
-                label = item.get("band", item.get("name", item.get("label", names(len(bands))[i])))
-                low, high = _low_high(item, lower)
-                edges[str(label)] = (low, high)
-                lower = high
-            return edges
-        return from_cuts(bands)
-    raise ValueError(f"cannot read risk band edges from {bands!r}")
-
-
-def _low_high(item: Mapping[str, Any], default_low: float) -> tuple[float, float]:
-    low = next((item[k] for k in ("lower", "min", "low", "from") if k in item), default_low)
-    high = next((item[k] for k in ("upper", "max", "high", "to") if k in item), None)
-    if high is None:
-        raise ValueError(f"risk band {item!r} has no upper edge")
-    return float(low), float(high)
+def band_edges(scoring_params: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """``{band: (lower, upper)}`` from the ``scoring`` parameters, read and checked as scoring reads them."""
+    edges, labels = risk_bands(scoring_params)
+    bounds = [0.0, *edges, 1.0]
+    return {label: (bounds[i], bounds[i + 1]) for i, label in enumerate(labels)}
 
 
 def _edge_column(edges: dict[str, tuple[float, float]], which: int) -> Column:
@@ -311,8 +248,8 @@ def feature_drift(training_set: DataFrame, scoring_set: DataFrame, model: Any, p
 # ---------------------------------------------------------------- plots
 
 
-def _predictions(evaluation_predictions: DataFrame, params: dict) -> pd.DataFrame:
-    """The capped evaluation sample: SPLIT, DEFAULTED (int), DEFAULT_PROBABILITY (float)."""
+def sample_evaluation_predictions(evaluation_predictions: DataFrame, params: dict) -> pd.DataFrame:
+    """The capped evaluation sample the plots share: SPLIT, DEFAULTED (int), DEFAULT_PROBABILITY (float)."""
     frame = evaluation_predictions.select(KEY, "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY")
     sample = sampling.to_pandas(sampling.capped(frame, int(_param(params, "max_rows")), KEY))
     sample.columns = [str(c).upper() for c in sample.columns]
@@ -355,9 +292,8 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figu
     return fig
 
 
-def roc_curve_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure:
+def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
     """ROC curve per split (AUC in the legend), with the chance diagonal."""
-    sample = _predictions(evaluation_predictions, params)
     fig = go.Figure()
     for split, part in _per_split(sample, "roc_curve_plot"):
         fpr, tpr, _ = roc_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
@@ -380,9 +316,8 @@ def roc_curve_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure
     )
 
 
-def precision_recall_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure:
+def precision_recall_plot(sample: pd.DataFrame) -> go.Figure:
     """Precision-recall curve per split (average precision and default rate in the legend)."""
-    sample = _predictions(evaluation_predictions, params)
     fig = go.Figure()
     for split, part in _per_split(sample, "precision_recall_plot"):
         precision, recall, _ = precision_recall_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
@@ -403,12 +338,11 @@ def precision_recall_plot(evaluation_predictions: DataFrame, params: dict) -> go
     )
 
 
-def calibration_plot(evaluation_predictions: DataFrame, params: dict) -> go.Figure:
+def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
     """Observed default rate against mean predicted probability, in equal-count bins per split.
 
     Points on the diagonal are well calibrated; above it the model under-predicts risk.
     """
-    sample = _predictions(evaluation_predictions, params)
     bins = int(_param(params, "calibration_bins"))
     fig = go.Figure()
     top = 0.0

@@ -6,7 +6,7 @@ from credit_risk.pipelines.reporting import nodes
 
 PARAMS = "params:reporting"
 SCORING = "params:scoring"
-PREDICTIONS = "evaluation_predictions"
+SAMPLE = "evaluation_sample"  # pulled once, shared by the three evaluation plots
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -21,10 +21,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                  "rpt_risk_band_summary", name="risk_band_summary"),
             Node(nodes.feature_drift, ["mi_training_set", "mi_scoring_set", "model", PARAMS],
                  "rpt_feature_drift", name="feature_drift"),
-            Node(nodes.roc_curve_plot, [PREDICTIONS, PARAMS], "rpt_roc_curve", name="roc_curve_plot"),
-            Node(nodes.precision_recall_plot, [PREDICTIONS, PARAMS], "rpt_precision_recall",
-                 name="precision_recall_plot"),
-            Node(nodes.calibration_plot, [PREDICTIONS, PARAMS], "rpt_calibration", name="calibration_plot"),
+            Node(nodes.sample_evaluation_predictions, ["evaluation_predictions", PARAMS], SAMPLE,
+                 name="sample_evaluation_predictions"),
+            Node(nodes.roc_curve_plot, SAMPLE, "rpt_roc_curve", name="roc_curve_plot"),
+            Node(nodes.precision_recall_plot, SAMPLE, "rpt_precision_recall", name="precision_recall_plot"),
+            Node(nodes.calibration_plot, [SAMPLE, PARAMS], "rpt_calibration", name="calibration_plot"),
             Node(nodes.feature_importance_plot, ["model", PARAMS], "rpt_feature_importance",
                  name="feature_importance_plot"),
             Node(nodes.score_distribution_plot, ["mo_application_scores", SCORING, PARAMS],
