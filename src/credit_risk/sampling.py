@@ -32,13 +32,14 @@ def python_bucket(key: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}|{key}".encode()).hexdigest()[:HEX_DIGITS]
 
 
-def capped(frame: DataFrame, max_rows: int, key: str, salt: str = "sample") -> DataFrame:
+def capped(frame: DataFrame, max_rows: int, key: str, salt: str = "sample", total: int | None = None) -> DataFrame:
     """At most about ``max_rows`` rows, chosen by a hash of ``key``.
 
     The hash is independent of every column, so each class (say defaulted or not) keeps
-    the same share in expectation: a proportionate stratified sample.
+    the same share in expectation: a proportionate stratified sample. Pass ``total`` (the
+    frame's row count) when it is already known, to spare a count query.
     """
-    total = frame.count()
+    total = frame.count() if total is None else total
     if total <= max_rows:
         return frame
     return frame.filter(bucket_of(F.col(key), salt) < F.lit(threshold(max_rows / total)))

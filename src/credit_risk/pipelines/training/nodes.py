@@ -63,7 +63,7 @@ def sample_training_set(training_set: DataFrame, params: dict[str, Any]) -> pd.D
     numeric, categorical = feature_lists(params)
     selected = training_set.select(KEY, SPLIT, TARGET, *numeric, *categorical)
     total = selected.count()
-    sample = to_pandas(capped(selected, int(params.get("max_rows", DEFAULT_MAX_ROWS)), KEY))
+    sample = to_pandas(capped(selected, int(params.get("max_rows", DEFAULT_MAX_ROWS)), KEY, total=total))
     logger.info("pulled %s of %s training rows", f"{len(sample):,}", f"{total:,}")
     return sample
 
