@@ -48,7 +48,10 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     - ``ALTER SESSION SET/UNSET QUERY_TAG`` (Snowpark's ``session.query_tag``) is kept per
       session, and every query is recorded with its tag in ``query_history.jsonl``
       (:class:`QueryHistory`), the embedded engine's QUERY_HISTORY.
+    - ``UNIFORM`` with integer bounds that are expressions is an integer
+      (:func:`patch_uniform_integer_bounds`).
     """
+    patch_uniform_integer_bounds()
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse
@@ -204,3 +207,61 @@ def read_query_history(db_dir: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _integer_valued(node) -> bool:
+    """Whether a SQL expression is an integer by its form: int literals, ARRAY_SIZE, integer casts, + - * of them."""
+    from sqlglot import exp  # noqa: PLC0415 - server side only
+
+    if isinstance(node, exp.Paren | exp.Neg):
+        return _integer_valued(node.this)
+    if isinstance(node, exp.Literal):
+        return node.is_int
+    if isinstance(node, exp.ArraySize):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(*exp.DataType.INTEGER_TYPES)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul):
+        return _integer_valued(node.this) and _integer_valued(node.expression)
+    return False
+
+
+def uniform_integer_bounds(node):
+    """Rewrite ``UNIFORM(lo, hi, gen)`` with integer, non-literal bounds as ``FLOOR`` of a float draw.
+
+    Snowflake returns an integer when both bounds are integers. The emulator (sqlglot's
+    DuckDB translation) only sees integer *literals*, and draws a float in [lo, hi] for
+    any other bound, so ``UNIFORM(0, ARRAY_SIZE(a) - 1, RANDOM())`` would be fractional.
+    ``CAST(FLOOR(UNIFORM(lo::float, (hi + 1)::float, gen)) AS BIGINT)`` makes every
+    integer of [lo, hi] equally likely, as on Snowflake. A sqlglot transform.
+    """
+    from sqlglot import exp  # noqa: PLC0415 - server side only
+
+    if not isinstance(node, exp.Uniform):
+        return node
+    low, high = node.this, node.expression
+    if (low.is_int and high.is_int) or not (_integer_valued(low) and _integer_valued(high)):
+        return node
+    double = exp.DataType.build("DOUBLE")
+    draw = exp.Uniform(
+        this=exp.Cast(this=low.copy(), to=double),
+        expression=exp.Cast(this=exp.Add(this=exp.Paren(this=high.copy()), expression=exp.Literal.number(1)), to=double),
+        gen=node.args.get("gen"),
+        seed=node.args.get("seed"),
+    )
+    return exp.Cast(this=exp.Floor(this=draw), to=exp.DataType.build("BIGINT"))
+
+
+def patch_uniform_integer_bounds() -> None:
+    """Apply :func:`uniform_integer_bounds` to every statement, before fakesnow's own transforms."""
+    from fakesnow.cursor import FakeSnowflakeCursor  # noqa: PLC0415 - server side only
+
+    original = FakeSnowflakeCursor._transform  # noqa: SLF001
+    if getattr(original, "credit_risk_shim", False):
+        return
+
+    def _transform(self, expression, params):
+        return original(self, expression.transform(uniform_integer_bounds, copy=False), params)
+
+    _transform.credit_risk_shim = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
