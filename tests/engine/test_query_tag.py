@@ -40,8 +40,8 @@ def test_history_is_bounded(tmp_path):
     assert current[-1]["query"].startswith("SELECT 99 ")
 
 
-def test_session_query_tag_tags_later_queries_of_that_session_only(session, engine_dir):
-    """The engine keeps the tag per session; another session's queries stay untagged."""
+def test_session_query_tag_tags_later_queries_until_unset(session, engine_dir):
+    """The engine keeps the tag for the session; after UNSET its queries are untagged again."""
     tag = query_tag("credit_risk", "unit", "tag_test", "run-1")
     engine.set_query_tag(tag)
     try:
