@@ -1,7 +1,8 @@
-"""Project hooks: the Snowpark session's life, and the PII masking key."""
+"""Project hooks: the Snowpark session's life, the PII masking key, and query tags."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -10,12 +11,14 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import DataCatalog, MemoryDataset
+from omegaconf import OmegaConf
 
 from credit_risk import engine
 
 logger = logging.getLogger(__name__)
 
 MASKING_KEY_ENV = "CREDIT_RISK_MASKING_KEY"
+PROJECT = "credit_risk"
 
 
 def _config(context: Any, key: str) -> dict[str, Any]:
@@ -23,6 +26,21 @@ def _config(context: Any, key: str) -> dict[str, Any]:
         return context.config_loader[key] or {}
     except Exception:  # noqa: BLE001 - a missing config group reads as empty
         return {}
+
+
+def _credentials(context: Any) -> dict[str, Any]:
+    """The run env's credentials over ``conf/local``'s: ``--env snowflake`` still reads conf/local/credentials.yml."""
+    credentials = _config(context, "credentials")
+    env = getattr(context, "env", None)
+    conf_source = getattr(context.config_loader, "conf_source", None)
+    if env in (None, "local") or conf_source is None:
+        return credentials
+    # read the files directly: a second OmegaConfigLoader would replace the run's ${globals:} resolver
+    local: dict[str, Any] = {}
+    for path in sorted(Path(conf_source, "local").glob("credentials*.yml")):
+        loaded = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+        local.update(loaded if isinstance(loaded, dict) else {})
+    return {**local, **credentials}
 
 
 def resolve_masking_key(credentials: dict[str, Any], engine_cfg: dict[str, Any], project_path: Path) -> str:
@@ -54,7 +72,7 @@ class SnowparkSessionHook:
     def after_context_created(self, context: Any) -> None:
         """Read ``engine`` config and credentials; nothing connects yet."""
         engine_cfg = _config(context, "engine").get("engine") or {}
-        credentials = _config(context, "credentials")
+        credentials = _credentials(context)
         engine.configure(engine_cfg, context.project_path, credentials.get("snowflake"))
         self._masking_key = resolve_masking_key(credentials, engine_cfg, Path(context.project_path))
 
@@ -73,3 +91,39 @@ class SnowparkSessionHook:
     def on_pipeline_error(self) -> None:
         """Close the session on failure too."""
         engine.close_session()
+
+
+def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:
+    """The QUERY_TAG of a query: JSON naming the project, pipeline, node and run, keys sorted."""
+    return json.dumps({"project": project, "pipeline": pipeline, "node": node, "run_id": run_id}, sort_keys=True)
+
+
+class QueryTagHook:
+    """Tags every query with the project, pipeline, node and run id, so QUERY_HISTORY finds a run.
+
+    On Snowflake the tag is Snowpark's ``session.query_tag`` (``ALTER SESSION SET
+    QUERY_TAG``); the embedded engine records it in ``query_history.jsonl``. Tags are per
+    session, so this assumes nodes run one at a time (the default SequentialRunner).
+    """
+
+    def __init__(self) -> None:
+        self._pipeline = "__default__"
+        self._run_id: str | None = None
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Remember the run's pipeline and id; tag the run's first queries."""
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name") or "__default__"]
+        self._pipeline = ",".join(str(n) for n in names)
+        self._run_id = run_params.get("run_id") or run_params.get("session_id")
+        engine.set_query_tag(query_tag(PROJECT, self._pipeline, None, self._run_id))
+
+    @hook_impl
+    def before_node_run(self, node: Any, run_id: str) -> None:
+        """Tag the node's queries with its name."""
+        engine.set_query_tag(query_tag(PROJECT, self._pipeline, node.name, run_id or self._run_id))
+
+    @hook_impl
+    def before_dataset_loaded(self, node: Any) -> None:
+        """Inputs load before ``before_node_run``: tag their queries with the node that reads them."""
+        engine.set_query_tag(query_tag(PROJECT, self._pipeline, node.name, self._run_id))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+if TYPE_CHECKING:
+    from snowflake.snowpark import DataFrame
+
 PREPROCESS_STEP = "preprocess"
+PROBABILITY = "DEFAULT_PROBABILITY"
 ESTIMATOR_STEP = "model"
 
 
@@ -30,6 +35,22 @@ def prepare_features(frame: pd.DataFrame, numeric: list[str], categorical: list[
         text = frame[c].map(str, na_action="ignore").astype("object")
         prepared[c] = text.where(text.notna(), np.nan)
     return pd.DataFrame(prepared, index=frame.index, columns=[*numeric, *categorical])
+
+
+class ScoringModel(Protocol):
+    """What scoring needs of a model: a :class:`TrainedModel` here, a registry version on Snowflake."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def features(self) -> list[str]: ...
+
+    def default_probabilities(self, frame: DataFrame, key: str) -> Iterator[pd.DataFrame] | DataFrame:
+        """``key, DEFAULT_PROBABILITY``: pandas batches scored on the client, or a lazy Snowpark DataFrame."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,23 @@ class TrainedModel:
         if len(frame) == 0:
             return np.empty(0, dtype="float64")
         return self.pipeline.predict_proba(self.prepare(frame))[:, 1].astype("float64")
+
+    def default_probabilities(self, frame: DataFrame, key: str) -> Iterator[pd.DataFrame]:
+        """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, batch by batch, scored on the client.
+
+        The scoring interface a registry model shares (there it is a lazy Snowpark
+        DataFrame computed in the warehouse); here rows are pulled with
+        ``to_pandas_batches`` and only one batch is in memory. Nothing to score gives one
+        empty, typed frame.
+        """
+        scored_any = False
+        for batch in frame.to_pandas_batches():
+            if batch.empty:
+                continue
+            scored_any = True
+            yield pd.DataFrame({key: batch[key].astype("object").to_numpy(), PROBABILITY: self.predict_proba(batch)})
+        if not scored_any:
+            yield pd.DataFrame({key: pd.Series(dtype="object"), PROBABILITY: pd.Series(dtype="float64")})
 
     def feature_importance(self) -> pd.DataFrame:
         """``FEATURE, IMPORTANCE`` per transformed feature, largest first."""

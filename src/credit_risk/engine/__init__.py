@@ -25,6 +25,7 @@ __all__ = [
     "configure",
     "embedded_dir",
     "get_session",
+    "set_query_tag",
     "settings",
 ]
 
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 _lock = threading.RLock()
 _settings: dict[str, Any] | None = None
 _session: Session | None = None
+_query_tag: str | None = None
 
 KINDS = ("embedded", "snowflake")
 
@@ -49,6 +51,10 @@ def configure(engine: dict[str, Any], project_path: Path, credentials: dict | No
     if not engine.get("database"):
         raise EngineConfigError("engine.database is not set (conf/base/engine.yml)")
     new = {**engine, "project_path": Path(project_path), "credentials": credentials or {}}
+    if kind == "snowflake":  # a missing setting stops here, before any query
+        from credit_risk.engine import snowflake
+
+        snowflake.check(new)
     with _lock:
         if _settings is not None and _settings != new:
             close_session()
@@ -85,12 +91,28 @@ def get_session() -> Session:
                 from credit_risk.engine import embedded
 
                 _session = embedded.connect(cfg)
-            else:  # pragma: no cover - needs a Snowflake account
+            else:
                 from credit_risk.engine import snowflake
 
-                _session = snowflake.connect(cfg)
+                _session = snowflake.connect(cfg, _query_tag)
             atexit.register(close_session)
+            if _query_tag:
+                _session.query_tag = _query_tag
         return _session
+
+
+def set_query_tag(tag: str | None) -> None:
+    """Tag every later query of this process (Snowflake's ``QUERY_TAG``); applied on connect too.
+
+    Setting it does not connect: a run that never touches the engine never starts it.
+    """
+    global _query_tag
+    with _lock:
+        if tag == _query_tag:
+            return
+        _query_tag = tag
+        if _session is not None:
+            _session.query_tag = tag
 
 
 def close_session() -> None:

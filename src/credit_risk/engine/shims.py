@@ -6,9 +6,13 @@ has a test in ``tests/engine/test_shims.py``. Nodes never call these.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import logging
+import re
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,13 +45,43 @@ def patch_fakesnow_server(db_dir: Path) -> None:
       folder per server process that nothing ever removes.
     - A statement fakesnow cannot handle answers as a failed query (HTTP 200, success
       false), not HTTP 500, which the connector retries for minutes before giving up.
+    - ``ALTER SESSION SET/UNSET QUERY_TAG`` (Snowpark's ``session.query_tag``) is kept per
+      session, and every query is recorded with its tag in ``query_history.jsonl``
+      (:class:`QueryHistory`), the embedded engine's QUERY_HISTORY.
+    - ``UNIFORM`` with integer bounds that are expressions is an integer
+      (:func:`patch_uniform_integer_bounds`).
     """
+    patch_uniform_integer_bounds()
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    history = QueryHistory(db_dir / QUERY_HISTORY_FILE)
+    tags: dict[str, str | None] = {}
+
     async def query_request(request):
+        token = request.headers.get("Authorization", "")
+        sql_text, statement_tag = await _query_of(request)
+        tag_change = parse_query_tag_statement(sql_text)
+        if tag_change is not None:
+            if tag_change:
+                tags[token] = tag_change
+            else:
+                tags.pop(token, None)
+            for gone in [t for t in tags if t[17:-1] not in fs_server.sessions]:
+                tags.pop(gone, None)  # sessions that logged out
+            await _replace_sql(request, "SELECT 'Statement executed successfully.' AS \"status\"")
+        response = await _answer(request)
+        history.record(
+            session=token,
+            query_tag=statement_tag or tags.get(token),
+            query=sql_text,
+            success=_succeeded(response),
+        )
+        return response
+
+    async def _answer(request):
         response = await fs_server.query_request(request)
         if response.status_code != 500:
             return response
@@ -72,3 +106,162 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     fs_stage.LOCAL_BUCKET_PATH = str(bucket)
     if default != bucket and default.name.startswith("fakesnow_bucket_"):
         shutil.rmtree(default, ignore_errors=True)
+
+
+QUERY_HISTORY_FILE = "query_history.jsonl"
+_SET_TAG = re.compile(r"^\s*alter\s+session\s+set\s+query_tag\s*=\s*'(?P<tag>(?:[^'\\]|''|\\.)*)'\s*;?\s*$", re.I | re.S)
+_UNSET_TAG = re.compile(r"^\s*alter\s+session\s+unset\s+query_tag\s*;?\s*$", re.I)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
+
+
+def parse_query_tag_statement(sql_text: str) -> str | None:
+    """The tag an ``ALTER SESSION SET QUERY_TAG = '...'`` sets, ``""`` for UNSET, None for any other statement."""
+    if _UNSET_TAG.match(sql_text or ""):
+        return ""
+    match = _SET_TAG.match(sql_text or "")
+    if not match:
+        return None
+    raw = match.group("tag")
+    out, i = [], 0
+    while i < len(raw):
+        char = raw[i]
+        if char == "\\" and i + 1 < len(raw):
+            out.append(_ESCAPES.get(raw[i + 1], raw[i + 1]))
+            i += 2
+        elif char == "'" and raw[i + 1 : i + 2] == "'":
+            out.append("'")
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+async def _body(request) -> dict:
+    body = await request.body()
+    if request.headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return json.loads(body)
+
+
+async def _query_of(request) -> tuple[str, str | None]:
+    """The statement's SQL text and its statement-level QUERY_TAG parameter, if any."""
+    try:
+        body = await _body(request)
+    except (ValueError, OSError):
+        return "", None
+    params = body.get("parameters") or {}
+    tag = params.get("QUERY_TAG") or params.get("query_tag")
+    return str(body.get("sqlText") or ""), (str(tag) if tag else None)
+
+
+async def _replace_sql(request, sql_text: str) -> None:
+    """Make fakesnow run ``sql_text`` instead of the request's statement (Starlette caches the body)."""
+    body = await _body(request)
+    body["sqlText"] = sql_text
+    raw = json.dumps(body).encode()
+    request._body = gzip.compress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw  # noqa: SLF001
+
+
+def _succeeded(response) -> bool:
+    try:
+        return bool(json.loads(response.body).get("success"))
+    except (ValueError, AttributeError):
+        return False
+
+
+class QueryHistory:
+    """Every query the embedded server runs, one JSON line each: time, session, tag, text, success.
+
+    Bounded and cheap: the text is cut to ``max_text`` characters, the session token is
+    stored as a short hash, bound values are never written, and past ``max_bytes`` the file
+    is rotated to ``query_history.1.jsonl`` (one old file kept).
+    """
+
+    def __init__(self, path: Path, max_bytes: int = 20_000_000, max_text: int = 300) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.max_text = max_text
+
+    def record(self, *, session: str, query_tag: str | None, query: str, success: bool) -> None:
+        """Append one query."""
+        entry = {
+            "ts": round(time.time(), 3),
+            "session": hashlib.sha256(session.encode()).hexdigest()[:12],
+            "query_tag": query_tag,
+            "query": query[: self.max_text],
+            "success": success,
+        }
+        try:
+            if self.path.exists() and self.path.stat().st_size > self.max_bytes:
+                self.path.replace(self.path.with_name(self.path.stem + ".1" + self.path.suffix))
+            with self.path.open("a") as f:
+                f.write(json.dumps(entry) + "\n")
+        except OSError as exc:  # the history is a convenience: never fail a query for it
+            logger.warning("could not record query history in %s: %s", self.path, exc)
+
+
+def read_query_history(db_dir: Path) -> list[dict]:
+    """The embedded engine's recorded queries, oldest first (current file only)."""
+    path = Path(db_dir) / QUERY_HISTORY_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _integer_valued(node) -> bool:
+    """Whether a SQL expression is an integer by its form: int literals, ARRAY_SIZE, integer casts, + - * of them."""
+    from sqlglot import exp  # noqa: PLC0415 - server side only
+
+    if isinstance(node, exp.Paren | exp.Neg):
+        return _integer_valued(node.this)
+    if isinstance(node, exp.Literal):
+        return node.is_int
+    if isinstance(node, exp.ArraySize):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(*exp.DataType.INTEGER_TYPES)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul):
+        return _integer_valued(node.this) and _integer_valued(node.expression)
+    return False
+
+
+def uniform_integer_bounds(node):
+    """Rewrite ``UNIFORM(lo, hi, gen)`` with integer, non-literal bounds as ``FLOOR`` of a float draw.
+
+    Snowflake returns an integer when both bounds are integers. The emulator (sqlglot's
+    DuckDB translation) only sees integer *literals*, and draws a float in [lo, hi] for
+    any other bound, so ``UNIFORM(0, ARRAY_SIZE(a) - 1, RANDOM())`` would be fractional.
+    ``CAST(FLOOR(UNIFORM(lo::float, (hi + 1)::float, gen)) AS BIGINT)`` makes every
+    integer of [lo, hi] equally likely, as on Snowflake. A sqlglot transform.
+    """
+    from sqlglot import exp  # noqa: PLC0415 - server side only
+
+    if not isinstance(node, exp.Uniform):
+        return node
+    low, high = node.this, node.expression
+    if (low.is_int and high.is_int) or not (_integer_valued(low) and _integer_valued(high)):
+        return node
+    double = exp.DataType.build("DOUBLE")
+    draw = exp.Uniform(
+        this=exp.Cast(this=low.copy(), to=double),
+        expression=exp.Cast(this=exp.Add(this=exp.Paren(this=high.copy()), expression=exp.Literal.number(1)), to=double),
+        gen=node.args.get("gen"),
+        seed=node.args.get("seed"),
+    )
+    return exp.Cast(this=exp.Floor(this=draw), to=exp.DataType.build("BIGINT"))
+
+
+def patch_uniform_integer_bounds() -> None:
+    """Apply :func:`uniform_integer_bounds` to every statement, before fakesnow's own transforms."""
+    from fakesnow.cursor import FakeSnowflakeCursor  # noqa: PLC0415 - server side only
+
+    original = FakeSnowflakeCursor._transform  # noqa: SLF001
+    if getattr(original, "credit_risk_shim", False):
+        return
+
+    def _transform(self, expression, params):
+        return original(self, expression.transform(uniform_integer_bounds, copy=False), params)
+
+    _transform.credit_risk_shim = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
