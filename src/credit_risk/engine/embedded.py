@@ -131,13 +131,13 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
                     f"the embedded engine exited with code {proc.returncode}; "
                     f"see {db_dir / layout.LOG_FILE}"
                 )
-            if time.monotonic() + 1 >= deadline:
+            if time.monotonic() >= deadline:
                 raise EngineBusyError(
                     f"the embedded database {db_dir} is held by {holder(db_dir)}, which does "
                     f"not answer; waited {timeout:.0f}s. Let it finish, or stop it with "
                     "`python -m credit_risk.engine stop`, then run again."
                 )
-            time.sleep(0.5)
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
 def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
