@@ -88,6 +88,9 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
 
     tables = [name for name, n in datasets.items() if n["dataset_type"].endswith("SnowparkTableDataset")]
     assert len(tables) == 23  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 2, reporting 4
+    for name in ("raw_applicants", "landing_applicants"):  # PII in clear: no preview in a shareable build
+        assert detail(name)["preview"] is None, name
+    tables.remove("raw_applicants")
     for name in tables:
         preview = detail(name)
         assert preview["preview_type"] == "TablePreview", name
