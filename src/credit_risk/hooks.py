@@ -79,7 +79,11 @@ class SnowparkSessionHook:
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog) -> None:
         """Offer the masking key to nodes as the ``masking_key`` input (never a parameter)."""
-        if self._masking_key is not None:
+        if self._masking_key is None:
+            return
+        if "masking_key" in catalog and isinstance(catalog["masking_key"], MemoryDataset):
+            catalog.save("masking_key", self._masking_key)  # declared in catalog.yml for its layer
+        else:
             catalog["masking_key"] = MemoryDataset(self._masking_key, copy_mode="assign")
 
     @hook_impl

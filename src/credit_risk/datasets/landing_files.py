@@ -22,6 +22,7 @@ from snowflake.snowpark import functions as F
 
 from credit_risk import engine
 from credit_risk.datasets.sql import identifier, qualified
+from credit_risk.engine.project import ensure_configured
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,8 @@ class LandingFilesDataset(AbstractDataset):
 
     @property
     def session(self) -> Session:
-        """The process's engine session."""
+        """The process's engine session (configured from the project's conf if no hook ran)."""
+        ensure_configured()
         return engine.get_session()
 
     def load(self) -> DataFrame:

@@ -16,6 +16,7 @@ from snowflake.snowpark import DataFrame, Session
 
 from credit_risk import engine
 from credit_risk.datasets.sql import identifier, qualified
+from credit_risk.engine.project import ensure_configured
 
 _PANDAS_TYPES = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN", "M": "TIMESTAMP_NTZ"}
 
@@ -61,7 +62,8 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
 
     @property
     def session(self) -> Session:
-        """The process's engine session."""
+        """The process's engine session (configured from the project's conf if no hook ran)."""
+        ensure_configured()
         return engine.get_session()
 
     @property

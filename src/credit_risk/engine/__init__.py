@@ -85,6 +85,11 @@ def get_session() -> Session:
     """The process's Snowpark session, connected on first use."""
     global _session
     with _lock:
+        if _session is not None and _settings and _settings["kind"] == "embedded":
+            from credit_risk.engine import embedded
+
+            if not embedded.serves(_session, _settings):
+                _session = None  # its server stopped after idle_timeout_s (a notebook left open)
         if _session is None:
             cfg = settings()
             if cfg["kind"] == "embedded":

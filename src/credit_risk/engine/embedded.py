@@ -30,6 +30,7 @@ from credit_risk.engine.errors import EngineBusyError, EngineConfigError, Engine
 logger = logging.getLogger(__name__)
 
 DEFAULTS = {"db_dir": "data/engine", "start_timeout_s": 60, "idle_timeout_s": 1800, "linger_s": 15}
+SERVES_CHECK_S = 5.0  # how often a reused session's server is checked (serves)
 
 
 def options(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -233,6 +234,24 @@ def connect(cfg: dict[str, Any]) -> Session:
     session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
     logger.info("Snowpark session on the embedded engine (127.0.0.1:%s, %s)", state["port"], opts["db_dir"])
     return session
+
+
+def serves(session: Session, cfg: dict[str, Any]) -> bool:
+    """Whether the server this session talks to still runs (asked at most every few seconds).
+
+    A session can outlive its server: a notebook left open past ``idle_timeout_s``. The
+    connector would then retry every query against the closed port for minutes, so the
+    caller drops such a session and connects again.
+    """
+    now = time.monotonic()
+    if now - getattr(session, "_credit_risk_checked_at", 0.0) < SERVES_CHECK_S:
+        return True
+    state = server_state(options(cfg)["db_dir"])
+    if state is None or int(state["port"]) != int(session.connection.port):
+        logger.warning("the embedded engine this session used has stopped; connecting again")
+        return False
+    session._credit_risk_checked_at = now  # noqa: SLF001 - our own mark on the session
+    return True
 
 
 def close(session: Session) -> None:
