@@ -73,3 +73,19 @@ class SnowparkSessionHook:
     def on_pipeline_error(self) -> None:
         """Close the session on failure too."""
         engine.close_session()
+
+
+RUN_ID_ENV = "CREDIT_RISK_RUN_ID"
+
+
+class RunIdHook:
+    """Offers the run's id to nodes as the ``run_id`` input (data-quality results are keyed on it).
+
+    The id is ``CREDIT_RISK_RUN_ID`` when set (a scheduler's run id, so a retried task replaces
+    its own results), else the Kedro session id, which is new for every run.
+    """
+
+    @hook_impl
+    def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
+        """Add ``run_id`` to the catalog."""
+        catalog["run_id"] = MemoryDataset(os.environ.get(RUN_ID_ENV) or save_version, copy_mode="assign")

@@ -1,8 +1,8 @@
 """Project settings: hooks and config patterns only (see conf/ for everything else)."""
 
-from credit_risk.hooks import SnowparkSessionHook
+from credit_risk.hooks import RunIdHook, SnowparkSessionHook
 
-HOOKS = (SnowparkSessionHook(),)
+HOOKS = (SnowparkSessionHook(), RunIdHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,6 +1,7 @@
-"""The project's Kedro datasets: Snowpark tables and landing files."""
+"""The project's Kedro datasets: Snowpark tables, landing files, run results."""
 
 from credit_risk.datasets.landing_files import LandingFilesDataset
+from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
-__all__ = ["LandingFilesDataset", "SnowparkTableDataset"]
+__all__ = ["LandingFilesDataset", "RunResultsDataset", "SnowparkTableDataset"]
