@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,9 @@ def patch_fakesnow_server(db_dir: Path) -> None:
       folder per server process that nothing ever removes.
     - A statement fakesnow cannot handle answers as a failed query (HTTP 200, success
       false), not HTTP 500, which the connector retries for minutes before giving up.
+    - Two sessions replacing the same table at once: see :func:`retry_write_conflicts`.
     """
+    retry_write_conflicts()
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse
@@ -72,3 +75,45 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     fs_stage.LOCAL_BUCKET_PATH = str(bucket)
     if default != bucket and default.name.startswith("fakesnow_bucket_"):
         shutil.rmtree(default, ignore_errors=True)
+
+
+CONFLICT_RETRIES = 8
+
+
+def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float = 0.05) -> None:
+    """Retry a statement that lost a DuckDB catalog write-write conflict (server process only).
+
+    On Snowflake two sessions may replace the same table at once (the last one wins); DuckDB
+    refuses the second commit. A single statement outside an explicit transaction is rolled
+    back whole when refused, so running it again is safe: it is retried with a growing wait,
+    then answered with an error that says what happened, not fakesnow's "Unhandled exception".
+    """
+    import duckdb
+    import snowflake.connector.errors
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    if getattr(FakeSnowflakeCursor.execute, "_retries_conflicts", False):
+        return
+    execute = FakeSnowflakeCursor.execute
+
+    def execute_retrying(self, command, *args, **kwargs):
+        wait = first_wait_s
+        for attempt in range(retries + 1):
+            try:
+                return execute(self, command, *args, **kwargs)
+            except duckdb.TransactionException as exc:
+                if "write-write conflict" not in str(exc) or self._conn._in_transaction:  # noqa: SLF001
+                    raise
+                if attempt == retries:
+                    raise snowflake.connector.errors.ProgrammingError(
+                        msg=f"another session changed the same table at the same time ({exc}); "
+                        f"retried {retries} times",
+                        errno=1304, sqlstate="40001",
+                    ) from None
+                logger.info("write-write conflict, retrying in %.2f s: %s", wait, command[:200])
+                time.sleep(wait)
+                wait = min(wait * 2, 1.0)
+        return None
+
+    execute_retrying._retries_conflicts = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]
