@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 
 import pytest
 import yaml
@@ -18,7 +19,7 @@ from kedro.io import DatasetError
 from credit_risk.datasets import LandingFilesDataset
 from credit_risk.pipelines.data_processing import nodes
 from credit_risk.pipelines.ingestion.nodes import load_raw
-from tests.conftest import PROJECT, make_table
+from tests.conftest import PROJECT, kedro, make_table, project_session
 
 RULES = yaml.safe_load((PROJECT / "conf/base/parameters_data_processing.yml").read_text())["data_processing"]
 QUALITY = yaml.safe_load((PROJECT / "conf/base/parameters_data_quality.yml").read_text())["data_quality"]
@@ -55,8 +56,8 @@ CASES = {
                             b"E3,A1,2024-01-05,'; DROP TABLE RAW.BUREAU_EVENTS; --,1\n"
                             b"E4,A1,2024-01-05,\"a,b\",1\n", None, {"event_type not an accepted value": 4}),
     "crlf_line_ends": (HEADER.replace(b"\n", b"\r\n") + b"E1,A1,2024-01-05,INQUIRY,1\r\n", None, {}),
-    "truncated_mid_row": (HEADER + b"E1,A1,2024-01-05,INQUIRY,1\nE2,A1,2024-0", "truncated", {}),
-    "truncated_in_quotes": (HEADER + b'E1,A1,2024-01-05,"INQ', "truncated", {}),
+    "truncated_mid_row": (HEADER + b"E1,A1,2024-01-05,INQUIRY,1\nE2,A1,2024-0", "is truncated: it does not end", {}),
+    "truncated_in_quotes": (HEADER + b'E1,A1,2024-01-05,"INQ', "is truncated: it does not end", {}),
 }
 
 
@@ -101,3 +102,49 @@ def test_a_bad_landing_file_loads_with_reasons_or_stops_naming_file_and_problem(
         )
         assert in_raw == from_file
     assert hashlib.sha256(bad.read_bytes()).digest() == hashlib.sha256(data).digest()  # the file is kept as it came
+
+
+def _count(project, table):
+    with project_session(project) as s:
+        return s.table(f"CREDIT_RISK.{table}").count()
+
+
+@pytest.mark.slow
+def test_bad_files_through_kedro_run_stop_with_the_file_or_the_gate_named(tmp_project):
+    env = {"COLUMNS": "250"}
+    run = kedro(tmp_project, "run", "--pipelines", "source_data,ingestion,data_processing",
+                "--params", "source_data.n_applications=300", env=env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    landing = tmp_project / "data/01_raw/landing"
+    raw_events, outcomes = _count(tmp_project, "RAW.BUREAU_EVENTS"), _count(tmp_project, "INTERMEDIATE.LOAN_OUTCOMES")
+
+    # a file cut mid-row: ingestion stops naming it; RAW keeps what it had
+    cut = landing / "bureau_events/part-99999.csv"
+    cut.write_bytes(CASES["truncated_mid_row"][0])
+    run = kedro(tmp_project, "run", "--pipeline", "ingestion", env=env)
+    assert run.returncode != 0
+    log = run.stdout + run.stderr
+    assert "part-99999.csv is truncated: it does not end with a line end" in " ".join(log.split())
+    assert _count(tmp_project, "RAW.BUREAU_EVENTS") == raw_events
+    cut.unlink()
+
+    # outcomes of 60 applications nobody applied for: they load into RAW, but the gate on
+    # int_loan_outcomes (at most 5% unknown) stops the run, names the check and examples,
+    # records the failure in the report table and leaves the previous table in place
+    orphans = "".join(f"X{i:04d},2025-01-01,1\n" for i in range(60))
+    (landing / "loan_outcomes/part-99999.csv").write_text("application_id,observed_at,defaulted\n" + orphans)
+    run = kedro(tmp_project, "run", "--pipelines", "ingestion,data_processing",
+                env={**env, "CREDIT_RISK_RUN_ID": "bad-outcomes"})
+    assert run.returncode != 0
+    log = " ".join((run.stdout + run.stderr).split())
+    assert "data quality gate for int_loan_outcomes" in log
+    failing = re.search(r"relationships_application_id \(relationships on APPLICATION_ID\): (\d+) of \d+ failing", log)
+    assert failing and int(failing.group(1)) >= 60, log[-3000:]
+    assert _count(tmp_project, "INTERMEDIATE.LOAN_OUTCOMES") == outcomes
+    with project_session(tmp_project) as s:
+        failed = s.sql(
+            "SELECT DATASET, CHECK_NAME, FAILING_ROWS FROM CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS "
+            "WHERE RUN_ID = ? AND STATUS = 'fail'", params=["bad-outcomes"]
+        ).collect()
+    assert [(r[0], r[1]) for r in failed] == [("int_loan_outcomes", "relationships_application_id")]
+    assert failed[0][2] >= 60

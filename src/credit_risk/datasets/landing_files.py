@@ -111,6 +111,12 @@ class LandingFilesDataset(AbstractDataset):
         header and each record's field count, and the last byte for a file cut mid-row.
         Nothing is converted or kept: the rows themselves are parsed by the engine.
         """
+        if path.stat().st_size == 0:
+            raise DatasetError(f"landing file {path} is empty: no header line")
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                raise DatasetError(f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)")
         self._check_utf8(path)
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.reader(f, strict=True)
@@ -129,10 +135,6 @@ class LandingFilesDataset(AbstractDataset):
                 raise DatasetError(
                     f"landing file {path}: truncated or malformed near line {reader.line_num} ({exc})"
                 ) from None
-        with path.open("rb") as f:
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                raise DatasetError(f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)")
 
     @staticmethod
     def _check_utf8(path: Path) -> None:
