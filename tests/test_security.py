@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
+from credit_risk import quality
 from credit_risk.datasets import (
     LandingFilesDataset,
     RunResultsDataset,
     SnowparkTableDataset,
 )
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, make_table
 
 HOSTILE = ["x; DROP TABLE y", '"a""b"', "a.b", "naïve", "ta\u0301ble", "", "1abc", "x--", "x/*y*/", "Ｘ"]
 
@@ -121,3 +122,13 @@ def test_no_credentials_in_tracked_files():
         if found and f != "tests/test_security.py":  # this file plants samples for the scanner
             hits[f] = found
     assert hits == {}
+
+
+def test_hostile_values_in_check_config_are_escaped_literals(session):
+    session.sql("CREATE OR REPLACE TABLE CREDIT_RISK.PRIMARY.VICTIM2 (A INT)").collect()
+    hostile = "x'); DROP TABLE CREDIT_RISK.PRIMARY.VICTIM2; --"
+    frame = session.table(make_table(session, "T_HOSTILE_VALUES", ["ID", "V"], [("1", hostile), ("2", "y")]))
+    spec = {"key": "ID", "checks": [{"check": "accepted_values", "column": "V", "values": [hostile, "it's"]}]}
+    results = quality.check_table("t", frame, spec, "r", {})
+    assert results[["FAILING_ROWS", "EXAMPLE_KEYS"]].values.tolist() == [[1, "2"]]  # only "y" is not accepted
+    assert session.table("CREDIT_RISK.PRIMARY.VICTIM2").count() == 0
