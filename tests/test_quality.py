@@ -93,6 +93,7 @@ def test_a_failing_gate_names_table_check_count_and_examples(session):
         ({"check": "not_null", "column": "ID", "severity": "fatal"}, "severity"),
         ({"check": "relationships", "column": "ID"}, "needs 'to'"),
         ({"check": "freshness", "column": "DAY"}, "max_age_days"),
+        ({"check": "range", "column": "AMOUNT", "max_frac": 0.1}, r"unknown setting\(s\) \['max_frac'\]"),
     ],
 )
 def test_bad_or_hostile_check_config_is_refused_before_sql(check, message):

@@ -39,6 +39,10 @@ RESULT_COLUMNS = [
 ]
 
 
+_KEYS = {"check", "name", "column", "severity", "action", "max_fraction", "values", "min", "max", "to", "field",
+         "max_age_days", "expression"}
+
+
 class DataQualityError(Exception):
     """An ``error`` check failed beyond its threshold: the guarded dataset is not written."""
 
@@ -53,6 +57,8 @@ def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
         where = f"data_quality.{dataset}, check {name!r}"
         if kind not in KINDS:
             raise ValueError(f"{where}: unknown check {kind!r}; one of {', '.join(KINDS)}")
+        if unknown := sorted(set(check) - _KEYS):
+            raise ValueError(f"{where}: unknown setting(s) {unknown}; known: {sorted(_KEYS)}")
         check["name"] = name
         check["severity"] = check.get("severity", "error")
         if check["severity"] not in SEVERITIES:
