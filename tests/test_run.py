@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+import yaml
 
 from credit_risk.engine import embedded
-from tests.conftest import kedro, project_session
+from tests.conftest import PROJECT, kedro, project_session
 
 pytestmark = pytest.mark.slow
 
 
-def _tables(project):
+def _tables(project, every_schema=False):
     """Row counts of the project's tables, read in this process through the project's engine."""
+    layers = "<> 'INFORMATION_SCHEMA'" if every_schema else "IN ('RAW', 'INTERMEDIATE', 'PRIMARY', 'FEATURE', 'MODEL_INPUT')"
     with project_session(project) as s:
         rows = s.sql(
             "SELECT TABLE_SCHEMA, TABLE_NAME, ROW_COUNT FROM CREDIT_RISK.INFORMATION_SCHEMA.TABLES "
-            "WHERE TABLE_SCHEMA IN ('RAW', 'INTERMEDIATE', 'PRIMARY', 'FEATURE', 'MODEL_INPUT')"
+            f"WHERE TABLE_SCHEMA {layers}"
         ).collect()
         return {f"{r[0]}.{r[1]}": s.table(f"CREDIT_RISK.{r[0]}.{r[1]}").count() for r in rows}
 
@@ -32,6 +35,38 @@ def _all_layers(project):
         distinct = scores.select("APPLICATION_ID").distinct().count()
         splits = sorted(r[0] for r in s.table("CREDIT_RISK.REPORTING.MODEL_METRICS").select("SPLIT").collect())
         return {"scores": distinct if distinct == scores.count() else -1, "bad_scores": bad.count(), "metric_splits": splits}
+
+
+def _pii(project):
+    """The generator's emails, phones, names and addresses, from its landing files."""
+    values = set()
+    for part in (project / "data/01_raw/landing/applicants").glob("*.csv"):
+        frame = pd.read_csv(part, dtype=str, keep_default_na=False)
+        for column in ("email", "phone", "first_name", "last_name", "address"):
+            values |= {v.strip().lower() for v in frame[column] if len(v.strip()) > 2}
+        values |= {f"{a} {b}".strip().lower() for a, b in zip(frame["first_name"], frame["last_name"])}
+    return values
+
+
+def _pii_hits(project, pii, schemas="TABLE_SCHEMA NOT IN ('RAW', 'INFORMATION_SCHEMA')"):
+    """(table, column, value) for every text value of the tables of ``schemas`` that is a piece of PII."""
+    hits = []
+    with project_session(project) as s:
+        columns = s.sql(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM CREDIT_RISK.INFORMATION_SCHEMA.COLUMNS "
+            f"WHERE {schemas} AND DATA_TYPE IN ('TEXT', 'VARCHAR')"
+        ).collect()
+        for schema, table, column in columns:
+            for (value,) in s.table(f"CREDIT_RISK.{schema}.{table}").select(column).distinct().collect():
+                text = (value or "").strip().lower()
+                if text in pii or ("@" in text and any(p in text for p in pii if "@" in p)):
+                    hits.append((f"{schema}.{table}", column, value))
+    return hits
+
+
+def _quality_results(project):
+    with project_session(project) as s:
+        return s.table("CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS").to_pandas()
 
 
 def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_project):
@@ -55,12 +90,36 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
         assert (tmp_project / "data/08_reporting" / f"{plot}.json").stat().st_size > 1000
     assert list((tmp_project / "data/06_models/default_risk_model.pkl").iterdir())  # a version
 
-    # the same pipelines by name, each in a separate process, on the tables left by the others
+    # PII never leaves raw in clear text; the masking key never reaches the logs
+    pii = _pii(tmp_project)
+    assert len(pii) > 1000 and any("@" in p for p in pii)
+    assert len(_pii_hits(tmp_project, pii, "TABLE_NAME = 'APPLICANTS' AND TABLE_SCHEMA = 'RAW'")) > 1000  # it can see
+    hits, tables = _pii_hits(tmp_project, pii), _tables(tmp_project, every_schema=True)
+    assert hits == [] and len(tables) >= 20  # every non-raw table: rejected, model output and reporting too
+    key = (tmp_project / "data/engine/masking.key").read_text().strip()
+    assert len(key) >= 32 and key not in full.stdout + full.stderr
+
+    # every check of every gated dataset, once, all passing or warning, on the generated data
+    checks = yaml.safe_load((PROJECT / "conf/base/parameters_data_quality.yml").read_text())["data_quality"]
+    results = _quality_results(tmp_project)
+    assert results["RUN_ID"].nunique() == 1
+    assert sorted(results["DATASET"].unique()) == sorted(checks)
+    assert len(results) == sum(len(spec["checks"]) for spec in checks.values())
+    assert set(results["STATUS"]) <= {"pass", "warn"}
+
+    # the same pipelines by name, each in a separate process, on the tables left by the others;
+    # data_processing and etl share a scheduler's run id, so etl's results replace data_processing's
     for name in ("ingestion", "data_processing", "etl", "training", "scoring", "reporting", "predict"):
-        run = kedro(tmp_project, "run", "--pipeline", name)
+        same_run = {"CREDIT_RISK_RUN_ID": "scheduled-run-1"} if name in ("data_processing", "etl") else {}
+        run = kedro(tmp_project, "run", "--pipeline", name, env=same_run)
         assert run.returncode == 0, run.stderr[-3000:]
         assert "Traceback" not in run.stderr
+        assert key not in run.stdout + run.stderr
     assert _tables(tmp_project) == counts  # reruns are idempotent: same tables, same counts
+    history = _quality_results(tmp_project)
+    assert history["RUN_ID"].nunique() == 2  # the first run's, and the shared one's: appended, never duplicated
+    assert not history.duplicated(["RUN_ID", "DATASET", "CHECK_NAME"]).any()
+    assert len(history) == 2 * len(results)
 
 
 def test_a_pipeline_without_its_inputs_says_what_to_run(tmp_project):

@@ -97,6 +97,22 @@ class SnowparkSessionHook:
         engine.close_session()
 
 
+RUN_ID_ENV = "CREDIT_RISK_RUN_ID"
+
+
+class RunIdHook:
+    """Offers the run's id to nodes as the ``run_id`` input (data-quality results are keyed on it).
+
+    The id is ``CREDIT_RISK_RUN_ID`` when set (a scheduler's run id, so a retried task replaces
+    its own results), else the Kedro session id, which is new for every run.
+    """
+
+    @hook_impl
+    def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
+        """Add ``run_id`` to the catalog."""
+        catalog["run_id"] = MemoryDataset(os.environ.get(RUN_ID_ENV) or save_version, copy_mode="assign")
+
+
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:
     """The QUERY_TAG of a query: JSON naming the project, pipeline, node and run, keys sorted."""
     return json.dumps({"project": project, "pipeline": pipeline, "node": node, "run_id": run_id}, sort_keys=True)
@@ -119,13 +135,13 @@ class QueryTagHook:
         """Remember the run's pipeline and id; tag the run's first queries."""
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name") or "__default__"]
         self._pipeline = ",".join(str(n) for n in names)
-        self._run_id = run_params.get("run_id") or run_params.get("session_id")
+        self._run_id = os.environ.get(RUN_ID_ENV) or run_params.get("run_id") or run_params.get("session_id")
         engine.set_query_tag(query_tag(PROJECT, self._pipeline, None, self._run_id))
 
     @hook_impl
     def before_node_run(self, node: Any, run_id: str) -> None:
         """Tag the node's queries with its name."""
-        engine.set_query_tag(query_tag(PROJECT, self._pipeline, node.name, run_id or self._run_id))
+        engine.set_query_tag(query_tag(PROJECT, self._pipeline, node.name, self._run_id or run_id))
 
     @hook_impl
     def before_dataset_loaded(self, node: Any) -> None:

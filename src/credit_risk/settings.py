@@ -1,8 +1,8 @@
 """Project settings: hooks and config patterns only (see conf/ for everything else)."""
 
-from credit_risk.hooks import QueryTagHook, SnowparkSessionHook
+from credit_risk.hooks import QueryTagHook, RunIdHook, SnowparkSessionHook
 
-HOOKS = (SnowparkSessionHook(), QueryTagHook())
+HOOKS = (SnowparkSessionHook(), RunIdHook(), QueryTagHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

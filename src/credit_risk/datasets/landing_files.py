@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
 import os
@@ -43,7 +44,10 @@ class LandingFilesDataset(AbstractDataset):
     replaces the folder's files atomically. ``load`` checks each file's header, puts the
     files on a Snowflake stage, copies each into a temporary table of VARCHAR columns,
     and returns one lazy Snowpark DataFrame with a ``_SOURCE_FILE`` column. The same code
-    runs on the embedded engine and on Snowflake; nothing is parsed on the client.
+    runs on the embedded engine and on Snowflake. Before anything is staged, every file is
+    checked in one streaming pass (UTF-8, header, field count of each record, not cut
+    mid-row): a file that cannot load whole stops the load with an error naming it, so a
+    table is never silently shorter than its files. Values are parsed by the engine only.
     """
 
     def __init__(  # noqa: PLR0913
@@ -101,15 +105,59 @@ class LandingFilesDataset(AbstractDataset):
         table = table.cast(pa.schema([(c, pa.string()) for c in self._columns]))
         pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
 
-    def _check_header(self, path: Path) -> None:
-        try:
-            with path.open(newline="", encoding="utf-8") as f:
-                header = next(csv.reader(f), None)
-        except UnicodeDecodeError as exc:
-            raise DatasetError(f"landing file {path}: header is not UTF-8 ({exc.reason})") from None
-        if header is None:
+    def _check_file(self, path: Path) -> None:
+        """Refuse a file that cannot load whole, naming it and the problem (a DatasetError).
+
+        One streaming pass over the bytes for UTF-8, one through Python's csv reader for the
+        header and each record's field count, and the last byte for a file cut mid-row.
+        Nothing is converted or kept: the rows themselves are parsed by the engine.
+        """
+        if path.stat().st_size == 0:
             raise DatasetError(f"landing file {path} is empty: no header line")
-        header = [h.strip() for h in header]
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                raise DatasetError(f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)")
+        self._check_utf8(path)
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, strict=True)
+            try:
+                header = next(reader, None)
+                if header is None:
+                    raise DatasetError(f"landing file {path} is empty: no header line")
+                self._check_header(path, [h.strip() for h in header])
+                for record in reader:
+                    if len(record) != len(self._columns):
+                        raise DatasetError(
+                            f"landing file {path}: line {reader.line_num} has {len(record)} fields, "
+                            f"the header {len(self._columns)}"
+                        )
+            except csv.Error as exc:
+                raise DatasetError(
+                    f"landing file {path}: truncated or malformed near line {reader.line_num} ({exc})"
+                ) from None
+
+    @staticmethod
+    def _check_utf8(path: Path) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        lines = 1
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line = lines + chunk.count(b"\n", 0, max(exc.start, 0))
+                    raise DatasetError(
+                        f"landing file {path}: line {line} is not UTF-8 ({exc.reason}, byte "
+                        f"{chunk[exc.start:exc.start + 1].hex()}); re-export the file as UTF-8"
+                    ) from None
+                lines += chunk.count(b"\n")
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise DatasetError(f"landing file {path} is truncated: it ends inside a UTF-8 character") from None
+
+    def _check_header(self, path: Path, header: list[str]) -> None:
         if header != self._columns:
             missing = [c for c in self._columns if c not in header]
             extra = [c for c in header if c not in self._columns]
@@ -137,7 +185,7 @@ class LandingFilesDataset(AbstractDataset):
         for path in files:
             if not _FILE_NAME.match(path.name):
                 raise DatasetError(f"landing file {path}: name must be letters, digits, '.', '_' or '-'")
-            self._check_header(path)
+            self._check_file(path)
         session = self.session
         folder = identifier(self._path.name, "landing folder").lower()
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
@@ -154,7 +202,10 @@ class LandingFilesDataset(AbstractDataset):
             ).collect()
             scratch = f"{loaded}_{i}"
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
-            session.sql(f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE").collect()
+            try:
+                session.sql(f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE").collect()
+            except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
+                raise DatasetError(f"landing file {path}: the engine could not load it: {exc}") from exc
             # the name is checked against _FILE_NAME above, so it is safe as a literal
             session.sql(f"INSERT INTO {loaded} SELECT *, '{path.name}' FROM {scratch}").collect()
             session.sql(f"DROP TABLE {scratch}").collect()

@@ -1,7 +1,7 @@
 """Where the embedded engine (fakesnow 0.12 over DuckDB) differs from Snowflake, and the fix.
 
 Each shim is the smallest change that makes code valid on Snowflake also run here; each
-has a test in ``tests/engine/test_shims.py``. Nodes never call these.
+has a test under ``tests/engine/``. Nodes never call these.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def patch_fakesnow_server(db_dir: Path) -> None:
       (:class:`QueryHistory`), the embedded engine's QUERY_HISTORY.
     - ``UNIFORM`` with integer bounds that are expressions is an integer
       (:func:`patch_uniform_integer_bounds`).
+    - Two sessions replacing the same table at once: see :func:`retry_write_conflicts`.
     """
     patch_uniform_integer_bounds()
+    retry_write_conflicts()
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse
@@ -265,3 +267,45 @@ def patch_uniform_integer_bounds() -> None:
 
     _transform.credit_risk_shim = True  # type: ignore[attr-defined]
     FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
+
+
+CONFLICT_RETRIES = 8
+
+
+def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float = 0.05) -> None:
+    """Retry a statement that lost a DuckDB catalog write-write conflict (server process only).
+
+    On Snowflake two sessions may replace the same table at once (the last one wins); DuckDB
+    refuses the second commit. A single statement outside an explicit transaction is rolled
+    back whole when refused, so running it again is safe: it is retried with a growing wait,
+    then answered with an error that says what happened, not fakesnow's "Unhandled exception".
+    """
+    import duckdb
+    import snowflake.connector.errors
+    from fakesnow.cursor import FakeSnowflakeCursor
+
+    if getattr(FakeSnowflakeCursor.execute, "_retries_conflicts", False):
+        return
+    execute = FakeSnowflakeCursor.execute
+
+    def execute_retrying(self, command, *args, **kwargs):
+        wait = first_wait_s
+        for attempt in range(retries + 1):
+            try:
+                return execute(self, command, *args, **kwargs)
+            except duckdb.TransactionException as exc:
+                if "write-write conflict" not in str(exc) or self._conn._in_transaction:  # noqa: SLF001
+                    raise
+                if attempt == retries:
+                    raise snowflake.connector.errors.ProgrammingError(
+                        msg=f"another session changed the same table at the same time ({exc}); "
+                        f"retried {retries} times",
+                        errno=1304, sqlstate="40001",
+                    ) from None
+                logger.info("write-write conflict, retrying in %.2f s: %s", wait, command[:200])
+                time.sleep(wait)
+                wait = min(wait * 2, 1.0)
+        return None
+
+    execute_retrying._retries_conflicts = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]

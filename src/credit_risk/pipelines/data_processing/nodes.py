@@ -14,6 +14,7 @@ from snowflake.snowpark import functions as F
 from snowflake.snowpark.types import DoubleType, LongType
 
 from credit_risk.masking import key_frame, keyed_hash
+from credit_risk.quality import reject_rules
 
 REASON = "_REJECT_REASON"
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
@@ -67,6 +68,14 @@ def _out_of_range(typed: Column, bounds: list[float]) -> Column:
     return typed.is_not_null() & ((typed < F.lit(low)) | (typed > F.lit(high)))
 
 
+def _with_quality_rejects(checked: DataFrame, dataset: str, quality: dict[str, Any] | None) -> DataFrame:
+    """Give rows that pass the typing rules but break an ``action: reject`` data-quality check its reason."""
+    rules = reject_rules(dataset, quality or {})
+    if not rules:
+        return checked
+    return checked.with_column(REASON, F.coalesce(F.col(REASON), _first_reason(rules)))
+
+
 def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], rejected: list[str]) -> tuple[DataFrame, DataFrame]:
     """Mark all but one row per valid ``key`` as duplicates, then split clean from rejected."""
     rank = F.row_number().over(Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order))
@@ -80,9 +89,9 @@ def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], 
     )
 
 
-def _check_and_split(
+def _check_and_split(  # noqa: PLR0913
     frame: DataFrame, raw_columns: list[str], typed: dict[str, Column], checks: list[tuple[Column, str]],
-    key: str, newest_first: list[Column],
+    key: str, newest_first: list[Column], dataset: str = "", quality: dict[str, Any] | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Keep the raw text beside the typed values and the first broken rule, then split.
 
@@ -95,6 +104,7 @@ def _check_and_split(
         *[expr.alias(name) for name, expr in typed.items()],
         _first_reason(checks).alias(REASON),
     )
+    checked = _with_quality_rejects(checked, dataset, quality)
     return _split(
         checked,
         key,
@@ -104,7 +114,9 @@ def _check_and_split(
     )
 
 
-def clean_applications(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+def clean_applications(
+    raw: DataFrame, rules: dict[str, Any], quality: dict[str, Any] | None = None
+) -> tuple[DataFrame, DataFrame]:
     """Typed, standardised, de-duplicated applications; rule breakers rejected with a reason."""
     fmt = rules["date_format"]
     ranges = rules["applications"]["ranges"]
@@ -133,10 +145,13 @@ def clean_applications(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame
         (typed["LOAN_PURPOSE"].is_not_null() & ~typed["LOAN_PURPOSE"].isin(purposes), "loan_purpose not an accepted value")
     )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("CREATED_AT").desc_nulls_last()])
+    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("CREATED_AT").desc_nulls_last()],
+                            "int_applications", quality)
 
 
-def clean_applicants(raw: DataFrame, masking_key: str, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+def clean_applicants(
+    raw: DataFrame, masking_key: str, rules: dict[str, Any], quality: dict[str, Any] | None = None
+) -> tuple[DataFrame, DataFrame]:
     """Applicants with PII masked by a keyed hash (email, phone) or reduced (birth year) or dropped (name, address)."""
     dob = _date("DATE_OF_BIRTH", rules["date_format"])
     created = _timestamp("CREATED_AT", rules["timestamp_format"])
@@ -159,6 +174,7 @@ def clean_applicants(raw: DataFrame, masking_key: str, rules: dict[str, Any]) ->
         *LINEAGE,
         _first_reason(checks).alias(REASON),
     )
+    checked = _with_quality_rejects(checked, "int_applicants", quality)
     columns = [*masked, *LINEAGE]
     return _split(
         checked,
@@ -169,7 +185,9 @@ def clean_applicants(raw: DataFrame, masking_key: str, rules: dict[str, Any]) ->
     )
 
 
-def clean_bureau_events(raw: DataFrame, raw_applicants: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+def clean_bureau_events(
+    raw: DataFrame, raw_applicants: DataFrame, rules: dict[str, Any], quality: dict[str, Any] | None = None
+) -> tuple[DataFrame, DataFrame]:
     """Typed credit-bureau events; events of applicants never seen are rejected, not dropped."""
     fmt = rules["date_format"]
     spec = rules["bureau_events"]
@@ -193,10 +211,12 @@ def clean_bureau_events(raw: DataFrame, raw_applicants: DataFrame, rules: dict[s
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
     joined = raw.join(known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left")
-    return _check_and_split(joined, raw_columns, typed, checks, "EVENT_ID", [])
+    return _check_and_split(joined, raw_columns, typed, checks, "EVENT_ID", [], "int_bureau_events", quality)
 
 
-def clean_loan_outcomes(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFrame, DataFrame]:
+def clean_loan_outcomes(
+    raw: DataFrame, rules: dict[str, Any], quality: dict[str, Any] | None = None
+) -> tuple[DataFrame, DataFrame]:
     """Typed loan outcomes with the label spelled one way (0/1)."""
     fmt = rules["date_format"]
     spellings = rules["loan_outcomes"]["defaulted_values"]
@@ -216,7 +236,8 @@ def clean_loan_outcomes(raw: DataFrame, rules: dict[str, Any]) -> tuple[DataFram
         (defaulted.is_null(), "defaulted not an accepted value"),
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("OBSERVED_AT").desc_nulls_last()])
+    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("OBSERVED_AT").desc_nulls_last()],
+                            "int_loan_outcomes", quality)
 
 
 def build_applications(applications: DataFrame, applicants: DataFrame, outcomes: DataFrame) -> DataFrame:

@@ -1,27 +1,42 @@
-"""Data processing: RAW (raw) to typed, masked tables (intermediate) and the domain model (primary)."""
+"""Data processing: RAW (raw) to typed, masked tables (intermediate) and the domain model (primary).
+
+Each table is produced as ``unchecked_<table>``, then checked and written by its data-quality
+gate (:func:`credit_risk.quality.checks`), so nothing downstream reads a table that failed.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
+from credit_risk import quality
 from credit_risk.pipelines.data_processing import nodes
 
 RULES = "params:data_processing"
 
 
+def _dq(dataset: str) -> str:
+    return f"params:data_quality.{dataset}"
+
+
 def create_pipeline(**kwargs) -> Pipeline:
-    """Clean each source, then join the domain model."""
+    """Clean each source, then join the domain model; a gate checks each table before it is written."""
     return Pipeline(
         [
-            Node(nodes.clean_applicants, ["raw_applicants", "masking_key", RULES],
-                 ["int_applicants", "rejected_applicants"], name="clean_applicants"),
-            Node(nodes.clean_applications, ["raw_applications", RULES],
-                 ["int_applications", "rejected_applications"], name="clean_applications"),
-            Node(nodes.clean_bureau_events, ["raw_bureau_events", "raw_applicants", RULES],
-                 ["int_bureau_events", "rejected_bureau_events"], name="clean_bureau_events"),
-            Node(nodes.clean_loan_outcomes, ["raw_loan_outcomes", RULES],
-                 ["int_loan_outcomes", "rejected_loan_outcomes"], name="clean_loan_outcomes"),
+            Node(nodes.clean_applicants, ["raw_applicants", "masking_key", RULES, _dq("int_applicants")],
+                 ["unchecked_int_applicants", "rejected_applicants"], name="clean_applicants"),
+            *quality.checks("int_applicants"),
+            Node(nodes.clean_applications, ["raw_applications", RULES, _dq("int_applications")],
+                 ["unchecked_int_applications", "rejected_applications"], name="clean_applications"),
+            *quality.checks("int_applications"),
+            Node(nodes.clean_bureau_events, ["raw_bureau_events", "raw_applicants", RULES, _dq("int_bureau_events")],
+                 ["unchecked_int_bureau_events", "rejected_bureau_events"], name="clean_bureau_events"),
+            *quality.checks("int_bureau_events", related=("int_applicants",)),
+            Node(nodes.clean_loan_outcomes, ["raw_loan_outcomes", RULES, _dq("int_loan_outcomes")],
+                 ["unchecked_int_loan_outcomes", "rejected_loan_outcomes"], name="clean_loan_outcomes"),
+            *quality.checks("int_loan_outcomes", related=("int_applications",)),
             Node(nodes.build_applications, ["int_applications", "int_applicants", "int_loan_outcomes"],
-                 "prm_applications", name="build_applications"),
-            Node(nodes.build_bureau_events, "int_bureau_events", "prm_bureau_events",
+                 "unchecked_prm_applications", name="build_applications"),
+            *quality.checks("prm_applications"),
+            Node(nodes.build_bureau_events, "int_bureau_events", "unchecked_prm_bureau_events",
                  name="build_bureau_events"),
+            *quality.checks("prm_bureau_events", related=("int_applicants",)),
         ]
     )

@@ -1,0 +1,242 @@
+"""Declarative data-quality checks, pushed down to the engine as Snowpark expressions.
+
+Checks are configured per dataset in ``conf/base/parameters_data_quality.yml``. Each
+guarded dataset gets two nodes right after the node that produces it:
+
+- ``check_<dataset>`` runs every check on the produced (not yet written) frame in one
+  aggregate query (plus one per ``relationships`` check, and one per failing check for a
+  few example keys) and returns a small pandas frame of results, which is appended to the
+  reporting table of results whatever the outcome;
+- ``gate_<dataset>`` writes the dataset only if no ``error`` check failed beyond its
+  threshold; otherwise it raises :class:`DataQualityError`, naming the table, the check,
+  the failing count and example keys, and the run stops before anything downstream.
+
+Row-level checks (``not_null``, ``accepted_values``, ``range``, ``expression``) may instead
+have ``action: reject`` on an intermediate table: :func:`reject_rules` turns them into
+reasons that the data_processing nodes apply, moving those rows to the rejected table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from kedro.pipeline import Node
+from snowflake.snowpark import Column, DataFrame
+from snowflake.snowpark import functions as F
+
+from credit_risk.datasets.sql import identifier
+
+ROW_LEVEL = ("not_null", "accepted_values", "range", "expression")
+KINDS = (*ROW_LEVEL, "unique", "relationships", "row_count", "freshness")
+SEVERITIES = ("error", "warn")
+EXAMPLES = 5
+RESULT_COLUMNS = [
+    "RUN_ID", "CHECKED_AT", "DATASET", "CHECK_NAME", "KIND", "COLUMN_NAME", "SEVERITY", "STATUS",
+    "ROWS_CHECKED", "FAILING_ROWS", "FAILING_FRACTION", "MAX_FRACTION", "EXAMPLE_KEYS", "DETAIL",
+]
+
+
+_KEYS = {"check", "name", "column", "severity", "action", "max_fraction", "values", "min", "max", "to", "field",
+         "max_age_days", "expression"}
+
+
+class DataQualityError(Exception):
+    """An ``error`` check failed beyond its threshold: the guarded dataset is not written."""
+
+
+def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dataset's checks, validated, with defaults filled in (a ValueError names the bad one)."""
+    out = []
+    for i, raw in enumerate(spec.get("checks") or []):
+        check = dict(raw)
+        kind = check.get("check")
+        name = str(check.get("name") or (f"{kind}_{check['column']}".lower() if check.get("column") else str(kind)))
+        where = f"data_quality.{dataset}, check {name!r}"
+        if kind not in KINDS:
+            raise ValueError(f"{where}: unknown check {kind!r}; one of {', '.join(KINDS)}")
+        if unknown := sorted(set(check) - _KEYS):
+            raise ValueError(f"{where}: unknown setting(s) {unknown}; known: {sorted(_KEYS)}")
+        check["name"] = name
+        check["severity"] = check.get("severity", "error")
+        if check["severity"] not in SEVERITIES:
+            raise ValueError(f"{where}: severity must be one of {SEVERITIES}")
+        check["action"] = check.get("action", "fail")
+        if check["action"] not in ("fail", "reject") or (check["action"] == "reject" and kind not in ROW_LEVEL):
+            raise ValueError(f"{where}: action must be 'fail', or 'reject' for a row-level check {ROW_LEVEL}")
+        check["max_fraction"] = float(check.get("max_fraction", 0.0))
+        if kind not in ("row_count", "expression"):
+            check["column"] = identifier(check.get("column"), f"{where}: column")
+        if kind == "relationships":
+            check["field"] = identifier(check.get("field") or check["column"], f"{where}: field")
+            if not check.get("to"):
+                raise ValueError(f"{where}: relationships needs 'to' (the parent dataset)")
+        if kind == "expression" and not isinstance(check.get("expression"), str):
+            raise ValueError(f"{where}: expression needs an 'expression' (SQL that is true for a good row)")
+        if kind == "accepted_values" and not check.get("values"):
+            raise ValueError(f"{where}: accepted_values needs 'values'")
+        if kind == "freshness" and "max_age_days" not in check:
+            raise ValueError(f"{where}: freshness needs 'max_age_days'")
+        out.append(check)
+    return out
+
+
+def failing_rows(check: dict[str, Any]) -> Column:
+    """True for a row that breaks a row-level check (NULL passes every check but not_null)."""
+    kind = check["check"]
+    if kind == "expression":
+        return ~F.coalesce(F.sql_expr(check["expression"]), F.lit(False))
+    col = F.col(check["column"])
+    if kind == "not_null":
+        return col.is_null()
+    if kind == "accepted_values":
+        return col.is_not_null() & ~col.isin([str(v) for v in check["values"]])
+    if kind == "range":
+        bad = F.lit(False)
+        if check.get("min") is not None:
+            bad = bad | (col < F.lit(check["min"]))
+        if check.get("max") is not None:
+            bad = bad | (col > F.lit(check["max"]))
+        return col.is_not_null() & bad
+    raise ValueError(f"{kind} is not a row-level check")
+
+
+def reject_rules(dataset: str, spec: dict[str, Any]) -> list[tuple[Column, str]]:
+    """``(condition, reason)`` for each ``action: reject`` check, for a node that splits rejected rows."""
+    return [
+        (failing_rows(c), f"data quality: {c['name']}")
+        for c in _checks(dataset, spec or {})
+        if c["action"] == "reject"
+    ]
+
+
+def _aggregates(frame: DataFrame, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Row count and per-check failing counts in one aggregate query on the engine."""
+    exprs = [F.count(F.lit(1)).alias("N")]
+    for i, check in enumerate(checks):
+        kind = check["check"]
+        if kind in ROW_LEVEL:
+            exprs.append(F.sum(F.iff(failing_rows(check), F.lit(1), F.lit(0))).alias(f"C{i}"))
+        elif kind == "unique":  # rows beyond the first of each non-null value
+            exprs.append((F.count(F.col(check["column"])) - F.count_distinct(F.col(check["column"]))).alias(f"C{i}"))
+        elif kind == "freshness":
+            exprs.append(F.datediff("day", F.max(F.col(check["column"])), F.current_date()).alias(f"C{i}"))
+    row = frame.agg(*exprs).collect()[0]
+    return {k: row[k] for k in row.as_dict()}
+
+
+def _examples(frame: DataFrame, condition: Column, key: str | None) -> str:
+    if not key:
+        return ""
+    rows = frame.filter(condition).select(F.col(key)).distinct().sort(F.col(key)).limit(EXAMPLES).collect()
+    return ", ".join("NULL" if r[0] is None else str(r[0]) for r in rows)
+
+
+def check_table(
+    dataset: str, frame: DataFrame, spec: dict[str, Any], run_id: str, related: dict[str, DataFrame]
+) -> pd.DataFrame:
+    """One result row per configured check of ``dataset``: counts, status and example keys."""
+    checks = _checks(dataset, spec)
+    key = identifier(spec["key"], f"data_quality.{dataset}: key") if spec.get("key") else None
+    agg = _aggregates(frame, checks)
+    total = int(agg["N"] or 0)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = []
+    for i, check in enumerate(checks):
+        kind, detail, condition = check["check"], "", None
+        checked, failing = total, int(agg.get(f"C{i}") or 0)
+        if kind in ROW_LEVEL:
+            condition = failing_rows(check)
+        elif kind == "unique":
+            dupes = frame.group_by(F.col(check["column"])).agg(F.count(F.lit(1)).alias("_N")).filter(
+                F.col("_N") > 1
+            ).select(F.col(check["column"]))
+            condition = F.col(check["column"]).isin(dupes) if failing else None
+        elif kind == "relationships":
+            parent_frame = related.get(check["to"])
+            if parent_frame is None:
+                raise ValueError(f"data_quality.{dataset}, check {check['name']!r}: {check['to']} is not an input of the check")
+            parent = parent_frame.select(F.col(check["field"]).alias("_PARENT_KEY")).distinct()
+            orphans = frame.join(parent, F.col(check["column"]) == F.col("_PARENT_KEY"), how="left").filter(
+                F.col(check["column"]).is_not_null() & F.col("_PARENT_KEY").is_null()
+            )
+            failing = orphans.count()
+            detail = f"{check['column']} not in {check['to']}.{check['field']}"
+            condition = F.col(check["column"]).isin(orphans.select(F.col(check["column"]))) if failing else None
+        elif kind == "row_count":
+            low, high = check.get("min"), check.get("max")
+            ok = (low is None or total >= low) and (high is None or total <= high)
+            checked, failing = 1, 0 if ok else 1
+            detail = f"{total} rows, expected [{low}, {high}]"
+        elif kind == "freshness":
+            age = agg.get(f"C{i}")
+            checked = 1
+            failing = 0 if age is not None and age <= check["max_age_days"] else 1
+            detail = f"newest {check['column']} is {age} days old, at most {check['max_age_days']} allowed"
+        fraction = failing / checked if checked else 0.0
+        passed = fraction <= check["max_fraction"] if kind not in ("row_count", "freshness") else failing == 0
+        examples = _examples(frame, condition, key) if failing and condition is not None else ""
+        rows.append({
+            "RUN_ID": run_id, "CHECKED_AT": now, "DATASET": dataset, "CHECK_NAME": check["name"],
+            "KIND": kind, "COLUMN_NAME": check.get("column") or "", "SEVERITY": check["severity"],
+            "STATUS": "pass" if passed else ("fail" if check["severity"] == "error" else "warn"),
+            "ROWS_CHECKED": checked, "FAILING_ROWS": failing, "FAILING_FRACTION": fraction,
+            "MAX_FRACTION": check["max_fraction"], "EXAMPLE_KEYS": examples, "DETAIL": detail,
+        })
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS).astype({"ROWS_CHECKED": "int64", "FAILING_ROWS": "int64"})
+
+
+def gate_table(dataset: str, frame: DataFrame, results: pd.DataFrame) -> DataFrame:
+    """``frame`` unchanged if no error check failed; else a DataQualityError naming each failure."""
+    failed = results[results["STATUS"] == "fail"]
+    if failed.empty:
+        return frame
+    lines = [
+        f"  {r.CHECK_NAME} ({r.KIND}{' on ' + r.COLUMN_NAME if r.COLUMN_NAME else ''}): "
+        f"{r.FAILING_ROWS} of {r.ROWS_CHECKED} failing (allowed fraction {r.MAX_FRACTION:g})"
+        + (f"; e.g. {r.EXAMPLE_KEYS}" if r.EXAMPLE_KEYS else "")
+        + (f"; {r.DETAIL}" if r.DETAIL else "")
+        for r in failed.itertuples()
+    ]
+    raise DataQualityError(
+        f"data quality gate for {dataset}: {len(failed)} check(s) failed, table not written\n" + "\n".join(lines)
+    )
+
+
+def _named(func: Callable, name: str, doc: str) -> Callable:
+    func.__name__ = func.__qualname__ = name
+    func.__doc__ = doc
+    return func
+
+
+def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
+    """The check and gate nodes that guard ``dataset``, produced as ``unchecked_<dataset>``.
+
+    ``related`` are the parent datasets of its ``relationships`` checks.
+    """
+    def check(frame: DataFrame, spec: dict[str, Any], run_id: str, **parents: DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        results = check_table(dataset, frame, spec, run_id, parents)
+        return results, results
+
+    def gate(frame: DataFrame, results: pd.DataFrame) -> DataFrame:
+        return gate_table(dataset, frame, results)
+
+    unchecked = f"unchecked_{dataset}"
+    return [
+        Node(
+            _named(check, f"check_{dataset}", f"Data-quality checks of {dataset}, pushed down to the engine."),
+            {"frame": unchecked, "spec": f"params:data_quality.{dataset}", "run_id": "run_id",
+             **{parent: parent for parent in related}},
+            [f"dq_{dataset}", f"verdict_{dataset}"],
+            name=f"check_{dataset}",
+        ),
+        Node(
+            _named(gate, f"gate_{dataset}", f"Write {dataset} only if its error checks passed."),
+            [unchecked, f"verdict_{dataset}"],
+            dataset,
+            name=f"gate_{dataset}",
+        ),
+    ]
+
