@@ -288,6 +288,10 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
                       "FEATURE.APPLICATION_FEATURES", "MODEL_INPUT.TRAINING_SET", "MODEL_INPUT.SCORING_SET"):
             assert before[table][0] > 0, table
         assert before["RAW.APPLICATIONS"][0] >= 2000
+        # every task ran under the DAG run's id: its data-quality results say which run made them
+        with project_session(project) as s:
+            dq_runs = {r[0] for r in s.sql("SELECT DISTINCT RUN_ID FROM CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS").collect()}
+        assert dq_runs == {f"{DAGS['etl']}/{run_id}"}
 
         # a corrupt model file: predict's first daily run fails where it loads the model, after
         # the retries set in airflow.yml, and leaves every earlier table as it was
@@ -296,12 +300,12 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
         predict = airflow.wait_for_run(DAGS["predict"], run_type="scheduled")
         tis = airflow.task_instances(DAGS["predict"], predict["dag_run_id"])
         assert predict["state"] == "failed"
-        score = tis["score-applications"]
+        score = tis["scoring-score-applications"]
         assert score["state"] == "failed" and score["try_number"] == 2  # 1 try + 1 retry (airflow.yml)
         for attempt in (1, 2):
-            assert "default_risk_model.pkl" in airflow.task_log(DAGS["predict"], predict["dag_run_id"], "score-applications", attempt)
+            assert "default_risk_model.pkl" in airflow.task_log(DAGS["predict"], predict["dag_run_id"], "scoring-score-applications", attempt)
         assert _table_fingerprints(project) == before
-        assert tis["risk-band-summary"]["state"] == "upstream_failed"
+        assert tis["reporting-risk-band-summary"]["state"] == "upstream_failed"
     finally:
         airflow.stop()
         embedded.stop_server(project / "data" / "engine")
