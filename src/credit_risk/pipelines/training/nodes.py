@@ -64,6 +64,8 @@ def sample_training_set(training_set: DataFrame, params: dict[str, Any]) -> pd.D
     selected = training_set.select(KEY, SPLIT, TARGET, *numeric, *categorical)
     total = selected.count()
     sample = to_pandas(capped(selected, int(params.get("max_rows", DEFAULT_MAX_ROWS)), KEY, total=total))
+    # the engine returns rows in no set order: sort, so the same data always fits the same model
+    sample = sample.sort_values(KEY, ignore_index=True)
     logger.info("pulled %s of %s training rows", f"{len(sample):,}", f"{total:,}")
     return sample
 
