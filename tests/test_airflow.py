@@ -134,6 +134,25 @@ def test_generated_dags_are_current_import_cleanly_and_mirror_the_pipelines(tmp_
     assert emitted == {"credit_risk.local.training_set"}
 
 
+def test_dags_for_the_snowflake_env_hold_no_credentials(tmp_project):
+    """Exported with real-looking credentials in conf/local: no secret reaches the DAG files."""
+    shutil.copytree(PROJECT / "airflow", tmp_project / "airflow")
+    password, key = "Fake-Dag-Pa55word-4417", "fake-masking-key-" + "9" * 24
+    creds = {"snowflake": {"account": "acct", "user": "u", "role": "R", "warehouse": "WH", "password": password},
+             "masking": {"key": key}}
+    (tmp_project / "conf/local/credentials.yml").write_text(yaml.safe_dump(creds))
+    run = kedro(tmp_project, *CREATE, "-e", "snowflake", "-t", "airflow_dags")
+    assert run.returncode == 0, run.stderr[-3000:]
+    dags = sorted((tmp_project / "airflow_dags").glob("*.py"))
+    assert [p.name for p in dags] == [f"credit_risk_snowflake_{name}_dag.py" for name in ("etl", "predict", "train")]
+    for path in dags:
+        text = path.read_text()
+        assert 'ENV = "snowflake"' in text and 'dag_id="credit_risk_snowflake_' in text
+        for secret in (password, key, "acct"):
+            assert secret not in text, (path.name, secret)
+    assert password not in run.stdout + run.stderr and key not in run.stdout + run.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
