@@ -103,14 +103,15 @@ def test_bad_or_hostile_check_config_is_refused_before_sql(check, message):
 
 def test_the_project_config_is_valid_and_every_gate_has_its_checks():
     pipelines = register_pipelines()
-    gated = {n.name.removeprefix("check_") for n in pipelines["__default__"].nodes if n.name.startswith("check_")}
+    local = {n: n.name.rsplit(".", 1)[-1] for n in pipelines["__default__"].nodes}  # without the pipeline's namespace
+    gated = {name.removeprefix("check_") for name in local.values() if name.startswith("check_")}
     assert gated == set(CONFIG)
     assert {"int_applications", "prm_applications", "fea_application_features", "mi_training_set"} <= gated
     for dataset, spec in CONFIG.items():
         quality.reject_rules(dataset, spec)  # validates every check
         # the gate writes the dataset, so nothing downstream can read it before the checks pass
         (producer,) = [n for n in pipelines["__default__"].nodes if dataset in n.outputs]
-        assert producer.name == f"gate_{dataset}"
+        assert local[producer] == f"gate_{dataset}"
 
 
 def test_reject_rules_move_rows_to_the_rejected_table_with_the_reason(session):

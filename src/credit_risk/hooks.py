@@ -62,6 +62,15 @@ def resolve_masking_key(credentials: dict[str, Any], engine_cfg: dict[str, Any],
     return path.read_text().strip()
 
 
+def offer(catalog: DataCatalog, name: str, value: Any) -> None:
+    """Put ``value`` in the memory dataset ``name``: the one declared in catalog.yml (for its
+    kedro-viz layer), else a new one."""
+    if name in catalog and isinstance(catalog[name], MemoryDataset):
+        catalog.save(name, value)
+    else:
+        catalog[name] = MemoryDataset(value, copy_mode="assign")
+
+
 class SnowparkSessionHook:
     """Configures the engine for the Kedro session and closes its Snowpark session at the end."""
 
@@ -79,12 +88,8 @@ class SnowparkSessionHook:
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog) -> None:
         """Offer the masking key to nodes as the ``masking_key`` input (never a parameter)."""
-        if self._masking_key is None:
-            return
-        if "masking_key" in catalog and isinstance(catalog["masking_key"], MemoryDataset):
-            catalog.save("masking_key", self._masking_key)  # declared in catalog.yml for its layer
-        else:
-            catalog["masking_key"] = MemoryDataset(self._masking_key, copy_mode="assign")
+        if self._masking_key is not None:
+            offer(catalog, "masking_key", self._masking_key)
 
     @hook_impl
     def after_pipeline_run(self) -> None:
@@ -110,7 +115,7 @@ class RunIdHook:
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
         """Add ``run_id`` to the catalog."""
-        catalog["run_id"] = MemoryDataset(os.environ.get(RUN_ID_ENV) or save_version, copy_mode="assign")
+        offer(catalog, "run_id", os.environ.get(RUN_ID_ENV) or save_version)
 
 
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:

@@ -115,6 +115,17 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
             return state
         deadline = time.monotonic() + timeout
         while True:
+            if _lock_held(db_dir):  # by a server still starting, or by a process that does not serve
+                if state := server_state(db_dir):
+                    return state
+                if time.monotonic() >= deadline:
+                    raise EngineBusyError(
+                        f"the embedded database {db_dir} is held by {holder(db_dir)}, which does "
+                        f"not answer; waited {timeout:.0f}s. Let it finish, or stop it with "
+                        "`python -m credit_risk.engine stop`, then run again."
+                    )
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+                continue
             proc = _spawn(opts)
             while proc.poll() is None:
                 if state := server_state(db_dir):
@@ -132,13 +143,21 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
                     f"the embedded engine exited with code {proc.returncode}; "
                     f"see {db_dir / layout.LOG_FILE}"
                 )
-            if time.monotonic() >= deadline:
-                raise EngineBusyError(
-                    f"the embedded database {db_dir} is held by {holder(db_dir)}, which does "
-                    f"not answer; waited {timeout:.0f}s. Let it finish, or stop it with "
-                    "`python -m credit_risk.engine stop`, then run again."
-                )
-            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            # another process took the folder between our look and the server's: look again
+
+
+def _lock_held(db_dir: Path) -> bool:
+    """Whether some process holds the folder's server lock (a free lock is released at once)."""
+    fd = os.open(db_dir / layout.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
