@@ -164,7 +164,7 @@ def pipeline_times(timings: dict[str, Any], pipelines: dict[str, str]) -> dict[s
     return out
 
 
-def bench(n: int, workdir: Path, pipelines_arg: str, pipelines: dict[str, str]) -> dict[str, Any]:
+def bench(n: int, workdir: Path, pipelines_arg: str, pipelines: dict[str, str], start_up: bool = True) -> dict[str, Any]:
     """One size: generate, run the project and both baselines, check, and collect the figures."""
     project = make_project(workdir / f"n{n}" / "project")
     logs = workdir / f"n{n}" / "logs"
@@ -176,9 +176,11 @@ def bench(n: int, workdir: Path, pipelines_arg: str, pipelines: dict[str, str]) 
     print(f"[{n:,}] kedro run --pipelines {pipelines_arg}", flush=True)  # noqa: T201
     full = kedro(project, logs / "project.log", "--pipelines", pipelines_arg)
     tables, project_counts = project_tables(project)
-    print(f"[{n:,}] kedro run --pipeline model_input (start-up)", flush=True)  # noqa: T201
-    small = kedro(project, logs / "model_input.log", "--pipeline", "model_input")
-    stop_engine(project)
+    small = None
+    if start_up:
+        print(f"[{n:,}] kedro run --pipeline model_input (start-up)", flush=True)  # noqa: T201
+        small = kedro(project, logs / "model_input.log", "--pipeline", "model_input")
+        stop_engine(project)
     landing = project / "data" / "01_raw" / "landing"
     results = {}
     for name in ("pandas", "duckdb"):
@@ -216,8 +218,8 @@ def bench(n: int, workdir: Path, pipelines_arg: str, pipelines: dict[str, str]) 
             "nodes": [{k: node.get(k) for k in ("node", "layer", "seconds", "load_s", "run_s", "save_s")}
                       for node in full["timings"]["nodes"]],
         },
-        "small_run": {"command": "kedro run --pipeline model_input", "wall_s": small["wall_s"],
-                      "start_up_s": small["timings"]["start_up_s"], "peak_rss_mb": small["peak_rss_mb"]},
+        "small_run": small and {"command": "kedro run --pipeline model_input", "wall_s": small["wall_s"],
+                                "start_up_s": small["timings"]["start_up_s"], "peak_rss_mb": small["peak_rss_mb"]},
         "pandas": {k: results["pandas"][k] for k in ("wall_s", "peak_rss_mb", "layers_s")},
         "duckdb": {k: results["duckdb"][k] for k in ("wall_s", "peak_rss_mb", "layers_s")},
     }
@@ -257,9 +259,9 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         f"Project, whole: `{p['command']}` {p['wall_s']:.1f} s wall (start-up {p['start_up_s']:.1f} s); "
         + ", ".join(f"{k} {v:.1f} s" for k, v in p["pipelines_s"].items())
-        + f". Generator: {r['generate']['wall_s']:.1f} s wall, peak {r['generate']['peak_rss_mb']:.0f} MiB. "
-        f"`{r['small_run']['command']}`: {r['small_run']['wall_s']:.1f} s wall, start-up "
-        f"{r['small_run']['start_up_s']:.2f} s (process start → first node).",
+        + f". Generator: {r['generate']['wall_s']:.1f} s wall, peak {r['generate']['peak_rss_mb']:.0f} MiB."
+        + (f" `{r['small_run']['command']}`: {r['small_run']['wall_s']:.1f} s wall, start-up "
+           f"{r['small_run']['start_up_s']:.2f} s (process start → first node)." if r["small_run"] else ""),
         "",
         "| node | layer | seconds | load | function | save |",
         "|---|---|---:|---:|---:|---:|",
@@ -279,12 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pipelines", default="etl,train,predict",
                         help="what the project runs after the generator (default: the rest of `kedro run`)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (landing files, databases)")
+    parser.add_argument("--no-start-up", dest="start_up", action="store_false",
+                        help="skip the start-up measurement (`kedro run --pipeline model_input`)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     pipelines = node_pipelines()
     status = 0
     for n in args.sizes:
-        result = bench(n, args.workdir, args.pipelines, pipelines)
+        result = bench(n, args.workdir, args.pipelines, pipelines, args.start_up)
         text = markdown(result)
         (args.out / f"benchmark-{n}.json").write_text(json.dumps(result, indent=2) + "\n")
         (args.out / f"benchmark-{n}.md").write_text(text)
