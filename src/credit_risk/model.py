@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:  # scikit-learn is slow to import; unpickling a model imports it anyway
+    from sklearn.pipeline import Pipeline
 
 PREPROCESS_STEP = "preprocess"
 ESTIMATOR_STEP = "model"
