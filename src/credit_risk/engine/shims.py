@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +42,10 @@ def patch_fakesnow_server(db_dir: Path) -> None:
       folder per server process that nothing ever removes.
     - A statement fakesnow cannot handle answers as a failed query (HTTP 200, success
       false), not HTTP 500, which the connector retries for minutes before giving up.
+    - ``CREATE SCOPED TEMPORARY TABLE`` (what Snowpark's ``DataFrame.cache_result()``
+      sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
     """
+    import fakesnow.cursor as fs_cursor
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse
@@ -61,6 +65,11 @@ def patch_fakesnow_server(db_dir: Path) -> None:
             }
         )
 
+    for module in (fs_server, fs_cursor):
+        parse = module.parse_one
+        if not getattr(parse, "_credit_risk_unscoped", False):
+            module.parse_one = _unscoped_parser(parse)
+
     routes = fs_server.app.router.routes
     for i, route in enumerate(routes):
         if getattr(route, "path", None) == "/queries/v1/query-request":
@@ -72,3 +81,27 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     fs_stage.LOCAL_BUCKET_PATH = str(bucket)
     if default != bucket and default.name.startswith("fakesnow_bucket_"):
         shutil.rmtree(default, ignore_errors=True)
+
+
+_SCOPED = re.compile(r"^(\s*CREATE\s+(?:OR\s+REPLACE\s+)?)SCOPED\s+(TEMP|TEMPORARY)\b", re.IGNORECASE)
+_QUALIFIED_TEMP = re.compile(r'(?:"[^"]*"\.){1,2}("SNOWPARK_TEMP_TABLE_[A-Za-z0-9_]+")')
+
+
+def unscoped(sql: str) -> str:
+    """Snowpark's cached-result tables as fakesnow can take them; other text unchanged.
+
+    ``DataFrame.cache_result()`` sends ``CREATE SCOPED TEMPORARY TABLE "DB"."SCHEMA"."SNOWPARK_TEMP_TABLE_x"``
+    and then reads it by that name. fakesnow's parser rejects ``SCOPED``, and DuckDB keeps
+    temporary tables in a catalog of their own, so a qualified name does not reach them. A
+    scoped temporary table is a temporary table that Snowflake also drops when the stored
+    procedure that made it ends; outside stored procedures (always, here) they are the same.
+    """
+    return _QUALIFIED_TEMP.sub(r"\1", _SCOPED.sub(r"\1\2", sql, count=1))
+
+
+def _unscoped_parser(parse):
+    def parse_one(sql, *args, **kwargs):
+        return parse(unscoped(sql) if isinstance(sql, str) else sql, *args, **kwargs)
+
+    parse_one._credit_risk_unscoped = True
+    return parse_one
