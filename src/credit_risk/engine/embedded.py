@@ -153,6 +153,8 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
         str(opts["idle_timeout_s"]),
         "--linger",
         str(opts["linger_s"]),
+        "--memory-limit",
+        str(opts.get("memory_limit") or ""),
     ]
     with open(db_dir / layout.LOG_FILE, "ab") as log:
         return subprocess.Popen(  # noqa: S603 - our own module, no shell
