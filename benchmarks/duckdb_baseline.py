@@ -49,14 +49,14 @@ def out_of_range(col: str, bounds) -> str:
 
 def clean(con, name: str, select: str, checks: list[tuple[str, str]], key: str, order: str) -> None:  # noqa: PLR0913
     """``int_<name>`` (first valid row per key) and ``rejected_<name>`` from ``select``."""
-    con.execute(f"CREATE TABLE chk_{name} AS SELECT *, {reason(checks)} AS _REJECT_REASON FROM ({select})")
     con.execute(f"""CREATE TABLE ranked_{name} AS SELECT *, CASE WHEN _REJECT_REASON IS NULL AND
                     ROW_NUMBER() OVER (PARTITION BY {key}, _REJECT_REASON IS NULL ORDER BY {order}) > 1
-                    THEN 'duplicate {key.lower()}' ELSE _REJECT_REASON END AS _REASON FROM chk_{name}""")
+                    THEN 'duplicate {key.lower()}' ELSE _REJECT_REASON END AS _REASON
+                    FROM (SELECT *, {reason(checks)} AS _REJECT_REASON FROM ({select}))""")
     con.execute(f"CREATE TABLE int_{name} AS SELECT * EXCLUDE (_REJECT_REASON, _REASON) FROM ranked_{name} "
                 "WHERE _REASON IS NULL")
     con.execute(f"CREATE TABLE rejected_{name} AS SELECT * FROM ranked_{name} WHERE _REASON IS NOT NULL")
-    con.execute(f"DROP TABLE chk_{name}; DROP TABLE ranked_{name}")
+    con.execute(f"DROP TABLE ranked_{name}")
 
 
 def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one script, layer by layer
@@ -64,11 +64,16 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one script, l
     parser.add_argument("landing", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--masking-key", default="benchmark-key")
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit")
     args = parser.parse_args(argv)
     params = project_params()
     rules, fe, mi = params["data_processing"], params["feature_engineering"], params["model_input"]
     args.out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = duckdb.connect()  # in memory; capped so that it spills rather than crowd out a shared machine
+    (args.out / "spill").mkdir(exist_ok=True)
+    con.execute(f"SET memory_limit = '{args.memory_limit}'")
+    con.execute(f"SET temp_directory = '{args.out / 'spill'}'")
+    con.execute("SET preserve_insertion_order = false")  # tables are compared order-free
     clock = Clock()
     date, ts = "'%Y-%m-%d'", "'%Y-%m-%d %H:%M:%S'"
 
