@@ -41,7 +41,8 @@ class LandingFilesDataset(AbstractDataset):
     returns one, called one at a time so a large source never sits in memory whole) and
     replaces the folder's files atomically. ``load`` checks each file's header, puts the
     files on a Snowflake stage, copies each into a temporary table of VARCHAR columns,
-    and returns one lazy Snowpark DataFrame with a ``_SOURCE_FILE`` column. The same code
+    and returns one lazy Snowpark DataFrame over them all (``UNION ALL``) with a
+    ``_SOURCE_FILE`` column. The same code
     runs on the embedded engine and on Snowflake; nothing is parsed on the client.
     """
 
@@ -141,7 +142,7 @@ class LandingFilesDataset(AbstractDataset):
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
         columns = ", ".join(f"{c} VARCHAR" for c in self._sql_columns)
         loaded = f"_LANDING_{folder}_{uuid.uuid4().hex[:8]}".upper()
-        session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
+        parts = []
         for i, path in enumerate(files):
             if not self._has_rows(path):
                 continue
@@ -154,10 +155,13 @@ class LandingFilesDataset(AbstractDataset):
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
             session.sql(f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE").collect()
             # the name is checked against _FILE_NAME above, so it is safe as a literal
-            session.sql(f"INSERT INTO {loaded} SELECT *, '{path.name}' FROM {scratch}").collect()
-            session.sql(f"DROP TABLE {scratch}").collect()
+            parts.append(f"SELECT {', '.join(self._sql_columns)}, '{path.name}' AS _SOURCE_FILE FROM {scratch}")
             logger.info("staged %s (%d/%d)", path, i + 1, len(files))
-        return session.table(loaded)
+        if not parts:
+            session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
+            return session.table(loaded)
+        # one pass over the copied rows when the result is saved: no intermediate table of all files
+        return session.sql(" UNION ALL ".join(parts))
 
     @staticmethod
     def _has_rows(path: Path) -> bool:
