@@ -18,7 +18,6 @@ import pyarrow.csv as pa_csv
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from snowflake.snowpark import DataFrame, Session
-from snowflake.snowpark import functions as F
 
 from credit_risk import engine
 from credit_risk.datasets.sql import identifier, qualified
