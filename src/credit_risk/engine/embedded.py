@@ -232,6 +232,8 @@ def connect(cfg: dict[str, Any]) -> Session:
     else:
         raise EngineError(f"could not connect to the embedded engine: {last_error}")
     _create_schemas(session, cfg["database"], list(schemas.values()))
+    # drop a cache_result() table once nothing refers to it (Snowflake decides this per account)
+    session.auto_clean_up_temp_table_enabled = True
     session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
     logger.info("Snowpark session on the embedded engine (127.0.0.1:%s, %s)", state["port"], opts["db_dir"])
     return session
