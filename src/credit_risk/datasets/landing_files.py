@@ -159,8 +159,9 @@ class LandingFilesDataset(AbstractDataset):
         if not parts:
             session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
             return session.table(loaded)
-        # one pass over the copied rows when the result is saved: no intermediate table of all files
-        return session.sql(" UNION ALL ".join(parts))
+        # one pass over the copied rows when the result is saved: no intermediate table of all
+        # files; the outer SELECT lets the engine describe the columns without running the union
+        return session.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)})")
 
     @staticmethod
     def _has_rows(path: Path) -> bool:
