@@ -221,6 +221,10 @@ def connect(cfg: dict[str, Any]) -> Session:
                     # network_timeout would also cancel any query running longer; the server
                     # answers unsupported statements as errors, so nothing needs it here
                     "login_timeout": 10,
+                    # the server answers each statement when it is done: a CTAS of tens of
+                    # millions of rows takes minutes, and the connector's 60 s default would
+                    # resend it while the first still runs
+                    "socket_timeout": 3600,
                     "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
                 }
             ).create()
