@@ -45,7 +45,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     - ``CREATE SCOPED TEMPORARY TABLE`` (what Snowpark's ``DataFrame.cache_result()``
       sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
     """
-    import fakesnow.cursor as fs_cursor
+    import fakesnow.cursor as fs_cursor  # noqa: PLC0415 - server-side only, like the imports below
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse

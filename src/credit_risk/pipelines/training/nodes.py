@@ -68,21 +68,20 @@ def sample_training_set(training_set: DataFrame, params: dict[str, Any]) -> pd.D
 
 
 def _xgboost(hyper: dict[str, Any], seed: int) -> XGBClassifier:
-    from xgboost import XGBClassifier  # noqa: PLC0415 - slow import, deferred
+    from xgboost import XGBClassifier  # noqa: PLC0415
+
     return XGBClassifier(**{"tree_method": "hist", "n_jobs": 2, "random_state": seed, **hyper})
 
 
 def _logistic_regression(hyper: dict[str, Any], seed: int) -> LogisticRegression:
-    from sklearn.linear_model import (
-        LogisticRegression,  # noqa: PLC0415 - slow import, deferred
-    )
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
     return LogisticRegression(**{"max_iter": 1000, "random_state": seed, **hyper})
 
 
 def _random_forest(hyper: dict[str, Any], seed: int) -> RandomForestClassifier:
-    from sklearn.ensemble import (
-        RandomForestClassifier,  # noqa: PLC0415 - slow import, deferred
-    )
+    from sklearn.ensemble import RandomForestClassifier  # noqa: PLC0415
+
     return RandomForestClassifier(**{"n_jobs": 2, "random_state": seed, **hyper})
 
 
@@ -95,9 +94,7 @@ ESTIMATORS: dict[str, Callable[[dict[str, Any], int], Any]] = {
 
 def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
     """Median-impute and scale numbers; fill and one-hot encode categories (unknown ones ignored)."""
-    from sklearn.compose import (
-        ColumnTransformer,  # noqa: PLC0415 - slow import, deferred
-    )
+    from sklearn.compose import ColumnTransformer  # noqa: PLC0415
     from sklearn.impute import SimpleImputer  # noqa: PLC0415
     from sklearn.pipeline import Pipeline  # noqa: PLC0415
     from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
