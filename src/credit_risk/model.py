@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
+
+if TYPE_CHECKING:  # scikit-learn is slow to import; unpickling a model imports it anyway
+    from sklearn.pipeline import Pipeline
 
 if TYPE_CHECKING:
     from snowflake.snowpark import DataFrame

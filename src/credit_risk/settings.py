@@ -1,8 +1,10 @@
 """Project settings: hooks and config patterns only (see conf/ for everything else)."""
 
 from credit_risk.hooks import QueryTagHook, RunIdHook, SnowparkSessionHook
+from credit_risk.timing import NodeTimingHook
 
-HOOKS = (SnowparkSessionHook(), RunIdHook(), QueryTagHook())
+# NodeTimingHook writes data/09_tracking/timings/<run id>.json (time and peak memory per node)
+HOOKS = (SnowparkSessionHook(), RunIdHook(), QueryTagHook(), NodeTimingHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -19,7 +19,6 @@ import pyarrow.csv as pa_csv
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from snowflake.snowpark import DataFrame, Session
-from snowflake.snowpark import functions as F
 
 from credit_risk import engine
 from credit_risk.datasets.sql import identifier, qualified
@@ -43,11 +42,12 @@ class LandingFilesDataset(AbstractDataset):
     returns one, called one at a time so a large source never sits in memory whole) and
     replaces the folder's files atomically. ``load`` checks each file's header, puts the
     files on a Snowflake stage, copies each into a temporary table of VARCHAR columns,
-    and returns one lazy Snowpark DataFrame with a ``_SOURCE_FILE`` column. The same code
-    runs on the embedded engine and on Snowflake. Before anything is staged, every file is
-    checked in one streaming pass (UTF-8, header, field count of each record, not cut
-    mid-row): a file that cannot load whole stops the load with an error naming it, so a
-    table is never silently shorter than its files. Values are parsed by the engine only.
+    and returns one lazy Snowpark DataFrame over them all (``UNION ALL``) with a
+    ``_SOURCE_FILE`` column. The same code runs on the embedded engine and on Snowflake.
+    Before anything is staged, every file is checked in one streaming pass (UTF-8, header,
+    field count of each record, not cut mid-row): a file that cannot load whole stops the
+    load with an error naming it, so a table is never silently shorter than its files.
+    Values are parsed by the engine only.
     """
 
     def __init__(  # noqa: PLR0913
@@ -191,7 +191,7 @@ class LandingFilesDataset(AbstractDataset):
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
         columns = ", ".join(f"{c} VARCHAR" for c in self._sql_columns)
         loaded = f"_LANDING_{folder}_{uuid.uuid4().hex[:8]}".upper()
-        session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
+        parts = []
         for i, path in enumerate(files):
             if not self._has_rows(path):
                 continue
@@ -207,10 +207,14 @@ class LandingFilesDataset(AbstractDataset):
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
                 raise DatasetError(f"landing file {path}: the engine could not load it: {exc}") from exc
             # the name is checked against _FILE_NAME above, so it is safe as a literal
-            session.sql(f"INSERT INTO {loaded} SELECT *, '{path.name}' FROM {scratch}").collect()
-            session.sql(f"DROP TABLE {scratch}").collect()
+            parts.append(f"SELECT {', '.join(self._sql_columns)}, '{path.name}' AS _SOURCE_FILE FROM {scratch}")
             logger.info("staged %s (%d/%d)", path, i + 1, len(files))
-        return session.table(loaded)
+        if not parts:
+            session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
+            return session.table(loaded)
+        # one pass over the copied rows when the result is saved: no intermediate table of all
+        # files; the outer SELECT lets the engine describe the columns without running the union
+        return session.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)})")
 
     @staticmethod
     def _has_rows(path: Path) -> bool:

@@ -173,6 +173,8 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
         str(opts["idle_timeout_s"]),
         "--linger",
         str(opts["linger_s"]),
+        "--memory-limit",
+        str(opts.get("memory_limit") or ""),
     ]
     with open(db_dir / layout.LOG_FILE, "ab") as log:
         return subprocess.Popen(  # noqa: S603 - our own module, no shell
@@ -239,6 +241,10 @@ def connect(cfg: dict[str, Any]) -> Session:
                     # network_timeout would also cancel any query running longer; the server
                     # answers unsupported statements as errors, so nothing needs it here
                     "login_timeout": 10,
+                    # the server answers each statement when it is done: a CTAS of tens of
+                    # millions of rows takes minutes, and the connector's 60 s default would
+                    # resend it while the first still runs
+                    "socket_timeout": 3600,
                     "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
                 }
             ).create()
@@ -250,6 +256,8 @@ def connect(cfg: dict[str, Any]) -> Session:
     else:
         raise EngineError(f"could not connect to the embedded engine: {last_error}")
     _create_schemas(session, cfg["database"], list(schemas.values()))
+    # drop a cache_result() table once nothing refers to it (Snowflake decides this per account)
+    session.auto_clean_up_temp_table_enabled = True
     session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
     logger.info("Snowpark session on the embedded engine (127.0.0.1:%s, %s)", state["port"], opts["db_dir"])
     return session

@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -62,7 +63,17 @@ def _clear_state(db_dir: Path) -> None:
         pass
 
 
-def serve(db_dir: Path, port: int, idle_timeout: float, linger: float) -> int:
+def _limit_memory(conn, db_dir: Path, memory_limit: str) -> None:
+    """Cap DuckDB's memory: beyond it, joins, sorts and aggregates spill to ``db_dir/spill``."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
+        raise ValueError(f"embedded.memory_limit must look like 4GB or 512MiB, got {memory_limit!r}")
+    spill = db_dir / "spill"
+    spill.mkdir(exist_ok=True)
+    conn.execute(f"SET memory_limit = '{memory_limit}'")
+    conn.execute(f"SET temp_directory = '{spill}'")
+
+
+def serve(db_dir: Path, port: int, idle_timeout: float, linger: float, memory_limit: str = "") -> int:  # noqa: PLR0913
     """Run the server until it is idle, signalled, or told to shut down."""
     db_dir.mkdir(parents=True, exist_ok=True)
     lock_fd = _take_db_lock(db_dir)  # first, before the slow imports: a loser exits at once
@@ -77,6 +88,8 @@ def serve(db_dir: Path, port: int, idle_timeout: float, linger: float) -> int:
 
     fs_server.logger.setLevel(logging.WARNING)
     fs_server.shared_fs = FakeSnow(db_path=db_dir)
+    if memory_limit:
+        _limit_memory(fs_server.shared_fs.duck_conn, db_dir, memory_limit)
     activity = {"last": time.monotonic(), "no_sessions_since": time.monotonic()}
 
     async def health(_request):
@@ -144,11 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--idle-timeout", type=float, default=1800.0)
     parser.add_argument("--linger", type=float, default=15.0)
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit, e.g. 4GB ('' = DuckDB's default)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("fakesnow").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-    return serve(args.db_dir.resolve(), args.port, args.idle_timeout, args.linger)
+    return serve(args.db_dir.resolve(), args.port, args.idle_timeout, args.linger, args.memory_limit)
 
 
 if __name__ == "__main__":

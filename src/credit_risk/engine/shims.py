@@ -51,9 +51,12 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     - ``UNIFORM`` with integer bounds that are expressions is an integer
       (:func:`patch_uniform_integer_bounds`).
     - Two sessions replacing the same table at once: see :func:`retry_write_conflicts`.
+    - ``CREATE SCOPED TEMPORARY TABLE`` (what Snowpark's ``DataFrame.cache_result()``
+      sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
     """
     patch_uniform_integer_bounds()
     retry_write_conflicts()
+    import fakesnow.cursor as fs_cursor  # noqa: PLC0415 - server-side only, like the imports below
     import fakesnow.server as fs_server
     import fakesnow.transforms.stage as fs_stage
     from starlette.responses import JSONResponse
@@ -96,6 +99,11 @@ def patch_fakesnow_server(db_dir: Path) -> None:
                 "success": False,
             }
         )
+
+    for module in (fs_server, fs_cursor):
+        parse = module.parse_one
+        if not getattr(parse, "_credit_risk_unscoped", False):
+            module.parse_one = _unscoped_parser(parse)
 
     routes = fs_server.app.router.routes
     for i, route in enumerate(routes):
@@ -309,3 +317,27 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
 
     execute_retrying._retries_conflicts = True  # type: ignore[attr-defined]
     FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]
+
+
+_SCOPED = re.compile(r"^(\s*CREATE\s+(?:OR\s+REPLACE\s+)?)SCOPED\s+(TEMP|TEMPORARY)\b", re.IGNORECASE)
+_QUALIFIED_TEMP = re.compile(r'(?:"[^"]*"\.){1,2}("SNOWPARK_TEMP_TABLE_[A-Za-z0-9_]+")')
+
+
+def unscoped(sql: str) -> str:
+    """Snowpark's cached-result tables as fakesnow can take them; other text unchanged.
+
+    ``DataFrame.cache_result()`` sends ``CREATE SCOPED TEMPORARY TABLE "DB"."SCHEMA"."SNOWPARK_TEMP_TABLE_x"``
+    and then reads it by that name. fakesnow's parser rejects ``SCOPED``, and DuckDB keeps
+    temporary tables in a catalog of their own, so a qualified name does not reach them. A
+    scoped temporary table is a temporary table that Snowflake also drops when the stored
+    procedure that made it ends; outside stored procedures (always, here) they are the same.
+    """
+    return _QUALIFIED_TEMP.sub(r"\1", _SCOPED.sub(r"\1\2", sql, count=1))
+
+
+def _unscoped_parser(parse):
+    def parse_one(sql, *args, **kwargs):
+        return parse(unscoped(sql) if isinstance(sql, str) else sql, *args, **kwargs)
+
+    parse_one._credit_risk_unscoped = True
+    return parse_one

@@ -77,12 +77,17 @@ def _with_quality_rejects(checked: DataFrame, dataset: str, quality: dict[str, A
 
 
 def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], rejected: list[str]) -> tuple[DataFrame, DataFrame]:
-    """Mark all but one row per valid ``key`` as duplicates, then split clean from rejected."""
+    """Mark all but one row per valid ``key`` as duplicates, then split clean from rejected.
+
+    The checked rows are computed once into a temporary table (``cache_result``): the clean
+    and the rejected outputs are two cheap filters of it, not two runs of every check and
+    of the de-duplicating window over the whole source.
+    """
     rank = F.row_number().over(Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order))
     final = checked.with_column(
         REASON,
         F.coalesce(F.col(REASON), F.when(rank > 1, F.lit(f"duplicate {key.lower()}"))),
-    )
+    ).cache_result()
     return (
         final.filter(F.col(REASON).is_null()).select(*clean),
         final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON),

@@ -16,22 +16,20 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from sklearn.metrics import (
-    average_precision_score,
-    precision_recall_curve,
-    roc_auc_score,
-    roc_curve,
-)
 from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
 from credit_risk.pipelines.scoring.nodes import risk_bands
+
+# Plotly and scikit-learn take about 2 s to import: each plot imports them when it runs,
+# so `kedro run --pipeline X` starts fast when X draws nothing (see benchmarks/README.md).
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +292,9 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figu
 
 def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
     """ROC curve per split (AUC in the legend), with the chance diagonal."""
+    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
+    from sklearn.metrics import roc_auc_score, roc_curve  # noqa: PLC0415
+
     fig = go.Figure()
     for split, part in _per_split(sample, "roc_curve_plot"):
         fpr, tpr, _ = roc_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
@@ -318,6 +319,12 @@ def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
 
 def precision_recall_plot(sample: pd.DataFrame) -> go.Figure:
     """Precision-recall curve per split (average precision and default rate in the legend)."""
+    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
+    from sklearn.metrics import (  # noqa: PLC0415
+        average_precision_score,
+        precision_recall_curve,
+    )
+
     fig = go.Figure()
     for split, part in _per_split(sample, "precision_recall_plot"):
         precision, recall, _ = precision_recall_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
@@ -343,6 +350,8 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
 
     Points on the diagonal are well calibrated; above it the model under-predicts risk.
     """
+    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
+
     bins = int(_param(params, "calibration_bins"))
     fig = go.Figure()
     top = 0.0
@@ -375,6 +384,8 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
 
 def feature_importance_plot(model: Any, params: dict) -> go.Figure:
     """The model's top features by absolute importance, as horizontal bars (largest on top)."""
+    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
+
     top_n = int(_param(params, "top_features"))
     importance = model.feature_importance().copy()
     importance.columns = [str(c).upper() for c in importance.columns]
@@ -399,6 +410,8 @@ def feature_importance_plot(model: Any, params: dict) -> go.Figure:
 
 def score_distribution_plot(scores: DataFrame, scoring_params: dict, params: dict) -> go.Figure:
     """Histogram of predicted default probability, stacked by risk band, with the band edges."""
+    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
+
     frame = scores.select(KEY, "DEFAULT_PROBABILITY", "RISK_BAND")
     sample = sampling.to_pandas(sampling.capped(frame, int(_param(params, "max_rows")), KEY))
     sample.columns = [str(c).upper() for c in sample.columns]

@@ -10,24 +10,11 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (
-    average_precision_score,
-    brier_score_loss,
-    log_loss,
-    roc_auc_score,
-)
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from snowflake.snowpark import DataFrame
-from xgboost import XGBClassifier
 
 from credit_risk.model import (
     ESTIMATOR_STEP,
@@ -37,6 +24,15 @@ from credit_risk.model import (
     version_stamp,
 )
 from credit_risk.sampling import capped, to_pandas
+
+# scikit-learn and XGBoost take about 2 s to import: they are imported where they are used,
+# so `kedro run --pipeline X` starts fast when X does not train (see benchmarks/README.md).
+if TYPE_CHECKING:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from xgboost import XGBClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +70,20 @@ def sample_training_set(training_set: DataFrame, params: dict[str, Any]) -> pd.D
 
 
 def _xgboost(hyper: dict[str, Any], seed: int) -> XGBClassifier:
+    from xgboost import XGBClassifier  # noqa: PLC0415
+
     return XGBClassifier(**{"tree_method": "hist", "n_jobs": 2, "random_state": seed, **hyper})
 
 
 def _logistic_regression(hyper: dict[str, Any], seed: int) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
     return LogisticRegression(**{"max_iter": 1000, "random_state": seed, **hyper})
 
 
 def _random_forest(hyper: dict[str, Any], seed: int) -> RandomForestClassifier:
+    from sklearn.ensemble import RandomForestClassifier  # noqa: PLC0415
+
     return RandomForestClassifier(**{"n_jobs": 2, "random_state": seed, **hyper})
 
 
@@ -94,6 +96,11 @@ ESTIMATORS: dict[str, Callable[[dict[str, Any], int], Any]] = {
 
 def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
     """Median-impute and scale numbers; fill and one-hot encode categories (unknown ones ignored)."""
+    from sklearn.compose import ColumnTransformer  # noqa: PLC0415
+    from sklearn.impute import SimpleImputer  # noqa: PLC0415
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
+
     numbers = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categories = Pipeline(
         [
@@ -106,6 +113,8 @@ def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransforme
 
 def build_candidate(name: str, hyper: dict[str, Any], numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
     """An unfitted pipeline: preprocessing, then the candidate's estimator."""
+    from sklearn.pipeline import Pipeline  # noqa: PLC0415 - slow import, deferred
+
     if name not in ESTIMATORS:
         raise ValueError(f"unknown candidate {name!r}; known: {sorted(ESTIMATORS)}")
     return Pipeline([(PREPROCESS_STEP, preprocessor(numeric, categorical)), (ESTIMATOR_STEP, ESTIMATORS[name](dict(hyper or {}), seed))])
@@ -138,6 +147,8 @@ def fit_candidate(pipeline: Pipeline, x_train: pd.DataFrame, y_train: np.ndarray
 
 def train_model(training_sample: pd.DataFrame, params: dict[str, Any]) -> tuple[TrainedModel, dict[str, Any]]:
     """Fit every candidate on ``train``, keep the one with the best ROC-AUC on ``validation``."""
+    from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - slow import, deferred
+
     numeric, categorical = feature_lists(params)
     seed = int(params.get("random_state", DEFAULT_SEED))
     train = training_sample[training_sample[SPLIT] == "train"]
@@ -199,6 +210,13 @@ def _number(value: float) -> float | None:
 
 def split_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
     """Rows, default rate and ranking/calibration metrics of one split (None where undefined)."""
+    from sklearn.metrics import (  # noqa: PLC0415 - slow import, deferred
+        average_precision_score,
+        brier_score_loss,
+        log_loss,
+        roc_auc_score,
+    )
+
     labels, scores = np.asarray(labels, dtype="int64"), np.asarray(scores, dtype="float64")
     both = len(np.unique(labels)) == 2  # noqa: PLR2004
     return {

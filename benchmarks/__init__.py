@@ -1,0 +1,1 @@
+"""Benchmark of the project against plain pandas and DuckDB baselines (see benchmarks/README.md)."""

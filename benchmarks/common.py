@@ -1,0 +1,140 @@
+"""What the benchmark's parts share: the project's rules from conf/, layer clocks, memory, checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = ("raw", "intermediate", "primary", "feature", "model_input")
+SOURCES = ("applicants", "applications", "bureau_events", "loan_outcomes")
+LANDING_COLUMNS = {
+    "applicants": ["applicant_id", "first_name", "last_name", "email", "phone", "address", "date_of_birth",
+                   "created_at"],
+    "applications": ["application_id", "applicant_id", "application_date", "age", "income", "credit_score",
+                     "employment_length", "loan_amount", "loan_term_months", "debt_to_income",
+                     "number_of_credit_lines", "previous_defaults", "loan_purpose", "created_at"],
+    "bureau_events": ["event_id", "applicant_id", "event_date", "event_type", "amount"],
+    "loan_outcomes": ["application_id", "observed_at", "defaulted"],
+}
+# the application's numeric fields and whether each is an integer (BIGINT) or a DOUBLE
+APPLICATION_NUMBERS = {
+    "AGE": True, "INCOME": False, "CREDIT_SCORE": True, "EMPLOYMENT_LENGTH": False, "LOAN_AMOUNT": False,
+    "LOAN_TERM_MONTHS": True, "DEBT_TO_INCOME": False, "NUMBER_OF_CREDIT_LINES": True, "PREVIOUS_DEFAULTS": True,
+}
+HEX_DIGITS = 8
+
+
+def project_params(conf: Path = ROOT / "conf" / "base") -> dict[str, Any]:
+    """The project's parameters (data_processing, feature_engineering, model_input) from its YAML."""
+    params: dict[str, Any] = {}
+    for name in ("data_processing", "feature_engineering", "model_input"):
+        params.update(yaml.safe_load((conf / f"parameters_{name}.yml").read_text()))
+    return params
+
+
+def split_thresholds(fractions: dict[str, float]) -> tuple[str, str]:
+    """Bucket strings below which a key is train, then validation (as credit_risk.sampling.threshold)."""
+    def threshold(fraction: float) -> str:
+        value = min(max(int(round(fraction * 16**HEX_DIGITS)), 0), 16**HEX_DIGITS)
+        return "g" * HEX_DIGITS if value >= 16**HEX_DIGITS else f"{value:0{HEX_DIGITS}x}"
+    train = fractions["train"]
+    return threshold(train), threshold(train + fractions["validation"])
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (VmHWM), in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def vm_hwm_mb(pid: int) -> float | None:
+    """Peak resident memory (VmHWM) of another process, in MiB, while it lives."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class Clock:
+    """Wall time per layer, in the order the layers ran."""
+
+    def __init__(self) -> None:
+        self.layers: dict[str, float] = {}
+
+    @contextmanager
+    def layer(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.layers[name] = self.layers.get(name, 0.0) + time.perf_counter() - start
+
+
+def write_result(path: Path, clock: Clock, extra: dict[str, Any]) -> None:
+    """The baseline's figures as JSON."""
+    path.write_text(json.dumps({"layers_s": {k: round(v, 3) for k, v in clock.layers.items()},
+                                "peak_rss_mb": round(peak_rss_mb(), 1), **extra}, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------- checksums
+TRAINING_COLUMNS = None  # every column is compared; the list comes from the project's table
+
+
+def _canonical(series: pd.Series) -> pd.Series:
+    """One comparable representation per value: numbers rounded to 6 decimals, dates as ISO text."""
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64").round(6)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.strftime("%Y-%m-%d").fillna("")
+    values = series.astype(object)
+    if len(values) and hasattr(values.dropna().iloc[0] if values.notna().any() else "", "isoformat"):
+        return values.map(lambda v: "" if v is None or pd.isna(v) else v.isoformat()[:10])
+    return values.where(values.notna(), "").astype(str)
+
+
+def checksums(frame: pd.DataFrame, key: str = "APPLICATION_ID") -> dict[str, Any]:
+    """Row count, and per column an order-free checksum of (key, value) pairs."""
+    frame = frame.rename(columns=str.upper)
+    keys = frame[key].astype(str)
+    out: dict[str, Any] = {"rows": len(frame), "distinct_keys": int(keys.nunique())}
+    sums = {}
+    for column in sorted(frame.columns):
+        pair = pd.DataFrame({"k": keys.to_numpy(), "v": _canonical(frame[column]).to_numpy()})
+        hashed = pd.util.hash_pandas_object(pair, index=False).to_numpy(dtype=np.uint64)
+        sums[column] = f"{int(hashed.sum(dtype=np.uint64)):016x}"
+    out["columns"] = sums
+    return out
+
+
+def compare(reference: dict[str, Any], other: dict[str, Any]) -> list[str]:
+    """What differs between two checksum sets (empty: the tables are the same)."""
+    problems = []
+    for field in ("rows", "distinct_keys"):
+        if reference[field] != other[field]:
+            problems.append(f"{field}: {reference[field]} vs {other[field]}")
+    for column, value in reference["columns"].items():
+        theirs = other["columns"].get(column)
+        if theirs is None:
+            problems.append(f"column {column} missing")
+        elif theirs != value:
+            problems.append(f"column {column} differs")
+    problems += [f"extra column {c}" for c in other["columns"] if c not in reference["columns"]]
+    return problems
+
+
+def split_of(application_id: str, salt: str, thresholds: tuple[str, str]) -> str:
+    """The split of one id, in Python (used by the pandas baseline)."""
+    bucket = hashlib.sha256(f"{salt}|{application_id}".encode()).hexdigest()[:HEX_DIGITS]
+    return "train" if bucket < thresholds[0] else "validation" if bucket < thresholds[1] else "test"
