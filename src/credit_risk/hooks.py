@@ -115,7 +115,9 @@ class RunIdHook:
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
         """Add ``run_id`` to the catalog."""
-        offer(catalog, "run_id", os.environ.get(RUN_ID_ENV) or save_version)
+        run_id = os.environ.get(RUN_ID_ENV) or save_version
+        if run_id:  # a catalog made outside a run (kedro airflow create, kedro viz) has none
+            offer(catalog, "run_id", run_id)
 
 
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:
