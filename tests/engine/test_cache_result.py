@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import time
-
 from snowflake.snowpark import functions as F
 from snowflake.snowpark.exceptions import SnowparkSQLException
 
@@ -35,17 +32,3 @@ def _exists(session, name: str) -> bool:
     except SnowparkSQLException:
         return False
     return True
-
-
-def test_a_cached_table_is_dropped_once_nothing_refers_to_it(session):
-    cached = session.sql("SELECT 1 AS A").cache_result()
-    name = cached.table_name.split(".")[-1].strip('"')
-    assert cached.count() == 1
-    assert _exists(session, name)  # there while referred to
-    del cached
-    gc.collect()
-    for _ in range(50):  # Snowpark drops it from a background thread
-        if not _exists(session, name):
-            break
-        time.sleep(0.1)
-    assert not _exists(session, name)

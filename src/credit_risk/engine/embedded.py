@@ -256,8 +256,9 @@ def connect(cfg: dict[str, Any]) -> Session:
     else:
         raise EngineError(f"could not connect to the embedded engine: {last_error}")
     _create_schemas(session, cfg["database"], list(schemas.values()))
-    # drop a cache_result() table once nothing refers to it (Snowflake decides this per account)
-    session.auto_clean_up_temp_table_enabled = True
+    # Not auto_clean_up_temp_table_enabled: its drop runs from a garbage-collection finalizer,
+    # which can fire inside another request on the same connection (seen: during a PUT) and
+    # hang it. cache_result() tables are temporary: they go when the run's session closes.
     session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
     logger.info("Snowpark session on the embedded engine (127.0.0.1:%s, %s)", state["port"], opts["db_dir"])
     return session
