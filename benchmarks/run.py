@@ -43,9 +43,10 @@ ETL_PIPELINES = ("ingestion", "data_processing", "feature_engineering", "model_i
 
 def node_pipelines() -> dict[str, str]:
     """Node name to the modular pipeline it belongs to."""
-    from credit_risk.pipeline_registry import MODULAR  # noqa: PLC0415, I001 - imported only when needed
+    from credit_risk.pipeline_registry import MODULAR, register_pipelines  # noqa: PLC0415, I001 - imported only when needed
 
-    return {node.name: name for name, module in MODULAR.items() for node in module.create_pipeline().nodes}
+    registered = register_pipelines()  # node names as a run reports them (with their namespace)
+    return {node.name: name for name in MODULAR for node in registered[name].nodes}
 
 
 def make_project(folder: Path) -> Path:

@@ -229,7 +229,7 @@ def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
             _named(check, f"check_{dataset}", f"Data-quality checks of {dataset}, pushed down to the engine."),
             {"frame": unchecked, "spec": f"params:data_quality.{dataset}", "run_id": "run_id",
              **{parent: parent for parent in related}},
-            [f"dq_{dataset}", f"verdict_{dataset}"],
+            [f"verdict_{dataset}", f"dq_{dataset}"],  # the verdict first: the node's layer is the table's
             name=f"check_{dataset}",
         ),
         Node(
