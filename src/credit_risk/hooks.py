@@ -14,6 +14,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from omegaconf import OmegaConf
 
 from credit_risk import engine
+from credit_risk.engine.project import config_group
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +23,7 @@ PROJECT = "credit_risk"
 
 
 def _config(context: Any, key: str) -> dict[str, Any]:
-    try:
-        return context.config_loader[key] or {}
-    except Exception:  # noqa: BLE001 - a missing config group reads as empty
-        return {}
+    return config_group(context.config_loader, key)
 
 
 def _credentials(context: Any) -> dict[str, Any]:
@@ -105,6 +103,11 @@ class SnowparkSessionHook:
 RUN_ID_ENV = "CREDIT_RISK_RUN_ID"
 
 
+def current_run_id(session_id: str | None) -> str | None:
+    """The run's id: ``CREDIT_RISK_RUN_ID`` when set (a scheduler's run), else the Kedro session id."""
+    return os.environ.get(RUN_ID_ENV) or session_id
+
+
 class RunIdHook:
     """Offers the run's id to nodes as the ``run_id`` input (data-quality results are keyed on it).
 
@@ -115,9 +118,9 @@ class RunIdHook:
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
         """Add ``run_id`` to the catalog."""
-        run_id = os.environ.get(RUN_ID_ENV) or save_version
-        if run_id:  # a catalog made outside a run (kedro airflow create, kedro viz) has none
-            offer(catalog, "run_id", run_id)
+        current = current_run_id(save_version)
+        if current:  # a catalog made outside a run (kedro airflow create, kedro viz) has none
+            offer(catalog, "run_id", current)
 
 
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:
@@ -142,7 +145,7 @@ class QueryTagHook:
         """Remember the run's pipeline and id; tag the run's first queries."""
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name") or "__default__"]
         self._pipeline = ",".join(str(n) for n in names)
-        self._run_id = os.environ.get(RUN_ID_ENV) or run_params.get("run_id") or run_params.get("session_id")
+        self._run_id = current_run_id(run_params.get("run_id") or run_params.get("session_id"))
         engine.set_query_tag(query_tag(PROJECT, self._pipeline, None, self._run_id))
 
     @hook_impl

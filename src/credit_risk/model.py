@@ -12,8 +12,6 @@ import pandas as pd
 
 if TYPE_CHECKING:  # scikit-learn is slow to import; unpickling a model imports it anyway
     from sklearn.pipeline import Pipeline
-
-if TYPE_CHECKING:
     from snowflake.snowpark import DataFrame
 
 PREPROCESS_STEP = "preprocess"

@@ -50,7 +50,7 @@ class DataQualityError(Exception):
 def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
     """The dataset's checks, validated, with defaults filled in (a ValueError names the bad one)."""
     out = []
-    for i, raw in enumerate(spec.get("checks") or []):
+    for raw in spec.get("checks") or []:
         check = dict(raw)
         kind = check.get("check")
         name = str(check.get("name") or (f"{kind}_{check['column']}".lower() if check.get("column") else str(kind)))

@@ -20,9 +20,8 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from snowflake.snowpark import DataFrame, Session
 
-from credit_risk import engine
 from credit_risk.datasets.sql import identifier, qualified
-from credit_risk.engine.project import ensure_configured
+from credit_risk.engine.project import configured_session
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +170,7 @@ class LandingFilesDataset(AbstractDataset):
     @property
     def session(self) -> Session:
         """The process's engine session (configured from the project's conf if no hook ran)."""
-        ensure_configured()
-        return engine.get_session()
+        return configured_session()
 
     def load(self) -> DataFrame:
         """Stage the files and return their rows as text, with ``_SOURCE_FILE``."""

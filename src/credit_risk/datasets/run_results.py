@@ -9,10 +9,8 @@ from kedro.io import AbstractDataset, DatasetError
 from snowflake.snowpark import DataFrame, Session
 from snowflake.snowpark import functions as F
 
-from credit_risk import engine
-from credit_risk.datasets.sql import identifier, qualified
-
-_TYPES = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN", "M": "TIMESTAMP_NTZ"}
+from credit_risk.datasets.sql import column_definitions, identifier, qualified
+from credit_risk.engine.project import configured_session
 
 
 class RunResultsDataset(AbstractDataset):
@@ -46,8 +44,8 @@ class RunResultsDataset(AbstractDataset):
 
     @property
     def session(self) -> Session:
-        """The process's engine session."""
-        return engine.get_session()
+        """The process's engine session (configured from the project's conf if no hook ran)."""
+        return configured_session()
 
     def load(self) -> DataFrame:
         """The history rows (of ``dataset``, if set)."""
@@ -59,7 +57,7 @@ class RunResultsDataset(AbstractDataset):
         if not isinstance(data, pd.DataFrame) or not {"RUN_ID", "DATASET"} <= set(data.columns):
             raise DatasetError(f"{self._fqn}: save takes a pandas frame with RUN_ID and DATASET columns")
         names = [identifier(str(c), "column") for c in data.columns]
-        columns = ", ".join(f"{n} {_TYPES.get(t.kind, 'VARCHAR')}" for n, t in zip(names, data.dtypes))
+        columns = column_definitions(data)
         session = self.session
         session.sql(f"CREATE TABLE IF NOT EXISTS {self._fqn} ({columns})").collect()
         keys = data[["RUN_ID", "DATASET"]].drop_duplicates().itertuples(index=False)

@@ -14,11 +14,8 @@ from kedro_datasets._typing import TablePreview
 from kedro_datasets.snowflake import SnowparkTableDataset as _KedroSnowparkTableDataset
 from snowflake.snowpark import DataFrame, Session
 
-from credit_risk import engine
-from credit_risk.datasets.sql import identifier, qualified
-from credit_risk.engine.project import ensure_configured
-
-_PANDAS_TYPES = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN", "M": "TIMESTAMP_NTZ"}
+from credit_risk.datasets.sql import column_definitions, identifier, qualified
+from credit_risk.engine.project import configured_session
 
 
 class SnowparkTableDataset(_KedroSnowparkTableDataset):
@@ -63,8 +60,7 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
     @property
     def session(self) -> Session:
         """The process's engine session (configured from the project's conf if no hook ran)."""
-        ensure_configured()
-        return engine.get_session()
+        return configured_session()
 
     @property
     def fqn(self) -> str:
@@ -118,9 +114,7 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
             for frame in frames:
                 frame = frame.rename(columns=lambda c: identifier(str(c), "column"))
                 if columns is None:
-                    columns = ", ".join(
-                        f"{name} {_PANDAS_TYPES.get(dtype.kind, 'VARCHAR')}" for name, dtype in frame.dtypes.items()
-                    )
+                    columns = column_definitions(frame)
                 frame.to_parquet(Path(tmp) / f"part-{parts:05d}.parquet", index=False)
                 parts += 1
             if columns is None:

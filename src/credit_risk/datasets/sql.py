@@ -19,6 +19,18 @@ def identifier(name: str, what: str) -> str:
     return name.upper()
 
 
+# pandas dtype kind → the SQL type of a column made from it (anything else is text)
+PANDAS_SQL_TYPES = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN", "M": "TIMESTAMP_NTZ"}
+
+
+def column_definitions(frame) -> str:
+    """``NAME TYPE, ...`` for a pandas frame's columns (checked identifiers) and dtypes."""
+    return ", ".join(
+        f"{identifier(str(name), 'column')} {PANDAS_SQL_TYPES.get(dtype.kind, 'VARCHAR')}"
+        for name, dtype in frame.dtypes.items()
+    )
+
+
 def qualified(database: str, schema: str, name: str) -> str:
     """``DATABASE.SCHEMA.NAME`` from checked parts."""
     return ".".join(

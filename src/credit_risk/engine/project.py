@@ -22,8 +22,8 @@ from credit_risk import engine
 from credit_risk.engine.errors import EngineConfigError
 
 
-def _group(loader: Any, key: str) -> dict[str, Any]:
-    """A config group, empty when missing (as the hook reads it)."""
+def config_group(loader: Any, key: str) -> dict[str, Any]:
+    """A config group, empty when missing (the hooks read config the same way)."""
     try:
         return loader[key] or {}
     except Exception:  # noqa: BLE001 - a missing config group reads as empty
@@ -38,7 +38,7 @@ def read_config(project_path: Path, env: str | None = None) -> tuple[dict[str, A
         env=env or os.getenv("KEDRO_ENV"),
         **settings.CONFIG_LOADER_ARGS,
     )
-    return _group(loader, "engine").get("engine") or {}, _group(loader, "credentials")
+    return config_group(loader, "engine").get("engine") or {}, config_group(loader, "credentials")
 
 
 def ensure_configured(project_path: Path | None = None, env: str | None = None) -> None:
@@ -62,3 +62,9 @@ def ensure_configured(project_path: Path | None = None, env: str | None = None) 
     # with os._exit (no atexit handlers) but runs multiprocessing's finalizers: close it
     # there, or the embedded server would wait for its idle timeout instead of stopping.
     multiprocessing.util.Finalize(None, engine.close_session, exitpriority=0)
+
+
+def configured_session() -> Any:
+    """The process's engine session, the engine configured from the project's conf if no hook did."""
+    ensure_configured()
+    return engine.get_session()
