@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import duckdb
 import pytest
 import snowflake.connector.errors
 from fakesnow.cursor import FakeSnowflakeCursor
@@ -41,3 +42,38 @@ def test_a_conflict_that_does_not_clear_is_named(two_sessions):
         second.execute("CREATE OR REPLACE TABLE T AS SELECT 3 AS X")
     first.execute("ROLLBACK")
     assert second.execute("SELECT X FROM T").fetchall() == [(1,)]
+
+
+def test_a_create_that_loses_the_commit_race_is_retried(tmp_path, monkeypatch):
+    """Parallel tasks each `CREATE STAGE IF NOT EXISTS` one stage: the loser's commit is refused, then retried."""
+    calls = []
+
+    def loses_once(self, command, *args, **kwargs):
+        calls.append(command)
+        if len(calls) == 1:
+            raise duckdb.TransactionException(
+                'TransactionContext Error: Failed to commit: PRIMARY KEY or UNIQUE constraint violation: '
+                'duplicate key "DB, S, LANDING"'
+            )
+        return "done"
+
+    monkeypatch.setattr(FakeSnowflakeCursor, "execute", loses_once)
+    shims.retry_write_conflicts(retries=3, first_wait_s=0.01)
+    cursor = FakeSnow(db_path=tmp_path).connect("DB", "S").cursor()
+    assert cursor.execute("CREATE STAGE IF NOT EXISTS DB.S.LANDING") == "done"
+    assert calls == ["CREATE STAGE IF NOT EXISTS DB.S.LANDING"] * 2
+
+
+def test_other_transaction_errors_are_not_retried(tmp_path, monkeypatch):
+    calls = []
+
+    def fails(self, command, *args, **kwargs):
+        calls.append(command)
+        raise duckdb.TransactionException("TransactionContext Error: cannot start a transaction within a transaction")
+
+    monkeypatch.setattr(FakeSnowflakeCursor, "execute", fails)
+    shims.retry_write_conflicts(retries=3, first_wait_s=0.01)
+    cursor = FakeSnow(db_path=tmp_path).connect("DB", "S").cursor()
+    with pytest.raises(duckdb.TransactionException, match="within a transaction"):
+        cursor.execute("BEGIN")
+    assert len(calls) == 1

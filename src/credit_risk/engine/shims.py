@@ -278,15 +278,19 @@ def patch_uniform_integer_bounds() -> None:
 
 
 CONFLICT_RETRIES = 8
+# what DuckDB says when a statement's commit lost to another session's
+COMMIT_RACE_SIGNS = ("write-write conflict", "Failed to commit")
 
 
 def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float = 0.05) -> None:
-    """Retry a statement that lost a DuckDB catalog write-write conflict (server process only).
+    """Retry a statement that lost a commit race to another session (server process only).
 
-    On Snowflake two sessions may replace the same table at once (the last one wins); DuckDB
-    refuses the second commit. A single statement outside an explicit transaction is rolled
-    back whole when refused, so running it again is safe: it is retried with a growing wait,
-    then answered with an error that says what happened, not fakesnow's "Unhandled exception".
+    On Snowflake two sessions may replace the same table at once (the last one wins), or both
+    ``CREATE STAGE IF NOT EXISTS`` the same stage (parallel Airflow tasks); DuckDB refuses the
+    second commit (a catalog write-write conflict, or a duplicate key in fakesnow's own
+    metadata). A single statement outside an explicit transaction is rolled back whole when
+    refused, so running it again is safe: it is retried with a growing wait, then answered
+    with an error that says what happened, not fakesnow's "Unhandled exception".
     """
     import duckdb
     import snowflake.connector.errors
@@ -302,7 +306,8 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
             try:
                 return execute(self, command, *args, **kwargs)
             except duckdb.TransactionException as exc:
-                if "write-write conflict" not in str(exc) or self._conn._in_transaction:  # noqa: SLF001
+                lost_race = any(sign in str(exc) for sign in COMMIT_RACE_SIGNS)
+                if not lost_race or self._conn._in_transaction:  # noqa: SLF001
                     raise
                 if attempt == retries:
                     raise snowflake.connector.errors.ProgrammingError(
