@@ -56,11 +56,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def vm_hwm_mb(pid: int) -> float | None:
-    """Peak resident memory (VmHWM) of another process, in MiB, while it lives."""
+def vm_mb(pid: int, field: str = "VmHWM") -> float | None:
+    """A memory figure of another process while it lives, in MiB: its peak (VmHWM) or current (VmRSS) resident size."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None

@@ -49,8 +49,13 @@ class ScoringModel(Protocol):
     @property
     def features(self) -> list[str]: ...
 
-    def default_probabilities(self, frame: DataFrame, key: str) -> Iterator[pd.DataFrame] | DataFrame:
-        """``key, DEFAULT_PROBABILITY``: pandas batches scored on the client, or a lazy Snowpark DataFrame."""
+    def default_probabilities(
+        self, frame: DataFrame, key: str, total: int, batch_rows: int
+    ) -> Iterator[pd.DataFrame] | DataFrame:
+        """``key, DEFAULT_PROBABILITY``: pandas batches scored on the client, or a lazy Snowpark DataFrame.
+
+        ``total`` is the number of rows of ``frame``; a client batch holds about ``batch_rows``.
+        """
 
 
 @dataclass(frozen=True)
@@ -81,20 +86,24 @@ class TrainedModel:
             return np.empty(0, dtype="float64")
         return self.pipeline.predict_proba(self.prepare(frame))[:, 1].astype("float64")
 
-    def default_probabilities(self, frame: DataFrame, key: str) -> Iterator[pd.DataFrame]:
+    def default_probabilities(self, frame: DataFrame, key: str, total: int, batch_rows: int) -> Iterator[pd.DataFrame]:
         """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, batch by batch, scored on the client.
 
         The scoring interface a registry model shares (there it is a lazy Snowpark
-        DataFrame computed in the warehouse); here rows are pulled with
-        ``to_pandas_batches`` and only one batch is in memory. Nothing to score gives one
-        empty, typed frame.
+        DataFrame computed in the warehouse). Here ``frame`` is cut by a hash of ``key``
+        into slices of about ``batch_rows`` rows (:func:`credit_risk.sampling.slices`), each
+        pulled with ``to_pandas_batches``, so one slice at most is in memory on the client
+        and in the engine's answer. Nothing to score gives one empty, typed frame.
         """
+        from credit_risk.sampling import slices  # noqa: PLC0415 - sampling imports Snowpark, needed only here
+
         scored_any = False
-        for batch in frame.to_pandas_batches():
-            if batch.empty:
-                continue
-            scored_any = True
-            yield pd.DataFrame({key: batch[key].astype("object").to_numpy(), PROBABILITY: self.predict_proba(batch)})
+        for part in slices(frame, key, total, batch_rows, salt="score"):
+            for batch in part.to_pandas_batches():
+                if batch.empty:
+                    continue
+                scored_any = True
+                yield pd.DataFrame({key: batch[key].astype("object").to_numpy(), PROBABILITY: self.predict_proba(batch)})
         if not scored_any:
             yield pd.DataFrame({key: pd.Series(dtype="object"), PROBABILITY: pd.Series(dtype="float64")})
 

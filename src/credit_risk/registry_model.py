@@ -132,8 +132,10 @@ class RegisteredModel:
         """Importances of the loaded model."""
         return self.trained.feature_importance()
 
-    def default_probabilities(self, frame: DataFrame, key: str) -> DataFrame:
+    def default_probabilities(self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0) -> DataFrame:  # noqa: ARG002
         """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, computed in the warehouse.
+
+        ``total`` and ``batch_rows`` size client batches; nothing is batched here.
 
         Columns are cast as at training (numbers to DOUBLE, categories to text) so the
         version's signature accepts them; nothing is pulled to the client.

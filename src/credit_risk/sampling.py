@@ -45,6 +45,24 @@ def capped(frame: DataFrame, max_rows: int, key: str, salt: str = "sample", tota
     return frame.filter(bucket_of(F.col(key), salt) < F.lit(threshold(max_rows / total)))
 
 
+def slices(frame: DataFrame, key: str, total: int, max_rows: int, salt: str = "slice") -> list[DataFrame]:
+    """``frame`` cut into about ``total / max_rows`` disjoint parts by a hash of ``key``, together every row.
+
+    Each part is its own query, so a client pulls one bounded part at a time: an engine
+    that answers a query in one piece (the embedded one does) never builds a result
+    larger than about ``max_rows`` rows. Rows with a NULL key are in the last part.
+    """
+    parts = max(1, -(-int(total) // max(int(max_rows), 1)))
+    if parts == 1:
+        return [frame]
+    bucket = bucket_of(F.col(key), salt)
+    edges = [threshold(i / parts) for i in range(1, parts)]
+    out = [frame.filter(bucket < F.lit(edges[0]))]
+    out += [frame.filter((bucket >= F.lit(low)) & (bucket < F.lit(high))) for low, high in zip(edges, edges[1:])]
+    out.append(frame.filter((bucket >= F.lit(edges[-1])) | bucket.is_null()))
+    return out
+
+
 def to_pandas(frame: DataFrame) -> pd.DataFrame:
     """Pull a (capped) frame to the client in batches."""
     batches = list(frame.to_pandas_batches())

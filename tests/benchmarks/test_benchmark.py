@@ -44,6 +44,9 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
     assert all(result["project"]["layers_s"][layer] > 0 for layer in ("raw", "intermediate", "primary", "feature", "model_input"))
     assert result["project"]["start_up_s"] > 0
     assert result["project"]["server_peak_rss_mb"] > 0
+    # client + server sampled at the same moments: above zero, never above the sum of their separate peaks
+    project = result["project"]
+    assert 0 < project["together_peak_rss_mb"] <= project["peak_rss_mb"] + project["server_peak_rss_mb"] + 1
     for who in ("pandas", "duckdb"):
         assert set(result[who]["layers_s"]) == {"raw", "intermediate", "primary", "feature", "model_input"}
     assert "**valid**" in (tmp_path / "out" / "benchmark-10000.md").read_text()

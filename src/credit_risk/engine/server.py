@@ -90,6 +90,8 @@ def serve(db_dir: Path, port: int, idle_timeout: float, linger: float, memory_li
     fs_server.shared_fs = FakeSnow(db_path=db_dir)
     if memory_limit:
         _limit_memory(fs_server.shared_fs.duck_conn, db_dir, memory_limit)
+    # a Snowflake table has no row order, so DuckDB need not keep one: writes and scans run in parallel
+    fs_server.shared_fs.duck_conn.execute("SET preserve_insertion_order = false")
     activity = {"last": time.monotonic(), "no_sessions_since": time.monotonic()}
 
     async def health(_request):

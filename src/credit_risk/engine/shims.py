@@ -77,12 +77,14 @@ def patch_fakesnow_server(db_dir: Path) -> None:
             for gone in [t for t in tags if t[17:-1] not in fs_server.sessions]:
                 tags.pop(gone, None)  # sessions that logged out
             await _replace_sql(request, "SELECT 'Statement executed successfully.' AS \"status\"")
+        started = time.perf_counter()
         response = await _answer(request)
         history.record(
             session=token,
             query_tag=statement_tag or tags.get(token),
             query=sql_text,
             success=_succeeded(response),
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return response
 
@@ -193,10 +195,13 @@ class QueryHistory:
         self.max_bytes = max_bytes
         self.max_text = max_text
 
-    def record(self, *, session: str, query_tag: str | None, query: str, success: bool) -> None:
-        """Append one query."""
+    def record(  # noqa: PLR0913
+        self, *, session: str, query_tag: str | None, query: str, success: bool, elapsed_ms: float | None = None
+    ) -> None:
+        """Append one query (``elapsed_ms``: from request to answer, on the server)."""
         entry = {
             "ts": round(time.time(), 3),
+            "elapsed_ms": elapsed_ms,
             "session": hashlib.sha256(session.encode()).hexdigest()[:12],
             "query_tag": query_tag,
             "query": query[: self.max_text],

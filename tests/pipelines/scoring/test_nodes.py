@@ -151,3 +151,25 @@ def test_score_applications_on_an_empty_set_gives_one_empty_typed_frame(session,
     assert len(batches) == 1 and batches[0].empty
     assert list(batches[0].columns) == nodes.OUTPUT_COLUMNS
     assert batches[0]["DEFAULT_PROBABILITY"].dtype == np.float64
+
+
+def test_slices_of_a_few_rows_score_every_open_application_once(session, model):
+    """24 rows in slices of 5 (5 queries by a hash of the key): the same rows and probabilities as one batch."""
+    applications = _scoring_rows()
+    table = _scoring_table(session, applications)
+    whole = pd.concat(list(nodes.score_applications(table, model, SCORING)), ignore_index=True)
+    batches = list(nodes.score_applications(table, model, {**SCORING, "batch_rows": 5}))
+    sliced = pd.concat(batches, ignore_index=True)
+    assert len(batches) >= 3 and max(len(b) for b in batches) < len(applications)
+    assert sliced["APPLICATION_ID"].is_unique
+    assert sorted(sliced["APPLICATION_ID"]) == sorted(applications["APPLICATION_ID"])
+    pd.testing.assert_series_equal(
+        sliced.set_index("APPLICATION_ID")["DEFAULT_PROBABILITY"].sort_index(),
+        whole.set_index("APPLICATION_ID")["DEFAULT_PROBABILITY"].sort_index(),
+    )
+
+
+@pytest.mark.parametrize("value", [0, -5, 2.5, "many", True])
+def test_bad_batch_rows_raises_naming_the_setting(value):
+    with pytest.raises(ValueError, match="scoring.batch_rows"):
+        nodes.batch_rows({"batch_rows": value})

@@ -43,6 +43,14 @@ def risk_bands(params: dict[str, Any]) -> tuple[list[float], list[str]]:
     return edges, labels
 
 
+def batch_rows(params: dict[str, Any]) -> int:
+    """``params["batch_rows"]``: rows per client batch, a positive integer (default 250,000)."""
+    value = params.get("batch_rows", 250_000)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"scoring.batch_rows must be a positive whole number of rows, got {value!r}")
+    return value
+
+
 def assign_bands(probabilities: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
     """``labels[number of edges <= p]`` for every probability ``p``."""
     positions = np.searchsorted(np.asarray(edges, dtype="float64"), np.asarray(probabilities, dtype="float64"), side="right")
@@ -114,7 +122,7 @@ def score_applications(scoring_set: DataFrame, model: ScoringModel, params: dict
     total = frame.count()
     scored_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("ms")
     logger.info("scoring ~%s applications with %s %s", f"{total:,}", model.name, model.version)
-    probabilities = model.default_probabilities(frame, KEY)
+    probabilities = model.default_probabilities(frame, KEY, total, batch_rows(params))
     if isinstance(probabilities, DataFrame):
         return score_frame(probabilities, model, edges, labels, scored_at)
     score = partial(score_batch, model=model, edges=edges, labels=labels, scored_at=scored_at)
