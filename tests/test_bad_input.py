@@ -57,6 +57,7 @@ CASES = {
                             b"E4,A1,2024-01-05,\"a,b\",1\n", None, {"event_type not an accepted value": 4}),
     "crlf_line_ends": (HEADER.replace(b"\n", b"\r\n") + b"E1,A1,2024-01-05,INQUIRY,1\r\n", None, {}),
     "truncated_mid_row": (HEADER + b"E1,A1,2024-01-05,INQUIRY,1\nE2,A1,2024-0", "is truncated: it does not end", {}),
+    "text_after_closing_quote": (HEADER + b'E1,A1,2024-01-05,"INQ"UIRY,1\n', "malformed near line 2", {}),
     "truncated_in_quotes": (HEADER + b'E1,A1,2024-01-05,"INQ', "is truncated: it does not end", {}),
 }
 

@@ -77,10 +77,15 @@ class SnowparkSessionHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        """Read ``engine`` config and credentials; nothing connects yet."""
+        """Read ``engine`` config and credentials; start the embedded server, but connect nothing yet.
+
+        The embedded server (a separate process, 1-3 s to start) is spawned now, without
+        waiting, so that it starts while Kedro loads the pipelines and the catalog.
+        """
         engine_cfg = _config(context, "engine").get("engine") or {}
         credentials = _credentials(context)
         engine.configure(engine_cfg, context.project_path, credentials.get("snowflake"))
+        engine.start_early()
         self._masking_key = resolve_masking_key(credentials, engine_cfg, Path(context.project_path))
 
     @hook_impl

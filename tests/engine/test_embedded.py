@@ -161,3 +161,19 @@ def test_lock_file_names_the_server(tmp_path):
         os.close(fd)
     finally:
         embedded.stop_server(db_dir)
+
+
+def test_start_early_spawns_one_server_that_the_first_session_uses(tmp_path):
+    db_dir = tmp_path / "engine"
+    engine.configure(engine_config(db_dir), PROJECT)
+    try:
+        assert embedded.start_early(embedded.options(engine.settings())) is True
+        # while it starts, a second call spawns nothing (its lock is held, or it already answers)
+        assert embedded.start_early(embedded.options(engine.settings())) is False
+        s = engine.get_session()
+        assert s.sql("SELECT 1 AS ONE").collect()[0]["ONE"] == 1
+        assert (db_dir / layout.LOG_FILE).read_text().count("engine serving") == 1
+        assert embedded.start_early(embedded.options(engine.settings())) is False  # it serves
+    finally:
+        engine.close_session()
+        embedded.stop_server(db_dir)

@@ -1,8 +1,9 @@
 """The project's Kedro datasets: Snowpark tables, landing files, the trained model, run results."""
 
+from credit_risk.datasets.computed_frame import ComputedFrameDataset
 from credit_risk.datasets.landing_files import LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
-__all__ = ["LandingFilesDataset", "ModelRegistryDataset", "RunResultsDataset", "SnowparkTableDataset"]
+__all__ = ["ComputedFrameDataset", "LandingFilesDataset", "ModelRegistryDataset", "RunResultsDataset", "SnowparkTableDataset"]

@@ -43,8 +43,8 @@ class LandingFilesDataset(AbstractDataset):
     files on a Snowflake stage, copies each into a temporary table of VARCHAR columns,
     and returns one lazy Snowpark DataFrame over them all (``UNION ALL``) with a
     ``_SOURCE_FILE`` column. The same code runs on the embedded engine and on Snowflake.
-    Before anything is staged, every file is checked in one streaming pass (UTF-8, header,
-    field count of each record, not cut mid-row): a file that cannot load whole stops the
+    Before anything is staged, every file is checked (UTF-8, header, field count of each
+    record, not cut mid-row; see :meth:`_check_file`): a file that cannot load whole stops the
     load with an error naming it, so a table is never silently shorter than its files.
     Values are parsed by the engine only.
     """
@@ -107,9 +107,10 @@ class LandingFilesDataset(AbstractDataset):
     def _check_file(self, path: Path) -> None:
         """Refuse a file that cannot load whole, naming it and the problem (a DatasetError).
 
-        One streaming pass over the bytes for UTF-8, one through Python's csv reader for the
-        header and each record's field count, and the last byte for a file cut mid-row.
-        Nothing is converted or kept: the rows themselves are parsed by the engine.
+        The last byte for a file cut mid-row, one streaming pass over the bytes for UTF-8,
+        then the header and every record's field count: first by pyarrow's CSV parser (C++,
+        several threads), and only if it finds a problem, again through Python's csv reader,
+        which names the line. Nothing is converted or kept: the rows are parsed by the engine.
         """
         if path.stat().st_size == 0:
             raise DatasetError(f"landing file {path} is empty: no header line")
@@ -119,12 +120,45 @@ class LandingFilesDataset(AbstractDataset):
                 raise DatasetError(f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)")
         self._check_utf8(path)
         with path.open(newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f, strict=True), None)
+        if header is None:
+            raise DatasetError(f"landing file {path} is empty: no header line")
+        self._check_header(path, [h.strip() for h in header])
+        problem = self._fast_problem(path, header)
+        if problem is not None:
+            self._check_records(path)  # names the line; raises for anything Python's reader refuses
+            raise DatasetError(f"landing file {path}: malformed ({problem})")
+
+    def _fast_problem(self, path: Path, header: list[str]) -> str | None:
+        """pyarrow's account of the first record that does not parse, or None if every one does."""
+        problems: list[str] = []
+
+        def invalid(row: Any) -> str:
+            problems.append(f"{row.actual_columns} fields where the header has {row.expected_columns}")
+            return "error"
+
+        options = pa_csv.ConvertOptions(
+            column_types={c: pa.string() for c in header}, include_columns=header[:1], check_utf8=False
+        )
+        try:
+            with pa_csv.open_csv(
+                path,
+                read_options=pa_csv.ReadOptions(block_size=1 << 24),
+                parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+                convert_options=options,
+            ) as reader:
+                for _batch in reader:
+                    pass
+        except (pa.ArrowInvalid, OSError) as exc:
+            return problems[0] if problems else str(exc).splitlines()[0]
+        return problems[0] if problems else None
+
+    def _check_records(self, path: Path) -> None:
+        """Every record through Python's csv reader: the field count, or the reader's own complaint, with the line."""
+        with path.open(newline="", encoding="utf-8") as f:
             reader = csv.reader(f, strict=True)
             try:
-                header = next(reader, None)
-                if header is None:
-                    raise DatasetError(f"landing file {path} is empty: no header line")
-                self._check_header(path, [h.strip() for h in header])
+                next(reader, None)
                 for record in reader:
                     if len(record) != len(self._columns):
                         raise DatasetError(
@@ -193,16 +227,18 @@ class LandingFilesDataset(AbstractDataset):
         for i, path in enumerate(files):
             if not self._has_rows(path):
                 continue
-            # one stage folder per file: fakesnow cannot COPY with FILES=() from an internal stage
+            # one stage folder per file: fakesnow cannot COPY with FILES=() from an internal stage.
+            # One statement at a time: the embedded engine runs a session's statements on one
+            # DuckDB connection, which refuses a second call while one runs (seen with a PUT
+            # in another thread)
             location = f"{self._stage}/{folder}/{path.stem}/"
-            session.sql(
-                f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
-            ).collect()
+            session.sql(f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
             scratch = f"{loaded}_{i}"
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
             try:
                 session.sql(f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE").collect()
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
+                self._check_records(path)  # a record Python's reader refuses too: say which line
                 raise DatasetError(f"landing file {path}: the engine could not load it: {exc}") from exc
             # the name is checked against _FILE_NAME above, so it is safe as a literal
             parts.append(f"SELECT {', '.join(self._sql_columns)}, '{path.name}' AS _SOURCE_FILE FROM {scratch}")

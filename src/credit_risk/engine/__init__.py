@@ -61,6 +61,15 @@ def configure(engine: dict[str, Any], project_path: Path, credentials: dict | No
         _settings = new
 
 
+def start_early() -> None:
+    """Start the embedded engine's server in the background (a no-op for Snowflake)."""
+    cfg = settings()
+    if cfg["kind"] == "embedded":
+        from credit_risk.engine import embedded
+
+        embedded.start_early(embedded.options(cfg))
+
+
 def embedded_dir(engine_cfg: dict[str, Any], project_path: Path) -> Path:
     """The embedded engine's folder (``CREDIT_RISK_ENGINE_DIR`` overrides the config)."""
     folder = Path(

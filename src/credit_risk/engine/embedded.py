@@ -146,6 +146,34 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
             # another process took the folder between our look and the server's: look again
 
 
+def start_early(opts: dict[str, Any]) -> bool:
+    """Spawn the folder's server if none runs or is starting, without waiting for it to answer.
+
+    Called when a Kedro session starts, so the server's own start-up (imports, opening the
+    database) overlaps the client's; the first query still goes through
+    :func:`ensure_server`. True if a server was spawned.
+    """
+    db_dir: Path = opts["db_dir"]
+    db_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(db_dir / layout.START_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # another process is starting one
+        if _lock_held(db_dir) or server_state(db_dir):
+            return False
+        proc = _spawn(opts)
+        # until the server holds the folder's lock (its first act, about 0.1 s), another
+        # process starting the engine could not tell it is on its way
+        deadline = time.monotonic() + 5
+        while proc.poll() is None and not _lock_held(db_dir) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return True
+    finally:
+        os.close(fd)
+
+
 def _lock_held(db_dir: Path) -> bool:
     """Whether some process holds the folder's server lock (a free lock is released at once)."""
     fd = os.open(db_dir / layout.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
