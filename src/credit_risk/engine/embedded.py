@@ -20,12 +20,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from snowflake.snowpark import Session
+from typing import TYPE_CHECKING, Any
 
 from credit_risk.engine import layout, shims
 from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
+
+if TYPE_CHECKING:  # Snowpark takes 1-2 s to import: start_early spawns the server before that
+    from snowflake.snowpark import Session
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +257,8 @@ def connect(cfg: dict[str, Any]) -> Session:
     for _attempt in range(3):
         state = ensure_server(opts)
         try:
+            from snowflake.snowpark import Session  # noqa: PLC0415
+
             session = Session.builder.configs(
                 {
                     "account": "fakesnow",
