@@ -127,10 +127,11 @@ def _aggregates(frame: DataFrame, checks: list[dict[str, Any]]) -> dict[str, Any
     return {k: row[k] for k in row.as_dict()}
 
 
-def _examples(frame: DataFrame, condition: Column, key: str | None) -> str:
+def _examples(failing: DataFrame, key: str | None) -> str:
+    """Up to EXAMPLES keys of the failing rows, in order."""
     if not key:
         return ""
-    rows = frame.filter(condition).select(F.col(key)).distinct().sort(F.col(key)).limit(EXAMPLES).collect()
+    rows = failing.select(F.col(key)).distinct().sort(F.col(key)).limit(EXAMPLES).collect()
     return ", ".join("NULL" if r[0] is None else str(r[0]) for r in rows)
 
 
@@ -145,15 +146,15 @@ def check_table(
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for i, check in enumerate(checks):
-        kind, detail, condition = check["check"], "", None
+        kind, detail, failing_frame = check["check"], "", None
         checked, failing = total, int(agg.get(f"C{i}") or 0)
         if kind in ROW_LEVEL:
-            condition = failing_rows(check)
+            failing_frame = frame.filter(failing_rows(check))
         elif kind == "unique":
             dupes = frame.group_by(F.col(check["column"])).agg(F.count(F.lit(1)).alias("_N")).filter(
                 F.col("_N") > 1
             ).select(F.col(check["column"]))
-            condition = F.col(check["column"]).isin(dupes) if failing else None
+            failing_frame = frame.filter(F.col(check["column"]).isin(dupes)) if failing else None
         elif kind == "relationships":
             parent_frame = related.get(check["to"])
             if parent_frame is None:
@@ -164,7 +165,7 @@ def check_table(
             )
             failing = orphans.count()
             detail = f"{check['column']} not in {check['to']}.{check['field']}"
-            condition = F.col(check["column"]).isin(orphans.select(F.col(check["column"]))) if failing else None
+            failing_frame = orphans if failing else None  # the failing rows themselves: no second join
         elif kind == "row_count":
             low, high = check.get("min"), check.get("max")
             ok = (low is None or total >= low) and (high is None or total <= high)
@@ -177,7 +178,7 @@ def check_table(
             detail = f"newest {check['column']} is {age} days old, at most {check['max_age_days']} allowed"
         fraction = failing / checked if checked else 0.0
         passed = fraction <= check["max_fraction"] if kind not in ("row_count", "freshness") else failing == 0
-        examples = _examples(frame, condition, key) if failing and condition is not None else ""
+        examples = _examples(failing_frame, key) if failing and failing_frame is not None else ""
         rows.append({
             "RUN_ID": run_id, "CHECKED_AT": now, "DATASET": dataset, "CHECK_NAME": check["name"],
             "KIND": kind, "COLUMN_NAME": check.get("column") or "", "SEVERITY": check["severity"],
