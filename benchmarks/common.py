@@ -104,16 +104,20 @@ def _canonical(series: pd.Series) -> pd.Series:
     return values.where(values.notna(), "").astype(str)
 
 
+def _hashes(values: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(values, index=False, categorize=False).to_numpy(dtype=np.uint64)
+
+
 def checksums(frame: pd.DataFrame, key: str = "APPLICATION_ID") -> dict[str, Any]:
     """Row count, and per column an order-free checksum of (key, value) pairs."""
     frame = frame.rename(columns=str.upper)
     keys = frame[key].astype(str)
     out: dict[str, Any] = {"rows": len(frame), "distinct_keys": int(keys.nunique())}
+    key_hashes = _hashes(keys) * np.uint64(0x9E3779B97F4A7C15)  # the keys hashed once; wraps modulo 2^64
     sums = {}
     for column in sorted(frame.columns):
-        pair = pd.DataFrame({"k": keys.to_numpy(), "v": _canonical(frame[column]).to_numpy()})
-        hashed = pd.util.hash_pandas_object(pair, index=False).to_numpy(dtype=np.uint64)
-        sums[column] = f"{int(hashed.sum(dtype=np.uint64)):016x}"
+        pair = key_hashes ^ _hashes(pd.Series(_canonical(frame[column]).to_numpy()))
+        sums[column] = f"{int(pair.sum(dtype=np.uint64)):016x}"
     out["columns"] = sums
     return out
 
