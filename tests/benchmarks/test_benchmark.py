@@ -47,6 +47,7 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
     # client + server sampled at the same moments: above zero, never above the sum of their separate peaks
     project = result["project"]
     assert 0 < project["together_peak_rss_mb"] <= project["peak_rss_mb"] + project["server_peak_rss_mb"] + 1
+    assert 0 < project["sampled_peak_rss_mb"] <= project["together_peak_rss_mb"]
     for who in ("pandas", "duckdb"):
         assert set(result[who]["layers_s"]) == {"raw", "intermediate", "primary", "feature", "model_input"}
     assert "**valid**" in (tmp_path / "out" / "benchmark-10000.md").read_text()
