@@ -77,3 +77,39 @@ def test_other_transaction_errors_are_not_retried(tmp_path, monkeypatch):
     with pytest.raises(duckdb.TransactionException, match="within a transaction"):
         cursor.execute("BEGIN")
     assert len(calls) == 1
+
+
+def test_a_create_if_not_exists_that_meets_the_other_sessions_row_is_retried(tmp_path, monkeypatch):
+    """The other order of the same race (seen in the Airflow etl DAG): the loser's insert of
+    fakesnow's stage row meets the winner's committed one; the retry finds the stage and is done."""
+    calls = []
+
+    def meets_once(self, command, *args, **kwargs):
+        calls.append(command)
+        if len(calls) == 1:
+            raise duckdb.ConstraintException(
+                'Constraint Error: Duplicate key "database_name: DB, schema_name: S, name: LANDING" '
+                "violates primary key constraint."
+            )
+        return "done"
+
+    monkeypatch.setattr(FakeSnowflakeCursor, "execute", meets_once)
+    shims.retry_write_conflicts(retries=3, first_wait_s=0.01)
+    cursor = FakeSnow(db_path=tmp_path).connect("DB", "S").cursor()
+    assert cursor.execute("CREATE STAGE IF NOT EXISTS DB.S.LANDING") == "done"
+    assert len(calls) == 2
+
+
+def test_a_duplicate_key_of_any_other_statement_is_not_retried(tmp_path, monkeypatch):
+    calls = []
+
+    def duplicate(self, command, *args, **kwargs):
+        calls.append(command)
+        raise duckdb.ConstraintException('Constraint Error: Duplicate key "ID: 1" violates primary key constraint.')
+
+    monkeypatch.setattr(FakeSnowflakeCursor, "execute", duplicate)
+    shims.retry_write_conflicts(retries=3, first_wait_s=0.01)
+    cursor = FakeSnow(db_path=tmp_path).connect("DB", "S").cursor()
+    with pytest.raises(duckdb.ConstraintException, match="Duplicate key"):
+        cursor.execute("INSERT INTO T VALUES (1)")
+    assert len(calls) == 1

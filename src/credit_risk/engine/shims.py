@@ -285,6 +285,9 @@ def patch_uniform_integer_bounds() -> None:
 CONFLICT_RETRIES = 8
 # what DuckDB says when a statement's commit lost to another session's
 COMMIT_RACE_SIGNS = ("write-write conflict", "Failed to commit")
+# ...or when a CREATE ... IF NOT EXISTS found nothing, then inserted fakesnow's metadata row
+# after another session had committed the same one
+_IF_NOT_EXISTS = re.compile(r"^\s*CREATE\b.*\bIF\s+NOT\s+EXISTS\b", re.IGNORECASE | re.DOTALL)
 
 
 def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float = 0.05) -> None:
@@ -310,8 +313,11 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
         for attempt in range(retries + 1):
             try:
                 return execute(self, command, *args, **kwargs)
-            except duckdb.TransactionException as exc:
-                lost_race = any(sign in str(exc) for sign in COMMIT_RACE_SIGNS)
+            except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
+                if isinstance(exc, duckdb.ConstraintException):
+                    lost_race = "Duplicate key" in str(exc) and bool(_IF_NOT_EXISTS.match(str(command)))
+                else:
+                    lost_race = any(sign in str(exc) for sign in COMMIT_RACE_SIGNS)
                 if not lost_race or self._conn._in_transaction:  # noqa: SLF001
                     raise
                 if attempt == retries:
