@@ -326,7 +326,7 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
                         f"retried {retries} times",
                         errno=1304, sqlstate="40001",
                     ) from None
-                logger.info("write-write conflict, retrying in %.2f s: %s", wait, command[:200])
+                logger.warning("lost a commit race to another session, retrying in %.2f s: %s", wait, command[:200])
                 time.sleep(wait)
                 wait = min(wait * 2, 1.0)
         return None
