@@ -44,17 +44,28 @@ def test_a_conflict_that_does_not_clear_is_named(two_sessions):
     assert second.execute("SELECT X FROM T").fetchall() == [(1,)]
 
 
-def test_a_create_that_loses_the_commit_race_is_retried(tmp_path, monkeypatch):
-    """Parallel tasks each `CREATE STAGE IF NOT EXISTS` one stage: the loser's commit is refused, then retried."""
+LOST_RACES = {
+    # the loser's commit is refused
+    "commit refused": duckdb.TransactionException(
+        'TransactionContext Error: Failed to commit: PRIMARY KEY or UNIQUE constraint violation: duplicate key "DB, S, LANDING"'
+    ),
+    # the other order (seen in the Airflow etl DAG): the loser's insert of fakesnow's stage row
+    # meets the winner's committed one
+    "insert meets the committed row": duckdb.ConstraintException(
+        'Constraint Error: Duplicate key "database_name: DB, schema_name: S, name: LANDING" violates primary key constraint.'
+    ),
+}
+
+
+@pytest.mark.parametrize("race", sorted(LOST_RACES))
+def test_a_create_that_loses_the_race_is_retried(race, tmp_path, monkeypatch):
+    """Parallel tasks each `CREATE STAGE IF NOT EXISTS` one stage: the loser is refused, then retried."""
     calls = []
 
     def loses_once(self, command, *args, **kwargs):
         calls.append(command)
         if len(calls) == 1:
-            raise duckdb.TransactionException(
-                'TransactionContext Error: Failed to commit: PRIMARY KEY or UNIQUE constraint violation: '
-                'duplicate key "DB, S, LANDING"'
-            )
+            raise LOST_RACES[race]
         return "done"
 
     monkeypatch.setattr(FakeSnowflakeCursor, "execute", loses_once)
@@ -77,27 +88,6 @@ def test_other_transaction_errors_are_not_retried(tmp_path, monkeypatch):
     with pytest.raises(duckdb.TransactionException, match="within a transaction"):
         cursor.execute("BEGIN")
     assert len(calls) == 1
-
-
-def test_a_create_if_not_exists_that_meets_the_other_sessions_row_is_retried(tmp_path, monkeypatch):
-    """The other order of the same race (seen in the Airflow etl DAG): the loser's insert of
-    fakesnow's stage row meets the winner's committed one; the retry finds the stage and is done."""
-    calls = []
-
-    def meets_once(self, command, *args, **kwargs):
-        calls.append(command)
-        if len(calls) == 1:
-            raise duckdb.ConstraintException(
-                'Constraint Error: Duplicate key "database_name: DB, schema_name: S, name: LANDING" '
-                "violates primary key constraint."
-            )
-        return "done"
-
-    monkeypatch.setattr(FakeSnowflakeCursor, "execute", meets_once)
-    shims.retry_write_conflicts(retries=3, first_wait_s=0.01)
-    cursor = FakeSnow(db_path=tmp_path).connect("DB", "S").cursor()
-    assert cursor.execute("CREATE STAGE IF NOT EXISTS DB.S.LANDING") == "done"
-    assert len(calls) == 2
 
 
 def test_a_duplicate_key_of_any_other_statement_is_not_retried(tmp_path, monkeypatch):
