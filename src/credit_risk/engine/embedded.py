@@ -95,7 +95,7 @@ def _start_lock(db_dir: Path, timeout: float) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
+                if time.monotonic() >= deadline:
                     raise EngineBusyError(
                         f"waited {timeout:.0f}s for another process starting the embedded "
                         f"engine in {db_dir}; try again, or run `python -m credit_risk.engine status`"
@@ -156,23 +156,19 @@ def start_early(opts: dict[str, Any]) -> bool:
     """
     db_dir: Path = opts["db_dir"]
     db_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(db_dir / layout.START_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False  # another process is starting one
-        if _lock_held(db_dir) or server_state(db_dir):
-            return False
-        proc = _spawn(opts)
-        # until the server holds the folder's lock (its first act, about 0.1 s), another
-        # process starting the engine could not tell it is on its way
-        deadline = time.monotonic() + 5
-        while proc.poll() is None and not _lock_held(db_dir) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return True
-    finally:
-        os.close(fd)
+        with _start_lock(db_dir, timeout=0):
+            if _lock_held(db_dir) or server_state(db_dir):
+                return False
+            proc = _spawn(opts)
+            # until the server holds the folder's lock (its first act, about 0.1 s), another
+            # process starting the engine could not tell it is on its way
+            deadline = time.monotonic() + 5
+            while proc.poll() is None and not _lock_held(db_dir) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return True
+    except EngineBusyError:
+        return False  # another process is starting one
 
 
 def _lock_held(db_dir: Path) -> bool:
