@@ -49,6 +49,7 @@ CASES = {
     "unknown_foreign_key": (HEADER + b"E1,NOBODY,2024-01-05,INQUIRY,1\n", None, {"unknown applicant_id": 1}),
     "latin1_bytes_in_utf8": (HEADER + "E1,A1,2024-01-05,INQUIRY,1\nE2,A1,2024-01-05,CAFÉ,1\n".encode()
                              + "E3,A1,2024-01-05,CAFÉ,1\n".encode("latin-1"), "line 4 is not UTF-8", {}),
+    "unclosed_quote_in_header": (b'"' + HEADER + b"E1,A1,2024-01-05,INQUIRY,1\n", "header line is malformed", {}),
     "latin1_header": ("event_id,applicant_id,event_date,event_type,amount,é\n".encode("latin-1"), "not UTF-8", {}),
     "unicode": (HEADER + "E1,A1,2024-01-05,İNQUIRY✓,1\nE2,Ä1,2024-01-05,INQUIRY,1\n".encode(), None,
                 {"event_type not an accepted value": 1, "unknown applicant_id": 1}),

@@ -120,9 +120,10 @@ class LandingFilesDataset(AbstractDataset):
                 raise DatasetError(f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)")
         self._check_utf8(path)
         with path.open(newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f, strict=True), None)
-        if header is None:
-            raise DatasetError(f"landing file {path} is empty: no header line")
+            try:
+                header = next(csv.reader(f, strict=True))  # the file is not empty: checked above
+            except csv.Error as exc:
+                raise DatasetError(f"landing file {path}: the header line is malformed ({exc})") from None
         self._check_header(path, [h.strip() for h in header])
         problem = self._fast_problem(path, header)
         if problem is not None:
