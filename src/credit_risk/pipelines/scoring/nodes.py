@@ -1,8 +1,8 @@
 """Nodes of the scoring pipeline: default probabilities and risk bands for open applications.
 
 Where the probabilities are computed is the model's business: a local TrainedModel pulls
-the scoring set batch by batch (``to_pandas_batches``) and the node returns a generator of
-scored frames, so only one batch is in memory; a Model Registry version scores in the
+the scoring set in slices of ``scoring.batch_rows`` rows (by a hash of the key) and the node
+returns a generator of scored frames, so only one slice is in memory; a Model Registry version scores in the
 warehouse and the node returns a lazy Snowpark DataFrame, banded in the engine.
 ``SCORED_AT`` is the run's start in UTC, one value per run, as a naive timestamp
 (``TIMESTAMP_NTZ`` in the table).
