@@ -177,3 +177,30 @@ def test_start_early_spawns_one_server_that_the_first_session_uses(tmp_path):
     finally:
         engine.close_session()
         embedded.stop_server(db_dir)
+
+
+def test_put_writes_the_file_into_the_stage_folder_not_over_http(tmp_path, monkeypatch):
+    """The embedded server shares the client's disk: a PUT copies the file, no HTTP upload of its bytes."""
+    from snowflake.connector.gcs_storage_client import SnowflakeGCSRestClient  # noqa: PLC0415
+
+    def no_upload(*_args, **_kwargs):
+        raise AssertionError("the file was uploaded over HTTP")
+
+    monkeypatch.setattr(SnowflakeGCSRestClient, "_upload_chunk", no_upload)
+    db_dir = tmp_path / "engine"
+    source = tmp_path / "part-00000.csv"
+    source.write_text("A,B\n1,x\n2,y\n")
+    engine.configure(engine_config(db_dir), PROJECT)
+    try:
+        s = engine.get_session()
+        s.sql("CREATE STAGE IF NOT EXISTS CREDIT_RISK.RAW.T_PUT").collect()
+        rows = s.sql(f"PUT 'file://{source}' @CREDIT_RISK.RAW.T_PUT/in/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
+        assert rows[0]["status"] == "UPLOADED"
+        staged = list((db_dir / "stages").rglob("part-00000.csv"))
+        assert [p.read_text() for p in staged] == [source.read_text()]
+        s.sql("CREATE TEMPORARY TABLE T_PUT_ROWS (A VARCHAR, B VARCHAR)").collect()
+        s.sql("COPY INTO T_PUT_ROWS FROM @CREDIT_RISK.RAW.T_PUT/in/ FILE_FORMAT=(TYPE=CSV SKIP_HEADER=1)").collect()
+        assert sorted(tuple(r) for r in s.table("T_PUT_ROWS").collect()) == [("1", "x"), ("2", "y")]
+    finally:
+        engine.close_session()
+        embedded.stop_server(db_dir)

@@ -43,6 +43,10 @@ def patch_fakesnow_server(db_dir: Path) -> None:
 
     - Staged files live in the database folder (``stages/``), not in a new temporary
       folder per server process that nothing ever removes.
+    - A ``PUT`` tells the client to write the file into that folder itself (``LOCAL_FS``):
+      the embedded server runs on the client's machine and shares its disk, so the file is
+      not sent over HTTP and held whole in the server's memory, as fakesnow does for a
+      server in a container (at 1M applications: 0.5 s less loading 512 MB of landing files).
     - A statement fakesnow cannot handle answers as a failed query (HTTP 200, success
       false), not HTTP 500, which the connector retries for minutes before giving up.
     - ``ALTER SESSION SET/UNSET QUERY_TAG`` (Snowpark's ``session.query_tag``) is kept per
@@ -111,6 +115,14 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     for i, route in enumerate(routes):
         if getattr(route, "path", None) == "/queries/v1/query-request":
             routes[i] = Route(route.path, query_request, methods=["POST"])
+
+    def local_stage_info(_request, _expr, put_stage_data):
+        """A PUT's stage info as fakesnow made it (LOCAL_FS), with its folder made for the client."""
+        info = put_stage_data["stageInfo"]
+        Path(info["location"]).mkdir(parents=True, exist_ok=True)
+        return info
+
+    fs_server.gcs_stage_info = local_stage_info
 
     default = Path(fs_stage.LOCAL_BUCKET_PATH)
     bucket = db_dir / "stages"
