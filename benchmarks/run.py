@@ -128,6 +128,29 @@ def run(cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None) -> 
             "sampled_peak_rss_mb": round(together["client"], 1)}
 
 
+# Modules every `kedro run` of the project imports; the largest part of its start-up.
+STARTUP_MODULES = ("kedro.framework.session.session", "omegaconf", "snowflake.connector.connection",
+                   "snowflake.snowpark.session", "pandas.core.frame", "botocore.session")
+
+
+def uncompiled_modules(names: tuple[str, ...] = STARTUP_MODULES) -> list[str]:
+    """Modules of this interpreter's environment that have no compiled bytecode (``.pyc``).
+
+    Without it every process compiles them from source: about 2.5 s more start-up here. pip
+    compiles at install (the README's command); ``uv pip install`` does not unless asked
+    (``--compile-bytecode``), and with ``PYTHONDONTWRITEBYTECODE`` set Python never caches it.
+    """
+    import importlib.util  # noqa: PLC0415
+
+    missing = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        if origin and origin.endswith(".py") and not Path(importlib.util.cache_from_source(origin)).exists():
+            missing.append(name)
+    return missing
+
+
 def kedro(project: Path, log: Path, *args: str) -> dict[str, Any]:
     """``kedro run ARGS`` in the project copy, with the timing hook's record of the run."""
     timings = project / "data" / "09_tracking" / "timings"
@@ -232,6 +255,7 @@ def bench(  # noqa: PLR0913
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
+        "uncompiled_modules": uncompiled_modules(),
         "valid": valid,
         "problems": checks,
         "model_input_checksums": reference,
@@ -303,7 +327,10 @@ def markdown(r: dict[str, Any]) -> str:
            if r["generate"] else ". Generator: not run (landing files of an earlier run reused).")
         + (f" `{r['small_run']['command']}`: {r['small_run']['wall_s']:.1f} s wall, start-up "
            f"{r['small_run']['start_up_s']:.2f} s (process start → first node; "
-           f"{r['small_run'].get('start_up_cpu_s') or 0:.2f} s of CPU)." if r["small_run"] else ""),
+           f"{r['small_run'].get('start_up_cpu_s') or 0:.2f} s of CPU)." if r["small_run"] else "")
+        + (f" **Start-up not representative:** no compiled bytecode for {', '.join(r['uncompiled_modules'])} "
+           "in this environment, so every process compiled them (see `uncompiled_modules`)."
+           if r.get("uncompiled_modules") else ""),
         "",
         "| node | layer | seconds | load | function | save |",
         "|---|---|---:|---:|---:|---:|",

@@ -26,6 +26,18 @@ def test_checksums_see_one_changed_value_and_ignore_row_order():
     assert compare(checksums(frame), checksums(frame.iloc[:2])) != []
 
 
+def test_modules_without_compiled_bytecode_are_named(tmp_path, monkeypatch):
+    """A start-up measured while every process compiles its imports must say so."""
+    import py_compile  # noqa: PLC0415
+
+    module = tmp_path / "bench_probe_module.py"
+    module.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert run.uncompiled_modules(("bench_probe_module", "json")) == ["bench_probe_module"]
+    py_compile.compile(str(module), doraise=True)
+    assert run.uncompiled_modules(("bench_probe_module",)) == []
+
+
 def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
     status = run.main(["--sizes", "10000", "--pipelines", "etl", "--no-start-up",
                        "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "out")])
