@@ -170,6 +170,10 @@ def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project
         spread = (matured.TRUE_DEFAULT_PROBABILITY * (1 - matured.TRUE_DEFAULT_PROBABILITY)).sum() ** 0.5 / len(matured)
         assert abs(matured.DEFAULTED.mean() - expected) <= 4 * spread
         assert 0.72 <= roc_auc_score(matured.DEFAULTED, matured.TRUE_DEFAULT_PROBABILITY) <= 0.88
+        # the gamma draws (debt-to-income 4 x 0.075, employment 2 x 3.5 years) as the Python generator's
+        medians = session.sql(f"SELECT MEDIAN(TRY_CAST(DEBT_TO_INCOME AS DOUBLE)) AS DTI, "
+                              f"MEDIAN(TRY_CAST(EMPLOYMENT_LENGTH AS DOUBLE)) AS EMPLOYMENT FROM {DATABASE}.RAW.APPLICATIONS").collect()[0]
+        assert 0.22 <= medians["DTI"] <= 0.34 and 4 <= medians["EMPLOYMENT"] <= 9  # noqa: PLR2004
         names = session.sql(f"SELECT COUNT(*) AS N, COUNT(FIRST_NAME) AS F, COUNT(DISTINCT TRIM(UPPER(FIRST_NAME))) AS D "
                             f"FROM {DATABASE}.RAW.APPLICANTS").collect()[0]
         assert names["F"] / names["N"] > 0.98  # no NULL from an index past the end (1 % nulls planted)
@@ -192,6 +196,18 @@ def test_uniform_with_an_array_size_bound_is_an_integer_on_the_embedded_engine(s
     ).collect()
     assert {r["I"] for r in rows} == {0, 1, 2}
     assert {r["V"] for r in rows} == {"a", "b", "c"}
+
+
+def test_uniform_inside_arithmetic_stays_one_operand_on_the_embedded_engine(session):
+    """The shim: sqlglot alone wrote ``1 - UNIFORM(0, 1)`` as ``1 - 0 + RANDOM() * 1``, in [1, 2)."""
+    row = session.sql(
+        "SELECT MIN(1 - UNIFORM(0::float, 1::float, RANDOM())) AS LO, MAX(1 - UNIFORM(0::float, 1::float, RANDOM())) AS HI, "
+        "AVG(2 * UNIFORM(0::float, 1::float, RANDOM())) AS TWICE, MAX(LN(1 - UNIFORM(0::float, 1::float, RANDOM()))) AS LOG "
+        "FROM TABLE(GENERATOR(ROWCOUNT => 4000))"
+    ).collect()[0]
+    assert 0 <= row["LO"] and row["HI"] <= 1
+    assert 0.9 < row["TWICE"] < 1.1  # noqa: PLR2004 - 2 x a draw in [0, 1): mean 1
+    assert row["LOG"] <= 0
 
 
 @pytest.mark.parametrize(

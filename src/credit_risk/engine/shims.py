@@ -52,8 +52,8 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     - ``ALTER SESSION SET/UNSET QUERY_TAG`` (Snowpark's ``session.query_tag``) is kept per
       session, and every query is recorded with its tag in ``query_history.jsonl``
       (:class:`QueryHistory`), the embedded engine's QUERY_HISTORY.
-    - ``UNIFORM`` with integer bounds that are expressions is an integer
-      (:func:`patch_uniform_integer_bounds`).
+    - ``UNIFORM`` with integer bounds that are expressions is an integer, and a ``UNIFORM``
+      inside arithmetic stays one operand (:func:`patch_uniform_integer_bounds`).
     - Two sessions replacing the same table at once: see :func:`retry_write_conflicts`.
     - ``CREATE SCOPED TEMPORARY TABLE`` (what Snowpark's ``DataFrame.cache_result()``
       sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
@@ -279,8 +279,29 @@ def uniform_integer_bounds(node):
     return exp.Cast(this=exp.Floor(this=draw), to=exp.DataType.build("BIGINT"))
 
 
+def parenthesised_uniform(node):
+    """Put every ``UNIFORM(lo, hi, gen)`` in parentheses, so it stays one operand in DuckDB.
+
+    sqlglot (30.22) writes ``UNIFORM`` for DuckDB as ``lo + RANDOM() * (hi - lo)`` with no
+    parentheses around it, so ``1 - UNIFORM(0::float, 1::float, RANDOM())`` ran as
+    ``1 - 0 + RANDOM() * 1``: a draw in [1, 2), whose logarithm is positive. The generator
+    script's gamma draws (``-0.075 * (LN(1 - UNIFORM(...)) + ...)``) came out negative, so
+    its debt-to-income was 0 and its default rate 11 % instead of 14.6 %. A sqlglot transform.
+    """
+    from sqlglot import exp  # noqa: PLC0415 - server side only
+
+    if isinstance(node, exp.Uniform) and not isinstance(node.parent, exp.Paren):
+        return exp.Paren(this=node)
+    return node
+
+
+def _uniform_shims(node):
+    return parenthesised_uniform(uniform_integer_bounds(node))
+
+
 def patch_uniform_integer_bounds() -> None:
-    """Apply :func:`uniform_integer_bounds` to every statement, before fakesnow's own transforms."""
+    """Apply the ``UNIFORM`` shims (:func:`uniform_integer_bounds`, :func:`parenthesised_uniform`)
+    to every statement, before fakesnow's own transforms."""
     from fakesnow.cursor import FakeSnowflakeCursor  # noqa: PLC0415 - server side only
 
     original = FakeSnowflakeCursor._transform  # noqa: SLF001
@@ -288,7 +309,7 @@ def patch_uniform_integer_bounds() -> None:
         return
 
     def _transform(self, expression, params):
-        return original(self, expression.transform(uniform_integer_bounds, copy=False), params)
+        return original(self, expression.transform(_uniform_shims, copy=False), params)
 
     _transform.credit_risk_shim = True  # type: ignore[attr-defined]
     FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
