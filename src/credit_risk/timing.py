@@ -9,7 +9,10 @@ The run's file is ``<folder>/<run id>.json`` under the project (``data/09_tracki
 by default); the ``start_up_s`` field is the time from the process's start to the first
 node's first input load: Python, Kedro, the project's imports, config and catalog
 (``start_up_cpu_s``: the CPU time the process used until then, which a busy machine
-inflates far less than wall time).
+inflates far less than wall time). Linux dates a process from its fork, and ``exec``
+keeps that date: a ``kedro run`` that a shell replaced itself with (the last command of
+``bash -c "pip install ... && kedro run"``) reports the shell's whole life as its
+start-up (83 s after a pip install, with 1.5 s of CPU); ``start_up_cpu_s`` is right there.
 """
 
 from __future__ import annotations
