@@ -127,3 +127,13 @@ def test_a_pipeline_without_its_inputs_says_what_to_run(tmp_project):
     assert run.returncode != 0
     assert "kedro run --pipeline source_data" in run.stdout + run.stderr
     embedded.stop_server(tmp_project / "data" / "engine")
+
+
+def test_thread_runner_is_refused_before_any_node_with_the_reason(tmp_project):
+    run = kedro(tmp_project, "run", "--pipeline", "source_data", "--runner", "ThreadRunner")
+    out = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "UnsupportedRunnerError" in out and "Run without --runner (SequentialRunner)" in " ".join(out.split())
+    assert "Running node" not in out
+    assert not (tmp_project / "data" / "01_raw" / "landing").exists()
+    embedded.stop_server(tmp_project / "data" / "engine")

@@ -69,6 +69,10 @@ def offer(catalog: DataCatalog, name: str, value: Any) -> None:
         catalog[name] = MemoryDataset(value, copy_mode="assign")
 
 
+class UnsupportedRunnerError(RuntimeError):
+    """The run asked for a runner the project cannot run on (ThreadRunner)."""
+
+
 class SnowparkSessionHook:
     """Configures the engine for the Kedro session and closes its Snowpark session at the end."""
 
@@ -93,6 +97,24 @@ class SnowparkSessionHook:
         """Offer the masking key to nodes as the ``masking_key`` input (never a parameter)."""
         if self._masking_key is not None:
             offer(catalog, "masking_key", self._masking_key)
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        """Refuse ``--runner ThreadRunner`` before any node runs, with the reason.
+
+        The process has one Snowpark session, which threads would share: its query tag names
+        one node at a time, a data-quality results append is a transaction on it (another
+        thread's statements would run inside it), and on the embedded engine fakesnow's
+        cursor and Snowpark's (without Snowflake's thread-safe session parameter) are not
+        safe to share; seen as "Unhandled exception" and empty results.
+        """
+        if "ThreadRunner" in str(run_params.get("runner") or ""):
+            raise UnsupportedRunnerError(
+                "credit_risk runs its nodes one at a time on one Snowpark session per process: "
+                "ThreadRunner would share that session between threads (query tags, the data-quality "
+                "results transaction). Run without --runner (SequentialRunner); for parallel work, "
+                "run pipelines in separate processes (kedro airflow create does, one task each)."
+            )
 
     @hook_impl
     def after_pipeline_run(self) -> None:
