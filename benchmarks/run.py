@@ -82,19 +82,23 @@ def run(cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None) -> 
     client: dict[str, int] = {}
     done = threading.Event()
 
-    def watch() -> None:  # VmHWM only grows: sample it until the process is gone
-        state = server_of / "server.json" if server_of else None
+    def server_pid() -> int | None:
+        """The engine server's pid, after noting its VmHWM (which only grows) while it lives."""
+        try:
+            pid = json.loads((server_of / "server.json").read_text())["pid"] if server_of else None
+        except (OSError, ValueError, KeyError):
+            return None
+        peak = vm_mb(pid, "VmHWM") if pid is not None else None
+        if peak is not None:
+            server_peak[pid] = max(server_peak.get(pid, 0.0), peak)
+        return pid
+
+    def watch() -> None:  # sample until the process is gone
         while not done.is_set():
             now = vm_mb(client["pid"], "VmRSS") if "pid" in client else None
             together["client"] = max(together["client"], now or 0.0)
-            try:
-                pid = json.loads(state.read_text())["pid"] if state is not None else None
-            except (OSError, ValueError, KeyError):
-                pid = None
+            pid = server_pid()
             if pid is not None:
-                peak = vm_mb(pid, "VmHWM")
-                if peak is not None:
-                    server_peak[pid] = max(server_peak.get(pid, 0.0), peak)
                 now = (now or 0.0) + (vm_mb(pid, "VmRSS") or 0.0)
             together["peak"] = max(together["peak"], now or 0.0)
             done.wait(0.25)
@@ -110,14 +114,7 @@ def run(cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None) -> 
     wall = time.perf_counter() - start
     done.set()
     watcher.join()
-    if server_of is not None:  # once more, after the last client left (the server lingers)
-        try:
-            pid = json.loads((server_of / "server.json").read_text())["pid"]
-            peak = vm_mb(pid, "VmHWM")
-            if peak is not None:
-                server_peak[pid] = max(server_peak.get(pid, 0.0), peak)
-        except (OSError, ValueError, KeyError):
-            pass
+    server_pid()  # once more, after the last client left (the server lingers)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}); see {log}")
     return {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
