@@ -53,12 +53,12 @@ def patch_fakesnow_server(db_dir: Path) -> None:
       session, and every query is recorded with its tag in ``query_history.jsonl``
       (:class:`QueryHistory`), the embedded engine's QUERY_HISTORY.
     - ``UNIFORM`` with integer bounds that are expressions is an integer, and a ``UNIFORM``
-      inside arithmetic stays one operand (:func:`patch_uniform_integer_bounds`).
+      inside arithmetic stays one operand (:func:`patch_uniform`).
     - Two sessions replacing the same table at once: see :func:`retry_write_conflicts`.
     - ``CREATE SCOPED TEMPORARY TABLE`` (what Snowpark's ``DataFrame.cache_result()``
       sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
     """
-    patch_uniform_integer_bounds()
+    patch_uniform()
     retry_write_conflicts()
     import fakesnow.cursor as fs_cursor  # noqa: PLC0415 - server-side only, like the imports below
     import fakesnow.server as fs_server
@@ -299,7 +299,7 @@ def _uniform_shims(node):
     return parenthesised_uniform(uniform_integer_bounds(node))
 
 
-def patch_uniform_integer_bounds() -> None:
+def patch_uniform() -> None:
     """Apply the ``UNIFORM`` shims (:func:`uniform_integer_bounds`, :func:`parenthesised_uniform`)
     to every statement, before fakesnow's own transforms."""
     from fakesnow.cursor import FakeSnowflakeCursor  # noqa: PLC0415 - server side only
