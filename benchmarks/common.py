@@ -18,18 +18,46 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("raw", "intermediate", "primary", "feature", "model_input")
 SOURCES = ("applicants", "applications", "bureau_events", "loan_outcomes")
 LANDING_COLUMNS = {
-    "applicants": ["applicant_id", "first_name", "last_name", "email", "phone", "address", "date_of_birth",
-                   "created_at"],
-    "applications": ["application_id", "applicant_id", "application_date", "age", "income", "credit_score",
-                     "employment_length", "loan_amount", "loan_term_months", "debt_to_income",
-                     "number_of_credit_lines", "previous_defaults", "loan_purpose", "created_at"],
+    "applicants": [
+        "applicant_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "address",
+        "date_of_birth",
+        "created_at",
+    ],
+    "applications": [
+        "application_id",
+        "applicant_id",
+        "application_date",
+        "age",
+        "income",
+        "credit_score",
+        "employment_length",
+        "loan_amount",
+        "loan_term_months",
+        "debt_to_income",
+        "number_of_credit_lines",
+        "previous_defaults",
+        "loan_purpose",
+        "created_at",
+    ],
     "bureau_events": ["event_id", "applicant_id", "event_date", "event_type", "amount"],
     "loan_outcomes": ["application_id", "observed_at", "defaulted"],
 }
 # the application's numeric fields and whether each is an integer (BIGINT) or a DOUBLE
 APPLICATION_NUMBERS = {
-    "AGE": True, "INCOME": False, "CREDIT_SCORE": True, "EMPLOYMENT_LENGTH": False, "LOAN_AMOUNT": False,
-    "LOAN_TERM_MONTHS": True, "DEBT_TO_INCOME": False, "NUMBER_OF_CREDIT_LINES": True, "PREVIOUS_DEFAULTS": True,
+    "AGE": True,
+    "INCOME": False,
+    "CREDIT_SCORE": True,
+    "EMPLOYMENT_LENGTH": False,
+    "LOAN_AMOUNT": False,
+    "LOAN_TERM_MONTHS": True,
+    "DEBT_TO_INCOME": False,
+    "NUMBER_OF_CREDIT_LINES": True,
+    "PREVIOUS_DEFAULTS": True,
 }
 HEX_DIGITS = 8
 
@@ -44,9 +72,13 @@ def project_params(conf: Path = ROOT / "conf" / "base") -> dict[str, Any]:
 
 def split_thresholds(fractions: dict[str, float]) -> tuple[str, str]:
     """Bucket strings below which a key is train, then validation (as credit_risk.sampling.threshold)."""
+
     def threshold(fraction: float) -> str:
         value = min(max(int(round(fraction * 16**HEX_DIGITS)), 0), 16**HEX_DIGITS)
-        return "g" * HEX_DIGITS if value >= 16**HEX_DIGITS else f"{value:0{HEX_DIGITS}x}"
+        return (
+            "g" * HEX_DIGITS if value >= 16**HEX_DIGITS else f"{value:0{HEX_DIGITS}x}"
+        )
+
     train = fractions["train"]
     return threshold(train), threshold(train + fractions["validation"])
 
@@ -84,12 +116,23 @@ class Clock:
 
 def write_result(path: Path, clock: Clock, extra: dict[str, Any]) -> None:
     """The baseline's figures as JSON."""
-    path.write_text(json.dumps({"layers_s": {k: round(v, 3) for k, v in clock.layers.items()},
-                                "peak_rss_mb": round(peak_rss_mb(), 1), **extra}, indent=2) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "layers_s": {k: round(v, 3) for k, v in clock.layers.items()},
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+                **extra,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 # ----------------------------------------------------------------------------- checksums
-TRAINING_COLUMNS = None  # every column is compared; the list comes from the project's table
+TRAINING_COLUMNS = (
+    None  # every column is compared; the list comes from the project's table
+)
 
 
 def _canonical(series: pd.Series) -> pd.Series:
@@ -99,13 +142,19 @@ def _canonical(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return series.dt.strftime("%Y-%m-%d").fillna("")
     values = series.astype(object)
-    if len(values) and hasattr(values.dropna().iloc[0] if values.notna().any() else "", "isoformat"):
-        return values.map(lambda v: "" if v is None or pd.isna(v) else v.isoformat()[:10])
+    if len(values) and hasattr(
+        values.dropna().iloc[0] if values.notna().any() else "", "isoformat"
+    ):
+        return values.map(
+            lambda v: "" if v is None or pd.isna(v) else v.isoformat()[:10]
+        )
     return values.where(values.notna(), "").astype(str)
 
 
 def _hashes(values: pd.Series) -> np.ndarray:
-    return pd.util.hash_pandas_object(values, index=False, categorize=False).to_numpy(dtype=np.uint64)
+    return pd.util.hash_pandas_object(values, index=False, categorize=False).to_numpy(
+        dtype=np.uint64
+    )
 
 
 def checksums(frame: pd.DataFrame, key: str = "APPLICATION_ID") -> dict[str, Any]:
@@ -113,7 +162,9 @@ def checksums(frame: pd.DataFrame, key: str = "APPLICATION_ID") -> dict[str, Any
     frame = frame.rename(columns=str.upper)
     keys = frame[key].astype(str)
     out: dict[str, Any] = {"rows": len(frame), "distinct_keys": int(keys.nunique())}
-    key_hashes = _hashes(keys) * np.uint64(0x9E3779B97F4A7C15)  # the keys hashed once; wraps modulo 2^64
+    key_hashes = _hashes(keys) * np.uint64(
+        0x9E3779B97F4A7C15
+    )  # the keys hashed once; wraps modulo 2^64
     sums = {}
     for column in sorted(frame.columns):
         pair = key_hashes ^ _hashes(pd.Series(_canonical(frame[column]).to_numpy()))
@@ -134,11 +185,21 @@ def compare(reference: dict[str, Any], other: dict[str, Any]) -> list[str]:
             problems.append(f"column {column} missing")
         elif theirs != value:
             problems.append(f"column {column} differs")
-    problems += [f"extra column {c}" for c in other["columns"] if c not in reference["columns"]]
+    problems += [
+        f"extra column {c}" for c in other["columns"] if c not in reference["columns"]
+    ]
     return problems
 
 
 def split_of(application_id: str, salt: str, thresholds: tuple[str, str]) -> str:
     """The split of one id, in Python (used by the pandas baseline)."""
-    bucket = hashlib.sha256(f"{salt}|{application_id}".encode()).hexdigest()[:HEX_DIGITS]
-    return "train" if bucket < thresholds[0] else "validation" if bucket < thresholds[1] else "test"
+    bucket = hashlib.sha256(f"{salt}|{application_id}".encode()).hexdigest()[
+        :HEX_DIGITS
+    ]
+    return (
+        "train"
+        if bucket < thresholds[0]
+        else "validation"
+        if bucket < thresholds[1]
+        else "test"
+    )

@@ -40,22 +40,32 @@ def txt(column: str) -> str:
 
 
 def reason(checks: list[tuple[str, str]]) -> str:
-    return "CASE " + " ".join(f"WHEN {cond} THEN {lit(label)}" for cond, label in checks) + " END"
+    return (
+        "CASE "
+        + " ".join(f"WHEN {cond} THEN {lit(label)}" for cond, label in checks)
+        + " END"
+    )
 
 
 def out_of_range(col: str, bounds) -> str:
     return f"({col} IS NOT NULL AND ({col} < {bounds[0]} OR {col} > {bounds[1]}))"
 
 
-def clean(con, name: str, select: str, checks: list[tuple[str, str]], key: str, order: str) -> None:  # noqa: PLR0913
+def clean(  # noqa: PLR0913
+    con, name: str, select: str, checks: list[tuple[str, str]], key: str, order: str
+) -> None:
     """``int_<name>`` (first valid row per key) and ``rejected_<name>`` from ``select``."""
     con.execute(f"""CREATE TABLE ranked_{name} AS SELECT *, CASE WHEN _REJECT_REASON IS NULL AND
                     ROW_NUMBER() OVER (PARTITION BY {key}, _REJECT_REASON IS NULL ORDER BY {order}) > 1
                     THEN 'duplicate {key.lower()}' ELSE _REJECT_REASON END AS _REASON
                     FROM (SELECT *, {reason(checks)} AS _REJECT_REASON FROM ({select}))""")
-    con.execute(f"CREATE TABLE int_{name} AS SELECT * EXCLUDE (_REJECT_REASON, _REASON) FROM ranked_{name} "
-                "WHERE _REASON IS NULL")
-    con.execute(f"CREATE TABLE rejected_{name} AS SELECT * FROM ranked_{name} WHERE _REASON IS NOT NULL")
+    con.execute(
+        f"CREATE TABLE int_{name} AS SELECT * EXCLUDE (_REJECT_REASON, _REASON) FROM ranked_{name} "
+        "WHERE _REASON IS NULL"
+    )
+    con.execute(
+        f"CREATE TABLE rejected_{name} AS SELECT * FROM ranked_{name} WHERE _REASON IS NOT NULL"
+    )
     con.execute(f"DROP TABLE ranked_{name}")
 
 
@@ -67,13 +77,21 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one script, l
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit")
     args = parser.parse_args(argv)
     params = project_params()
-    rules, fe, mi = params["data_processing"], params["feature_engineering"], params["model_input"]
+    rules, fe, mi = (
+        params["data_processing"],
+        params["feature_engineering"],
+        params["model_input"],
+    )
     args.out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()  # in memory; capped so that it spills rather than crowd out a shared machine
+    con = (
+        duckdb.connect()
+    )  # in memory; capped so that it spills rather than crowd out a shared machine
     (args.out / "spill").mkdir(exist_ok=True)
     con.execute(f"SET memory_limit = '{args.memory_limit}'")
     con.execute(f"SET temp_directory = '{args.out / 'spill'}'")
-    con.execute("SET preserve_insertion_order = false")  # tables are compared order-free
+    con.execute(
+        "SET preserve_insertion_order = false"
+    )  # tables are compared order-free
     clock = Clock()
     date, ts = "'%Y-%m-%d'", "'%Y-%m-%d %H:%M:%S'"
 
@@ -87,93 +105,168 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one script, l
     with clock.layer("intermediate"):
         low, high = rules["applicants"]["birth_year_range"]
         con.execute("CREATE TABLE masking_key AS SELECT ? AS k", [args.masking_key])
-        clean(con, "applicants", f"""SELECT {txt('applicant_id')} AS APPLICANT_ID,
-                sha256(k || '|' || lower({txt('email')})) AS EMAIL_HASH,
-                sha256(k || '|' || regexp_replace({txt('phone')}, '[^0-9]', '', 'g')) AS PHONE_HASH,
-                year(try_strptime({txt('date_of_birth')}, {date})::DATE) AS BIRTH_YEAR,
-                try_strptime({txt('created_at')}, {ts}) AS CREATED_AT, _SOURCE_FILE,
-                {txt('date_of_birth')} AS _DOB, {txt('created_at')} AS _CREATED
+        clean(
+            con,
+            "applicants",
+            f"""SELECT {txt("applicant_id")} AS APPLICANT_ID,
+                sha256(k || '|' || lower({txt("email")})) AS EMAIL_HASH,
+                sha256(k || '|' || regexp_replace({txt("phone")}, '[^0-9]', '', 'g')) AS PHONE_HASH,
+                year(try_strptime({txt("date_of_birth")}, {date})::DATE) AS BIRTH_YEAR,
+                try_strptime({txt("created_at")}, {ts}) AS CREATED_AT, _SOURCE_FILE,
+                {txt("date_of_birth")} AS _DOB, {txt("created_at")} AS _CREATED
             FROM raw_applicants, masking_key""",
-              [("APPLICANT_ID IS NULL", "missing applicant_id"),
-               ("_DOB IS NOT NULL AND BIRTH_YEAR IS NULL", "date_of_birth is not a date"),
-               (out_of_range("BIRTH_YEAR", [low, high]), "birth year out of range"),
-               ("_CREATED IS NOT NULL AND CREATED_AT IS NULL", "created_at is not a timestamp")],
-              "APPLICANT_ID", "CREATED_AT DESC NULLS LAST, _SOURCE_FILE")
-        con.execute("ALTER TABLE int_applicants DROP COLUMN _DOB; ALTER TABLE int_applicants DROP COLUMN _CREATED")
+            [
+                ("APPLICANT_ID IS NULL", "missing applicant_id"),
+                (
+                    "_DOB IS NOT NULL AND BIRTH_YEAR IS NULL",
+                    "date_of_birth is not a date",
+                ),
+                (out_of_range("BIRTH_YEAR", [low, high]), "birth year out of range"),
+                (
+                    "_CREATED IS NOT NULL AND CREATED_AT IS NULL",
+                    "created_at is not a timestamp",
+                ),
+            ],
+            "APPLICANT_ID",
+            "CREATED_AT DESC NULLS LAST, _SOURCE_FILE",
+        )
+        con.execute(
+            "ALTER TABLE int_applicants DROP COLUMN _DOB; ALTER TABLE int_applicants DROP COLUMN _CREATED"
+        )
 
         ranges = rules["applications"]["ranges"]
-        numbers = ", ".join(f"TRY_CAST({txt(n)} AS {'BIGINT' if is_int else 'DOUBLE'}) AS {n}, {txt(n)} AS _{n}"
-                            for n, is_int in APPLICATION_NUMBERS.items())
-        checks = [("APPLICATION_ID IS NULL", "missing application_id"),
-                  ("APPLICANT_ID IS NULL", "missing applicant_id"),
-                  ("_DATE IS NULL", "missing application_date"),
-                  ("APPLICATION_DATE IS NULL", "application_date is not a date"),
-                  ("_CREATED IS NOT NULL AND CREATED_AT IS NULL", "created_at is not a timestamp")]
+        numbers = ", ".join(
+            f"TRY_CAST({txt(n)} AS {'BIGINT' if is_int else 'DOUBLE'}) AS {n}, {txt(n)} AS _{n}"
+            for n, is_int in APPLICATION_NUMBERS.items()
+        )
+        checks = [
+            ("APPLICATION_ID IS NULL", "missing application_id"),
+            ("APPLICANT_ID IS NULL", "missing applicant_id"),
+            ("_DATE IS NULL", "missing application_date"),
+            ("APPLICATION_DATE IS NULL", "application_date is not a date"),
+            (
+                "_CREATED IS NOT NULL AND CREATED_AT IS NULL",
+                "created_at is not a timestamp",
+            ),
+        ]
         for n in APPLICATION_NUMBERS:
-            checks.append((f"_{n} IS NOT NULL AND {n} IS NULL", f"{n.lower()} is not a number"))
+            checks.append(
+                (f"_{n} IS NOT NULL AND {n} IS NULL", f"{n.lower()} is not a number")
+            )
             if n.lower() in ranges:
-                checks.append((out_of_range(n, ranges[n.lower()]), f"{n.lower()} out of range"))
-        checks.append((f"LOAN_PURPOSE IS NOT NULL AND LOAN_PURPOSE NOT IN ({in_list(rules['applications']['loan_purposes'])})",
-                       "loan_purpose not accepted"))
-        clean(con, "applications", f"""SELECT {txt('application_id')} AS APPLICATION_ID,
-                {txt('applicant_id')} AS APPLICANT_ID,
-                try_strptime({txt('application_date')}, {date})::DATE AS APPLICATION_DATE, {numbers},
-                upper({txt('loan_purpose')}) AS LOAN_PURPOSE, try_strptime({txt('created_at')}, {ts}) AS CREATED_AT,
-                _SOURCE_FILE, {txt('application_date')} AS _DATE, {txt('created_at')} AS _CREATED
-            FROM raw_applications""", checks, "APPLICATION_ID", "CREATED_AT DESC NULLS LAST, _SOURCE_FILE")
-        con.execute("ALTER TABLE int_applications DROP COLUMN _DATE; ALTER TABLE int_applications DROP COLUMN _CREATED")
+                checks.append(
+                    (out_of_range(n, ranges[n.lower()]), f"{n.lower()} out of range")
+                )
+        checks.append(
+            (
+                f"LOAN_PURPOSE IS NOT NULL AND LOAN_PURPOSE NOT IN ({in_list(rules['applications']['loan_purposes'])})",
+                "loan_purpose not accepted",
+            )
+        )
+        clean(
+            con,
+            "applications",
+            f"""SELECT {txt("application_id")} AS APPLICATION_ID,
+                {txt("applicant_id")} AS APPLICANT_ID,
+                try_strptime({txt("application_date")}, {date})::DATE AS APPLICATION_DATE, {numbers},
+                upper({txt("loan_purpose")}) AS LOAN_PURPOSE, try_strptime({txt("created_at")}, {ts}) AS CREATED_AT,
+                _SOURCE_FILE, {txt("application_date")} AS _DATE, {txt("created_at")} AS _CREATED
+            FROM raw_applications""",
+            checks,
+            "APPLICATION_ID",
+            "CREATED_AT DESC NULLS LAST, _SOURCE_FILE",
+        )
+        con.execute(
+            "ALTER TABLE int_applications DROP COLUMN _DATE; ALTER TABLE int_applications DROP COLUMN _CREATED"
+        )
         for n in APPLICATION_NUMBERS:
             con.execute(f"ALTER TABLE int_applications DROP COLUMN _{n}")
 
         spec = rules["bureau_events"]
-        clean(con, "bureau_events", f"""SELECT {txt('e.event_id')} AS EVENT_ID, {txt('e.applicant_id')} AS APPLICANT_ID,
-                try_strptime({txt('event_date')}, {date})::DATE AS EVENT_DATE, upper({txt('event_type')}) AS EVENT_TYPE,
-                TRY_CAST({txt('amount')} AS DOUBLE) AS AMOUNT, {txt('amount')} AS _AMOUNT, k.KNOWN, e._SOURCE_FILE
-            FROM raw_bureau_events e LEFT JOIN (SELECT DISTINCT {txt('applicant_id')} AS KNOWN FROM raw_applicants) k
-              ON {txt('e.applicant_id')} = k.KNOWN""",
-              [("EVENT_ID IS NULL", "missing event_id"), ("APPLICANT_ID IS NULL", "missing applicant_id"),
-               ("KNOWN IS NULL", "unknown applicant_id"), ("EVENT_DATE IS NULL", "event_date missing or not a date"),
-               ("EVENT_TYPE IS NULL", "missing event_type"),
-               (f"EVENT_TYPE NOT IN ({in_list(spec['event_types'])})", "event_type not accepted"),
-               ("_AMOUNT IS NOT NULL AND AMOUNT IS NULL", "amount is not a number"),
-               (out_of_range("AMOUNT", spec["amount_range"]), "amount out of range")],
-              "EVENT_ID", "_SOURCE_FILE")
+        clean(
+            con,
+            "bureau_events",
+            f"""SELECT {txt("e.event_id")} AS EVENT_ID, {txt("e.applicant_id")} AS APPLICANT_ID,
+                try_strptime({txt("event_date")}, {date})::DATE AS EVENT_DATE, upper({txt("event_type")}) AS EVENT_TYPE,
+                TRY_CAST({txt("amount")} AS DOUBLE) AS AMOUNT, {txt("amount")} AS _AMOUNT, k.KNOWN, e._SOURCE_FILE
+            FROM raw_bureau_events e LEFT JOIN (SELECT DISTINCT {txt("applicant_id")} AS KNOWN FROM raw_applicants) k
+              ON {txt("e.applicant_id")} = k.KNOWN""",
+            [
+                ("EVENT_ID IS NULL", "missing event_id"),
+                ("APPLICANT_ID IS NULL", "missing applicant_id"),
+                ("KNOWN IS NULL", "unknown applicant_id"),
+                ("EVENT_DATE IS NULL", "event_date missing or not a date"),
+                ("EVENT_TYPE IS NULL", "missing event_type"),
+                (
+                    f"EVENT_TYPE NOT IN ({in_list(spec['event_types'])})",
+                    "event_type not accepted",
+                ),
+                ("_AMOUNT IS NOT NULL AND AMOUNT IS NULL", "amount is not a number"),
+                (out_of_range("AMOUNT", spec["amount_range"]), "amount out of range"),
+            ],
+            "EVENT_ID",
+            "_SOURCE_FILE",
+        )
 
         spell = rules["loan_outcomes"]["defaulted_values"]
-        clean(con, "loan_outcomes", f"""SELECT {txt('application_id')} AS APPLICATION_ID,
-                try_strptime({txt('observed_at')}, {date})::DATE AS OBSERVED_AT,
-                CASE WHEN upper({txt('defaulted')}) IN ({in_list(spell['1'])}) THEN 1
-                     WHEN upper({txt('defaulted')}) IN ({in_list(spell['0'])}) THEN 0 END AS DEFAULTED,
-                upper({txt('defaulted')}) AS _LABEL, _SOURCE_FILE FROM raw_loan_outcomes""",
-              [("APPLICATION_ID IS NULL", "missing application_id"),
-               ("OBSERVED_AT IS NULL", "observed_at missing or not a date"),
-               ("_LABEL IS NULL", "missing defaulted"), ("DEFAULTED IS NULL", "defaulted not accepted")],
-              "APPLICATION_ID", "OBSERVED_AT DESC NULLS LAST, _SOURCE_FILE")
-    counts = {"raw": {s: con.execute(f"SELECT COUNT(*) FROM raw_{s}").fetchall()[0][0] for s in SOURCES},
-              "rejected": {s: con.execute(f"SELECT COUNT(*) FROM rejected_{s}").fetchall()[0][0] for s in SOURCES}}
+        clean(
+            con,
+            "loan_outcomes",
+            f"""SELECT {txt("application_id")} AS APPLICATION_ID,
+                try_strptime({txt("observed_at")}, {date})::DATE AS OBSERVED_AT,
+                CASE WHEN upper({txt("defaulted")}) IN ({in_list(spell["1"])}) THEN 1
+                     WHEN upper({txt("defaulted")}) IN ({in_list(spell["0"])}) THEN 0 END AS DEFAULTED,
+                upper({txt("defaulted")}) AS _LABEL, _SOURCE_FILE FROM raw_loan_outcomes""",
+            [
+                ("APPLICATION_ID IS NULL", "missing application_id"),
+                ("OBSERVED_AT IS NULL", "observed_at missing or not a date"),
+                ("_LABEL IS NULL", "missing defaulted"),
+                ("DEFAULTED IS NULL", "defaulted not accepted"),
+            ],
+            "APPLICATION_ID",
+            "OBSERVED_AT DESC NULLS LAST, _SOURCE_FILE",
+        )
+    counts = {
+        "raw": {
+            s: con.execute(f"SELECT COUNT(*) FROM raw_{s}").fetchall()[0][0]
+            for s in SOURCES
+        },
+        "rejected": {
+            s: con.execute(f"SELECT COUNT(*) FROM rejected_{s}").fetchall()[0][0]
+            for s in SOURCES
+        },
+    }
     for source in SOURCES:
         con.execute(f"DROP TABLE raw_{source}")
 
     with clock.layer("primary"):
         con.execute(f"""CREATE TABLE prm_applications AS SELECT a.APPLICATION_ID, a.APPLICANT_ID, a.APPLICATION_DATE,
-                {', '.join('a.' + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE, a.CREATED_AT, p.BIRTH_YEAR,
+                {", ".join("a." + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE, a.CREATED_AT, p.BIRTH_YEAR,
                 p.CREATED_AT AS APPLICANT_CREATED_AT, p.APPLICANT_ID IS NOT NULL AS APPLICANT_KNOWN,
                 o.OBSERVED_AT, o.DEFAULTED, CASE WHEN o.DEFAULTED IS NULL THEN 'OPEN' ELSE 'MATURED' END AS STATUS
             FROM int_applications a LEFT JOIN int_applicants p ON a.APPLICANT_ID = p.APPLICANT_ID
             LEFT JOIN int_loan_outcomes o ON a.APPLICATION_ID = o.APPLICATION_ID""")
-        con.execute("CREATE TABLE prm_bureau_events AS SELECT EVENT_ID, APPLICANT_ID, EVENT_DATE, EVENT_TYPE, AMOUNT "
-                    "FROM int_bureau_events")
+        con.execute(
+            "CREATE TABLE prm_bureau_events AS SELECT EVENT_ID, APPLICANT_ID, EVENT_DATE, EVENT_TYPE, AMOUNT "
+            "FROM int_bureau_events"
+        )
 
     with clock.layer("feature"):
         aggs = []
         for event_type, windows in fe["event_windows_days"].items():
-            aggs += [f"SUM(CASE WHEN e.EVENT_TYPE = {lit(event_type)} AND d BETWEEN 1 AND {w} THEN 1 ELSE 0 END)"
-                     f"::DOUBLE AS {event_type}_COUNT_{w}D" for w in windows]
+            aggs += [
+                f"SUM(CASE WHEN e.EVENT_TYPE = {lit(event_type)} AND d BETWEEN 1 AND {w} THEN 1 ELSE 0 END)"
+                f"::DOUBLE AS {event_type}_COUNT_{w}D"
+                for w in windows
+            ]
         for event_type, windows in fe["amount_windows_days"].items():
-            aggs += [f"SUM(CASE WHEN e.EVENT_TYPE = {lit(event_type)} AND d BETWEEN 1 AND {w} "
-                     f"THEN COALESCE(e.AMOUNT, 0.0) ELSE 0.0 END) AS {event_type}_AMOUNT_{w}D" for w in windows]
+            aggs += [
+                f"SUM(CASE WHEN e.EVENT_TYPE = {lit(event_type)} AND d BETWEEN 1 AND {w} "
+                f"THEN COALESCE(e.AMOUNT, 0.0) ELSE 0.0 END) AS {event_type}_AMOUNT_{w}D"
+                for w in windows
+            ]
         bureau_columns = [a.rsplit(" AS ", 1)[1] for a in aggs]
-        con.execute(f"""CREATE TABLE bureau AS SELECT APPLICATION_ID, {', '.join(aggs)} FROM (
+        con.execute(f"""CREATE TABLE bureau AS SELECT APPLICATION_ID, {", ".join(aggs)} FROM (
                 SELECT a.APPLICATION_ID, e.EVENT_TYPE, e.AMOUNT, a.APPLICATION_DATE - e.EVENT_DATE AS d
                 FROM prm_applications a JOIN prm_bureau_events e ON a.APPLICANT_ID = e.APPLICANT_ID
                 WHERE e.EVENT_DATE < a.APPLICATION_DATE) e GROUP BY APPLICATION_ID""")
@@ -184,10 +277,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one script, l
               ON t.APPLICANT_ID = e.APPLICANT_ID AND e.APPLICATION_DATE < t.APPLICATION_DATE
             GROUP BY t.APPLICATION_ID""")
         con.execute(f"""CREATE TABLE fea_application_features AS SELECT a.APPLICATION_ID, a.APPLICATION_DATE,
-                a.STATUS, a.DEFAULTED, {', '.join('a.' + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE,
+                a.STATUS, a.DEFAULTED, {", ".join("a." + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE,
                 CASE WHEN a.INCOME > 0 THEN a.LOAN_AMOUNT / a.INCOME END AS LOAN_TO_INCOME,
                 a.APPLICATION_DATE - a.APPLICANT_CREATED_AT::DATE AS TENURE_DAYS,
-                {', '.join(f'COALESCE(b.{c}, 0) AS {c}' for c in bureau_columns)},
+                {", ".join(f"COALESCE(b.{c}, 0) AS {c}" for c in bureau_columns)},
                 COALESCE(h.PREVIOUS_APPLICATIONS, 0) AS PREVIOUS_APPLICATIONS,
                 COALESCE(h.PREVIOUS_OBSERVED_DEFAULTS, 0) AS PREVIOUS_OBSERVED_DEFAULTS
             FROM prm_applications a LEFT JOIN bureau b USING (APPLICATION_ID)
@@ -195,16 +288,22 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one script, l
 
     with clock.layer("model_input"):
         first, second = split_thresholds(mi["split_fractions"])
-        bucket = f"substr(sha256({lit(mi['split_salt'] + '|')} || APPLICATION_ID), 1, 8)"
+        bucket = (
+            f"substr(sha256({lit(mi['split_salt'] + '|')} || APPLICATION_ID), 1, 8)"
+        )
         con.execute(f"""COPY (SELECT APPLICATION_ID, APPLICATION_DATE,
                 CASE WHEN {bucket} < '{first}' THEN 'train' WHEN {bucket} < '{second}' THEN 'validation'
                      ELSE 'test' END AS SPLIT, DEFAULTED::INTEGER AS DEFAULTED, * EXCLUDE (APPLICATION_ID,
                      APPLICATION_DATE, STATUS, DEFAULTED)
-            FROM fea_application_features WHERE STATUS = 'MATURED') TO '{args.out / 'training_set.parquet'}'""")
+            FROM fea_application_features WHERE STATUS = 'MATURED') TO '{args.out / "training_set.parquet"}'""")
         con.execute(f"""COPY (SELECT APPLICATION_ID, APPLICATION_DATE, * EXCLUDE (APPLICATION_ID, APPLICATION_DATE,
                 STATUS, DEFAULTED) FROM fea_application_features WHERE STATUS = 'OPEN')
-            TO '{args.out / 'scoring_set.parquet'}'""")
-    write_result(args.out / "result.json", clock, {"engine": f"duckdb {duckdb.__version__}", "counts": counts})
+            TO '{args.out / "scoring_set.parquet"}'""")
+    write_result(
+        args.out / "result.json",
+        clock,
+        {"engine": f"duckdb {duckdb.__version__}", "counts": counts},
+    )
     return 0
 
 

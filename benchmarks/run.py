@@ -46,7 +46,9 @@ def node_pipelines() -> dict[str, str]:
     """Node name to the modular pipeline it belongs to."""
     from credit_risk.pipeline_registry import MODULAR, register_pipelines  # noqa: PLC0415, I001 - imported only when needed
 
-    registered = register_pipelines()  # node names as a run reports them (with their namespace)
+    registered = (
+        register_pipelines()
+    )  # node names as a run reports them (with their namespace)
     return {node.name: name for name in MODULAR for node in registered[name].nodes}
 
 
@@ -56,7 +58,9 @@ def make_project(folder: Path) -> Path:
         stop_engine(folder)
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    shutil.copytree(ROOT / "conf", folder / "conf", ignore=shutil.ignore_patterns("credentials*"))
+    shutil.copytree(
+        ROOT / "conf", folder / "conf", ignore=shutil.ignore_patterns("credentials*")
+    )
     shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
     (folder / "src").mkdir()
     (folder / "data").mkdir()
@@ -69,23 +73,49 @@ def engine_dir(project: Path) -> Path:
 
 def stop_engine(project: Path) -> None:
     """Stop the project copy's embedded engine server, if one runs."""
-    subprocess.run([sys.executable, "-m", "credit_risk.engine", "stop", "--db-dir", str(engine_dir(project))],
-                   capture_output=True, check=False, cwd=project)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "credit_risk.engine",
+            "stop",
+            "--db-dir",
+            str(engine_dir(project)),
+        ],
+        capture_output=True,
+        check=False,
+        cwd=project,
+    )
 
 
-def run(cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None) -> dict[str, Any]:
+def run(
+    cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None
+) -> dict[str, Any]:
     """Run ``cmd``; its wall time, exit code and peak RSS, and the engine server's peak RSS."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "CREDIT_RISK_ENGINE_DIR": "",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "CREDIT_RISK_ENGINE_DIR": "",
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+        ),
+    }
     server_peak: dict[int, float] = {}
-    together = {"peak": 0.0, "client": 0.0}  # largest sampled RSS: kedro process + server, and kedro alone
+    together = {
+        "peak": 0.0,
+        "client": 0.0,
+    }  # largest sampled RSS: kedro process + server, and kedro alone
     client: dict[str, int] = {}
     done = threading.Event()
 
     def server_pid() -> int | None:
         """The engine server's pid, after noting its VmHWM (which only grows) while it lives."""
         try:
-            pid = json.loads((server_of / "server.json").read_text())["pid"] if server_of else None
+            pid = (
+                json.loads((server_of / "server.json").read_text())["pid"]
+                if server_of
+                else None
+            )
         except (OSError, ValueError, KeyError):
             return None
         peak = vm_mb(pid, "VmHWM") if pid is not None else None
@@ -107,7 +137,9 @@ def run(cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None) -> 
     watcher.start()
     start = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         client["pid"] = proc.pid
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -117,17 +149,28 @@ def run(cmd: list[str], cwd: Path, log: Path, server_of: Path | None = None) -> 
     server_pid()  # once more, after the last client left (the server lingers)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}); see {log}")
-    return {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "server_peak_rss_mb": round(max(server_peak.values()), 1) if server_peak else None,
-            "together_peak_rss_mb": round(together["peak"], 1),
-            # VmHWM survives exec: wait4's peak includes this process's size when it forked the
-            # child; the sampled one does not (but may miss a peak shorter than 0.25 s)
-            "sampled_peak_rss_mb": round(together["client"], 1)}
+    return {
+        "wall_s": round(wall, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "server_peak_rss_mb": round(max(server_peak.values()), 1)
+        if server_peak
+        else None,
+        "together_peak_rss_mb": round(together["peak"], 1),
+        # VmHWM survives exec: wait4's peak includes this process's size when it forked the
+        # child; the sampled one does not (but may miss a peak shorter than 0.25 s)
+        "sampled_peak_rss_mb": round(together["client"], 1),
+    }
 
 
 # Modules every `kedro run` of the project imports; the largest part of its start-up.
-STARTUP_MODULES = ("kedro.framework.session.session", "omegaconf", "snowflake.connector.connection",
-                   "snowflake.snowpark.session", "pandas.core.frame", "botocore.session")
+STARTUP_MODULES = (
+    "kedro.framework.session.session",
+    "omegaconf",
+    "snowflake.connector.connection",
+    "snowflake.snowpark.session",
+    "pandas.core.frame",
+    "botocore.session",
+)
 
 
 def uncompiled_modules(names: tuple[str, ...] = STARTUP_MODULES) -> list[str]:
@@ -143,7 +186,11 @@ def uncompiled_modules(names: tuple[str, ...] = STARTUP_MODULES) -> list[str]:
     for name in names:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec else None
-        if origin and origin.endswith(".py") and not Path(importlib.util.cache_from_source(origin)).exists():
+        if (
+            origin
+            and origin.endswith(".py")
+            and not Path(importlib.util.cache_from_source(origin)).exists()
+        ):
             missing.append(name)
     return missing
 
@@ -152,7 +199,12 @@ def kedro(project: Path, log: Path, *args: str) -> dict[str, Any]:
     """``kedro run ARGS`` in the project copy, with the timing hook's record of the run."""
     timings = project / "data" / "09_tracking" / "timings"
     before = set(timings.glob("*.json")) if timings.exists() else set()
-    result = run([sys.executable, "-m", "kedro", "run", *args], project, log, server_of=engine_dir(project))
+    result = run(
+        [sys.executable, "-m", "kedro", "run", *args],
+        project,
+        log,
+        server_of=engine_dir(project),
+    )
     new = sorted(set(timings.glob("*.json")) - before)
     result["timings"] = json.loads(new[-1].read_text()) if new else None
     return result
@@ -163,11 +215,21 @@ def project_tables(project: Path) -> tuple[dict[str, pd.DataFrame], dict[str, An
     stop_engine(project)
     con = duckdb.connect(str(engine_dir(project) / "CREDIT_RISK.db"), read_only=True)
     try:
-        tables = {t: con.sql(f"SELECT * FROM MODEL_INPUT.{t.upper()}").df() for t in ("training_set", "scoring_set")}
+        tables = {
+            t: con.sql(f"SELECT * FROM MODEL_INPUT.{t.upper()}").df()
+            for t in ("training_set", "scoring_set")
+        }
         counts = {
-            "raw": {s: con.sql(f"SELECT COUNT(*) FROM RAW.{s.upper()}").fetchall()[0][0] for s in SOURCES},
-            "rejected": {s: con.sql(f"SELECT COUNT(*) FROM INTERMEDIATE.REJECTED_{s.upper()}").fetchall()[0][0]
-                         for s in SOURCES},
+            "raw": {
+                s: con.sql(f"SELECT COUNT(*) FROM RAW.{s.upper()}").fetchall()[0][0]
+                for s in SOURCES
+            },
+            "rejected": {
+                s: con.sql(
+                    f"SELECT COUNT(*) FROM INTERMEDIATE.REJECTED_{s.upper()}"
+                ).fetchall()[0][0]
+                for s in SOURCES
+            },
         }
     finally:
         con.close()
@@ -175,9 +237,16 @@ def project_tables(project: Path) -> tuple[dict[str, pd.DataFrame], dict[str, An
 
 
 def baseline(name: str, landing: Path, out: Path, log: Path) -> dict[str, Any]:
-    result = run([sys.executable, "-m", f"benchmarks.{name}_baseline", str(landing), str(out)], ROOT, log)
+    result = run(
+        [sys.executable, "-m", f"benchmarks.{name}_baseline", str(landing), str(out)],
+        ROOT,
+        log,
+    )
     result.update(json.loads((out / "result.json").read_text()))
-    result["tables"] = {t: pd.read_parquet(out / f"{t}.parquet") for t in ("training_set", "scoring_set")}
+    result["tables"] = {
+        t: pd.read_parquet(out / f"{t}.parquet")
+        for t in ("training_set", "scoring_set")
+    }
     return result
 
 
@@ -190,7 +259,9 @@ def layer_times(timings: dict[str, Any], pipelines: dict[str, str]) -> dict[str,
     return {k: round(v, 3) for k, v in layers.items()}
 
 
-def pipeline_times(timings: dict[str, Any], pipelines: dict[str, str]) -> dict[str, float]:
+def pipeline_times(
+    timings: dict[str, Any], pipelines: dict[str, str]
+) -> dict[str, float]:
     out: dict[str, float] = {}
     for node in timings["nodes"]:
         key = pipelines.get(node["node"], "?")
@@ -199,15 +270,22 @@ def pipeline_times(timings: dict[str, Any], pipelines: dict[str, str]) -> dict[s
 
 
 def bench(  # noqa: PLR0913
-    n: int, workdir: Path, pipelines_arg: str, pipelines: dict[str, str], start_up: bool = True,
-    baselines: tuple[str, ...] = ("pandas", "duckdb"), reuse: bool = False,
+    n: int,
+    workdir: Path,
+    pipelines_arg: str,
+    pipelines: dict[str, str],
+    start_up: bool = True,
+    baselines: tuple[str, ...] = ("pandas", "duckdb"),
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """One size: generate, run the project and both baselines, check, and collect the figures."""
     logs = workdir / f"n{n}" / "logs"
     if reuse:  # the landing files of an earlier --keep run; a fresh database
         project = workdir / f"n{n}" / "project"
         if not (project / "data" / "01_raw" / "landing").is_dir():
-            raise SystemExit(f"--reuse: no landing files in {project}; run once with --keep first")
+            raise SystemExit(
+                f"--reuse: no landing files in {project}; run once with --keep first"
+            )
         stop_engine(project)
         shutil.rmtree(engine_dir(project), ignore_errors=True)
         generate = None
@@ -216,10 +294,17 @@ def bench(  # noqa: PLR0913
     logs.mkdir(parents=True, exist_ok=True)
     if not reuse:
         params = f"source_data.n_applications={n}"
-        print(f"[{n:,}] generating landing files", flush=True)  # noqa: T201
-        generate = kedro(project, logs / "source_data.log", "--pipeline", "source_data", "--params", params)
+        print(f"[{n:,}] generating landing files", flush=True)
+        generate = kedro(
+            project,
+            logs / "source_data.log",
+            "--pipeline",
+            "source_data",
+            "--params",
+            params,
+        )
         stop_engine(project)
-    print(f"[{n:,}] kedro run --pipelines {pipelines_arg}", flush=True)  # noqa: T201
+    print(f"[{n:,}] kedro run --pipelines {pipelines_arg}", flush=True)
     full = kedro(project, logs / "project.log", "--pipelines", pipelines_arg)
     tables, project_counts = project_tables(project)
     # checksums now, and the tables dropped: a process started later by fork + exec reports
@@ -229,21 +314,29 @@ def bench(  # noqa: PLR0913
     gc.collect()
     small = None
     if start_up:
-        print(f"[{n:,}] kedro run --pipeline model_input (start-up)", flush=True)  # noqa: T201
+        print(f"[{n:,}] kedro run --pipeline model_input (start-up)", flush=True)
         small = kedro(project, logs / "model_input.log", "--pipeline", "model_input")
         stop_engine(project)
     landing = project / "data" / "01_raw" / "landing"
     results = {}
     for name in baselines:
-        print(f"[{n:,}] {name} baseline", flush=True)  # noqa: T201
-        results[name] = baseline(name, landing, workdir / f"n{n}" / name, logs / f"{name}.log")
+        print(f"[{n:,}] {name} baseline", flush=True)
+        results[name] = baseline(
+            name, landing, workdir / f"n{n}" / name, logs / f"{name}.log"
+        )
 
     checks: dict[str, Any] = {}
     for name, result in results.items():
-        problems = [f"{t}: {p}" for t, f in result.pop("tables").items() for p in compare(reference[t], checksums(f))]
+        problems = [
+            f"{t}: {p}"
+            for t, f in result.pop("tables").items()
+            for p in compare(reference[t], checksums(f))
+        ]
         for kind in ("raw", "rejected"):
             if result["counts"][kind] != project_counts[kind]:
-                problems.append(f"{kind} counts {result['counts'][kind]} vs project {project_counts[kind]}")
+                problems.append(
+                    f"{kind} counts {result['counts'][kind]} vs project {project_counts[kind]}"
+                )
         checks[name] = problems
     valid = bool(results) and not any(checks.values())
     project_layers = layer_times(full["timings"], pipelines)
@@ -269,15 +362,30 @@ def bench(  # noqa: PLR0913
             "sampled_peak_rss_mb": full["sampled_peak_rss_mb"],
             "layers_s": project_layers,
             "pipelines_s": pipeline_times(full["timings"], pipelines),
-            "nodes": [{k: node.get(k) for k in ("node", "layer", "seconds", "load_s", "run_s", "save_s")}
-                      for node in full["timings"]["nodes"]],
+            "nodes": [
+                {
+                    k: node.get(k)
+                    for k in ("node", "layer", "seconds", "load_s", "run_s", "save_s")
+                }
+                for node in full["timings"]["nodes"]
+            ],
         },
-        "small_run": small and {"command": "kedro run --pipeline model_input", "wall_s": small["wall_s"],
-                                "start_up_s": small["timings"]["start_up_s"],
-                                "start_up_cpu_s": small["timings"].get("start_up_cpu_s"),
-                                "peak_rss_mb": small["peak_rss_mb"]},
-        **{name: ({k: results[name][k] for k in ("wall_s", "peak_rss_mb", "layers_s")} if name in results else None)
-           for name in ("pandas", "duckdb")},
+        "small_run": small
+        and {
+            "command": "kedro run --pipeline model_input",
+            "wall_s": small["wall_s"],
+            "start_up_s": small["timings"]["start_up_s"],
+            "start_up_cpu_s": small["timings"].get("start_up_cpu_s"),
+            "peak_rss_mb": small["peak_rss_mb"],
+        },
+        **{
+            name: (
+                {k: results[name][k] for k in ("wall_s", "peak_rss_mb", "layers_s")}
+                if name in results
+                else None
+            )
+            for name in ("pandas", "duckdb")
+        },
     }
 
 
@@ -294,20 +402,35 @@ def markdown(r: dict[str, Any]) -> str:
         f"### {r['n_applications']:,} applications ({r['measured_at']}, {r['cpus']} CPUs, "
         f"load average {r['load_average'][0]:.1f})",
         "",
-        "Comparison: " + ("**valid** (same model-input tables: row counts and per-column checksums match)"
-                          if r["valid"] else "**not made** (no baseline run)" if not r["problems"] else "**VOID** — " + "; ".join(f"{k}: {v}" for k, v in r["problems"].items() if v)),
+        "Comparison: "
+        + (
+            "**valid** (same model-input tables: row counts and per-column checksums match)"
+            if r["valid"]
+            else "**not made** (no baseline run)"
+            if not r["problems"]
+            else "**VOID** — "
+            + "; ".join(f"{k}: {v}" for k, v in r["problems"].items() if v)
+        ),
         "",
         "| layer (landing files → model input) | project s | pandas s | DuckDB s | project / DuckDB | project / pandas |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     totals = [0.0, 0.0, 0.0]
     for layer in LAYERS:
-        row = [p["layers_s"].get(layer, 0.0), pd_["layers_s"].get(layer, nan), dd["layers_s"].get(layer, nan)]
+        row = [
+            p["layers_s"].get(layer, 0.0),
+            pd_["layers_s"].get(layer, nan),
+            dd["layers_s"].get(layer, nan),
+        ]
         totals = [t + v for t, v in zip(totals, row, strict=True)]
-        lines.append(f"| {layer} | {row[0]:.1f} | {row[1]:.1f} | {row[2]:.1f} | {_ratio(row[0], row[2])} | "
-                     f"{_ratio(row[0], row[1])} |")
-    lines.append(f"| **total** | **{totals[0]:.1f}** | **{totals[1]:.1f}** | **{totals[2]:.1f}** | "
-                 f"**{_ratio(totals[0], totals[2])}** | **{_ratio(totals[0], totals[1])}** |")
+        lines.append(
+            f"| {layer} | {row[0]:.1f} | {row[1]:.1f} | {row[2]:.1f} | {_ratio(row[0], row[2])} | "
+            f"{_ratio(row[0], row[1])} |"
+        )
+    lines.append(
+        f"| **total** | **{totals[0]:.1f}** | **{totals[1]:.1f}** | **{totals[2]:.1f}** | "
+        f"**{_ratio(totals[0], totals[2])}** | **{_ratio(totals[0], totals[1])}** |"
+    )
     lines += [
         "",
         "| peak memory (MiB) | project | pandas | DuckDB |",
@@ -320,51 +443,112 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         f"Project, whole: `{p['command']}` {p['wall_s']:.1f} s wall (start-up {p['start_up_s']:.1f} s); "
         + ", ".join(f"{k} {v:.1f} s" for k, v in p["pipelines_s"].items())
-        + (f". Generator: {r['generate']['wall_s']:.1f} s wall, peak {r['generate']['peak_rss_mb']:.0f} MiB."
-           if r["generate"] else ". Generator: not run (landing files of an earlier run reused).")
-        + (f" `{r['small_run']['command']}`: {r['small_run']['wall_s']:.1f} s wall, start-up "
-           f"{r['small_run']['start_up_s']:.2f} s (process start → first node; "
-           f"{r['small_run'].get('start_up_cpu_s') or 0:.2f} s of CPU)." if r["small_run"] else "")
-        + (f" **Start-up not representative:** no compiled bytecode for {', '.join(r['uncompiled_modules'])} "
-           "in this environment, so every process compiled them (see `uncompiled_modules`)."
-           if r.get("uncompiled_modules") else ""),
+        + (
+            f". Generator: {r['generate']['wall_s']:.1f} s wall, peak {r['generate']['peak_rss_mb']:.0f} MiB."
+            if r["generate"]
+            else ". Generator: not run (landing files of an earlier run reused)."
+        )
+        + (
+            f" `{r['small_run']['command']}`: {r['small_run']['wall_s']:.1f} s wall, start-up "
+            f"{r['small_run']['start_up_s']:.2f} s (process start → first node; "
+            f"{r['small_run'].get('start_up_cpu_s') or 0:.2f} s of CPU)."
+            if r["small_run"]
+            else ""
+        )
+        + (
+            f" **Start-up not representative:** no compiled bytecode for {', '.join(r['uncompiled_modules'])} "
+            "in this environment, so every process compiled them (see `uncompiled_modules`)."
+            if r.get("uncompiled_modules")
+            else ""
+        ),
         "",
         "| node | layer | seconds | load | function | save |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for node in sorted(p["nodes"], key=lambda n: -(n["seconds"] or 0)):
-        lines.append(f"| {node['node']} | {node['layer']} | {node['seconds']:.2f} | {node['load_s']:.2f} | "
-                     f"{node['run_s']:.2f} | {node['save_s']:.2f} |")
+        lines.append(
+            f"| {node['node']} | {node['layer']} | {node['seconds']:.2f} | {node['load_s']:.2f} | "
+            f"{node['run_s']:.2f} | {node['save_s']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="applications per run")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "09_tracking" / "benchmark",
-                        help="project copies, landing files, baseline outputs, logs")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="where tables go")
-    parser.add_argument("--pipelines", default="etl,train,predict",
-                        help="what the project runs after the generator (default: the rest of `kedro run`)")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (landing files, databases)")
-    parser.add_argument("--baselines", nargs="*", default=["pandas", "duckdb"], choices=["pandas", "duckdb"],
-                        help="which baselines to run (pandas needs tens of GB at 10M)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="reuse the landing files a --keep run left in the work folder (no generator; fresh database)")
-    parser.add_argument("--no-start-up", dest="start_up", action="store_false",
-                        help="skip the start-up measurement (`kedro run --pipeline model_input`)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[100_000, 1_000_000],
+        help="applications per run",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / "data" / "09_tracking" / "benchmark",
+        help="project copies, landing files, baseline outputs, logs",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "benchmarks" / "results",
+        help="where tables go",
+    )
+    parser.add_argument(
+        "--pipelines",
+        default="etl,train,predict",
+        help="what the project runs after the generator (default: the rest of `kedro run`)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the work folder (landing files, databases)",
+    )
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        default=["pandas", "duckdb"],
+        choices=["pandas", "duckdb"],
+        help="which baselines to run (pandas needs tens of GB at 10M)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the landing files a --keep run left in the work folder (no generator; fresh database)",
+    )
+    parser.add_argument(
+        "--no-start-up",
+        dest="start_up",
+        action="store_false",
+        help="skip the start-up measurement (`kedro run --pipeline model_input`)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     pipelines = node_pipelines()
     status = 0
     for n in args.sizes:
-        result = bench(n, args.workdir, args.pipelines, pipelines, args.start_up, tuple(args.baselines), args.reuse)
+        result = bench(
+            n,
+            args.workdir,
+            args.pipelines,
+            pipelines,
+            args.start_up,
+            tuple(args.baselines),
+            args.reuse,
+        )
         text = markdown(result)
-        (args.out / f"benchmark-{n}.json").write_text(json.dumps(result, indent=2) + "\n")
+        (args.out / f"benchmark-{n}.json").write_text(
+            json.dumps(result, indent=2) + "\n"
+        )
         (args.out / f"benchmark-{n}.md").write_text(text)
-        print(text, flush=True)  # noqa: T201
+        print(text, flush=True)
         if result["problems"] and not result["valid"]:
-            print(f"VOID: the three model-input tables differ at N={n}: {result['problems']}", flush=True)  # noqa: T201
+            print(
+                f"VOID: the three model-input tables differ at N={n}: {result['problems']}",
+                flush=True,
+            )
             status = 1
         if not args.keep:
             shutil.rmtree(args.workdir / f"n{n}", ignore_errors=True)

@@ -28,7 +28,12 @@ def engine_config(db_dir: Path, **embedded_opts) -> dict:
         "kind": "embedded",
         "database": DATABASE,
         "schemas": SCHEMAS,
-        "embedded": {"db_dir": str(db_dir), "linger_s": 5, "start_timeout_s": 30, **embedded_opts},
+        "embedded": {
+            "db_dir": str(db_dir),
+            "linger_s": 5,
+            "start_timeout_s": 30,
+            **embedded_opts,
+        },
     }
 
 
@@ -54,10 +59,15 @@ def session(engine_dir):
 
 def make_table(session, name: str, columns: list[str], rows: list[tuple]) -> str:
     """A temporary table of VARCHAR columns holding ``rows`` (values bound, never formatted)."""
-    session.sql(f"CREATE OR REPLACE TEMPORARY TABLE {name} ({', '.join(c + ' VARCHAR' for c in columns)})").collect()
+    session.sql(
+        f"CREATE OR REPLACE TEMPORARY TABLE {name} ({', '.join(c + ' VARCHAR' for c in columns)})"
+    ).collect()
     marks = ", ".join("?" for _ in columns)
     for row in rows:
-        session.sql(f"INSERT INTO {name} VALUES ({marks})", params=[None if v is None else str(v) for v in row]).collect()
+        session.sql(
+            f"INSERT INTO {name} VALUES ({marks})",
+            params=[None if v is None else str(v) for v in row],
+        ).collect()
     return name
 
 
@@ -66,7 +76,11 @@ def tmp_project(tmp_path) -> Path:
     """A copy of the project's conf/ with its own data/ and engine."""
     project = tmp_path / "project"
     project.mkdir()
-    shutil.copytree(PROJECT / "conf", project / "conf", ignore=shutil.ignore_patterns("credentials*"))
+    shutil.copytree(
+        PROJECT / "conf",
+        project / "conf",
+        ignore=shutil.ignore_patterns("credentials*"),
+    )
     shutil.copy(PROJECT / "pyproject.toml", project / "pyproject.toml")
     (project / "src").mkdir()  # the package itself comes from the editable install
     (project / "data").mkdir()
@@ -84,7 +98,9 @@ def project_session(project: Path):
         engine.close_session()
 
 
-def kedro(project: Path, *args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+def kedro(
+    project: Path, *args: str, timeout: float = 600, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the kedro CLI in ``project`` as a separate process."""
     return subprocess.run(
         [sys.executable, "-m", "kedro", *args],
@@ -92,6 +108,11 @@ def kedro(project: Path, *args: str, timeout: float = 600, env: dict | None = No
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "CREDIT_RISK_ENGINE_DIR": "", **(env or {})},
+        env={
+            **os.environ,
+            "KEDRO_DISABLE_TELEMETRY": "true",
+            "CREDIT_RISK_ENGINE_DIR": "",
+            **(env or {}),
+        },
         check=False,
     )

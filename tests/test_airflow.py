@@ -26,9 +26,22 @@ from tests.conftest import PROJECT, kedro, project_session
 
 pytestmark = pytest.mark.slow
 
-DAGS = {"etl": "credit_risk_etl", "train": "credit_risk_train", "predict": "credit_risk_predict"}
+DAGS = {
+    "etl": "credit_risk_etl",
+    "train": "credit_risk_train",
+    "predict": "credit_risk_predict",
+}
 # The README's command ("Use it: Airflow"), less the target folder.
-CREATE = ["airflow", "create", "-p", "etl,train,predict", "-g", "memory", "-j", "airflow/dag_template.j2"]
+CREATE = [
+    "airflow",
+    "create",
+    "-p",
+    "etl,train,predict",
+    "-g",
+    "memory",
+    "-j",
+    "airflow/dag_template.j2",
+]
 BIN = Path(sys.executable).parent
 
 
@@ -68,16 +81,22 @@ print("DAGBAG" + json.dumps(out))
 """
     run = subprocess.run(
         [sys.executable, "-c", script, str(dags_folder)],
-        capture_output=True, text=True, timeout=300, env=_airflow_env(home), check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_airflow_env(home),
+        check=False,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     line = next(x for x in run.stdout.splitlines() if x.startswith("DAGBAG"))
-    return json.loads(line[len("DAGBAG"):])
+    return json.loads(line[len("DAGBAG") :])
 
 
 def _task_nodes(dag_source: str) -> dict[str, list[str]]:
     """Task id → the Kedro nodes it runs, read from a generated DAG file."""
-    tasks = re.findall(r'@task\(task_id="([^"]+)".*?run_kedro_nodes\(\[([^\]]*)\]\)', dag_source, re.S)
+    tasks = re.findall(
+        r'@task\(task_id="([^"]+)".*?run_kedro_nodes\(\[([^\]]*)\]\)', dag_source, re.S
+    )
     return {task_id: re.findall(r'"([^"]+)"', nodes) for task_id, nodes in tasks}
 
 
@@ -96,9 +115,15 @@ def test_generated_dags_are_current_import_cleanly_and_mirror_the_pipelines(tmp_
 
     # the committed DAGs are exactly what the command writes (nobody edited them by hand)
     committed = sorted(p.name for p in (PROJECT / "airflow_dags").glob("*.py"))
-    assert committed == sorted(p.name for p in out.glob("*.py")) == sorted(f"{d}_dag.py" for d in DAGS.values())
+    assert (
+        committed
+        == sorted(p.name for p in out.glob("*.py"))
+        == sorted(f"{d}_dag.py" for d in DAGS.values())
+    )
     for name in committed:
-        assert (out / name).read_text() == (PROJECT / "airflow_dags" / name).read_text(), (
+        assert (out / name).read_text() == (
+            PROJECT / "airflow_dags" / name
+        ).read_text(), (
             f"airflow_dags/{name} differs from `kedro airflow create` output: generate it again"
         )
 
@@ -113,7 +138,9 @@ def test_generated_dags_are_current_import_cleanly_and_mirror_the_pipelines(tmp_
         nodes_of = _task_nodes((out / f"{dag_id}_dag.py").read_text())
         assert sorted(nodes_of) == sorted(dag["tasks"])
         # every node in exactly one task
-        assert sorted(n for nodes in nodes_of.values() for n in nodes) == sorted(n.name for n in pipeline.nodes)
+        assert sorted(n for nodes in nodes_of.values() for n in nodes) == sorted(
+            n.name for n in pipeline.nodes
+        )
         # a task waits for exactly the tasks that write its nodes' inputs
         task_of = {n: task for task, nodes in nodes_of.items() for n in nodes}
         producer = {out_: task_of[n.name] for n in pipeline.nodes for out_ in n.outputs}
@@ -124,13 +151,24 @@ def test_generated_dags_are_current_import_cleanly_and_mirror_the_pipelines(tmp_
         # retries from conf/base/airflow.yml
         settings = {**config["default"], **config.get(name, {})}
         for task in dag["tasks"].values():
-            assert (task["retries"], task["retry_delay_s"]) == (settings["retries"], settings["retry_delay_s"])
-    assert len(found["dags"]["credit_risk_etl"]["tasks"]) > 5  # one task per node (memory groups only where needed)
+            assert (task["retries"], task["retry_delay_s"]) == (
+                settings["retries"],
+                settings["retry_delay_s"],
+            )
+    assert (
+        len(found["dags"]["credit_risk_etl"]["tasks"]) > 5
+    )  # one task per node (memory groups only where needed)
     # schedules: etl from outside, train on etl's asset, predict daily
     assert found["dags"]["credit_risk_etl"]["schedule"] == "NullTimetable"
     assert found["dags"]["credit_risk_predict"]["cron"] == "0 0 * * *"
-    emitted = {o for t in found["dags"]["credit_risk_etl"]["tasks"].values() for o in t["outlets"]}
-    assert found["dags"]["credit_risk_train"]["schedule_assets"] == ["credit_risk.local.training_set"]
+    emitted = {
+        o
+        for t in found["dags"]["credit_risk_etl"]["tasks"].values()
+        for o in t["outlets"]
+    }
+    assert found["dags"]["credit_risk_train"]["schedule_assets"] == [
+        "credit_risk.local.training_set"
+    ]
     assert emitted == {"credit_risk.local.training_set"}
 
 
@@ -138,19 +176,31 @@ def test_dags_for_the_snowflake_env_hold_no_credentials(tmp_project):
     """Exported with real-looking credentials in conf/local: no secret reaches the DAG files."""
     shutil.copytree(PROJECT / "airflow", tmp_project / "airflow")
     password, key = "Fake-Dag-Pa55word-4417", "fake-masking-key-" + "9" * 24
-    creds = {"snowflake": {"account": "acct", "user": "u", "role": "R", "warehouse": "WH", "password": password},
-             "masking": {"key": key}}
+    creds = {
+        "snowflake": {
+            "account": "acct",
+            "user": "u",
+            "role": "R",
+            "warehouse": "WH",
+            "password": password,
+        },
+        "masking": {"key": key},
+    }
     (tmp_project / "conf/local/credentials.yml").write_text(yaml.safe_dump(creds))
     run = kedro(tmp_project, *CREATE, "-e", "snowflake", "-t", "airflow_dags")
     assert run.returncode == 0, run.stderr[-3000:]
     dags = sorted((tmp_project / "airflow_dags").glob("*.py"))
-    assert [p.name for p in dags] == [f"credit_risk_snowflake_{name}_dag.py" for name in ("etl", "predict", "train")]
+    assert [p.name for p in dags] == [
+        f"credit_risk_snowflake_{name}_dag.py" for name in ("etl", "predict", "train")
+    ]
     for path in dags:
         text = path.read_text()
         assert 'ENV = "snowflake"' in text and 'dag_id="credit_risk_snowflake_' in text
         for secret in (password, key, "acct"):
             assert secret not in text, (path.name, secret)
-    assert password not in run.stdout + run.stderr and key not in run.stdout + run.stderr
+    assert (
+        password not in run.stdout + run.stderr and key not in run.stdout + run.stderr
+    )
 
 
 def _free_port() -> int:
@@ -185,7 +235,10 @@ class Airflow:
         self.home.mkdir(parents=True, exist_ok=True)
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
-                [str(BIN / "airflow"), "standalone"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                [str(BIN / "airflow"), "standalone"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -196,7 +249,9 @@ class Airflow:
                 if set(DAGS.values()) <= dags:
                     return
             time.sleep(2)
-        raise AssertionError(f"Airflow did not list the DAGs in {timeout} s:\n{self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"Airflow did not list the DAGs in {timeout} s:\n{self.log.read_text()[-3000:]}"
+        )
 
     def stop(self) -> None:
         """Stop every process of the standalone by its process group."""
@@ -214,7 +269,9 @@ class Airflow:
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
-            self.api + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            self.api + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -227,24 +284,43 @@ class Airflow:
         self._call("PATCH", f"/dags/{dag_id}", {"is_paused": False})
 
     def trigger(self, dag_id: str) -> str:
-        return self._call("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None})["dag_run_id"]
+        return self._call("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None})[
+            "dag_run_id"
+        ]
 
-    def wait_for_run(self, dag_id: str, run_type: str | None = None, timeout: float = 900) -> dict:
+    def wait_for_run(
+        self, dag_id: str, run_type: str | None = None, timeout: float = 900
+    ) -> dict:
         """The DAG's newest run (of this type) once it has finished."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            runs = [r for r in self.get(f"/dags/{dag_id}/dagRuns")["dag_runs"] if run_type in (None, r["run_type"])]
+            runs = [
+                r
+                for r in self.get(f"/dags/{dag_id}/dagRuns")["dag_runs"]
+                if run_type in (None, r["run_type"])
+            ]
             if runs and runs[-1]["state"] in ("success", "failed"):
                 return runs[-1]
             time.sleep(3)
-        raise AssertionError(f"{dag_id} did not finish in {timeout} s:\n{self.log.read_text()[-3000:]}")
+        raise AssertionError(
+            f"{dag_id} did not finish in {timeout} s:\n{self.log.read_text()[-3000:]}"
+        )
 
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, dict]:
-        tis = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        tis = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")[
+            "task_instances"
+        ]
         return {t["task_id"]: t for t in tis}
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, attempt: int) -> str:
-        path = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}" / f"attempt={attempt}.log"
+        path = (
+            self.home
+            / "logs"
+            / f"dag_id={dag_id}"
+            / f"run_id={run_id}"
+            / f"task_id={task_id}"
+            / f"attempt={attempt}.log"
+        )
         return path.read_text() if path.exists() else ""
 
 
@@ -259,7 +335,10 @@ def _table_fingerprints(project: Path) -> dict[str, tuple[int, int]]:
         for schema, table in rows:
             name = f"CREDIT_RISK.{schema}.{table}"
             frame = s.table(name).to_pandas().astype(str)
-            out[f"{schema}.{table}"] = (len(frame), int(pd.util.hash_pandas_object(frame, index=False).sum()))
+            out[f"{schema}.{table}"] = (
+                len(frame),
+                int(pd.util.hash_pandas_object(frame, index=False).sum()),
+            )
         return out
 
 
@@ -269,16 +348,27 @@ def airflow_project(tmp_project):
     shutil.copytree(PROJECT / "airflow", tmp_project / "airflow")
     config_path = tmp_project / "conf/base/airflow.yml"
     config = yaml.safe_load(config_path.read_text())
-    config["default"].update(retries=1, retry_delay_s=2)  # fast retries for the test, set where users set them
+    config["default"].update(
+        retries=1, retry_delay_s=2
+    )  # fast retries for the test, set where users set them
     config_path.write_text(yaml.safe_dump(config))
-    gen = kedro(tmp_project, "run", "--pipeline", "source_data", "--params", "source_data.n_applications=2000")
+    gen = kedro(
+        tmp_project,
+        "run",
+        "--pipeline",
+        "source_data",
+        "--params",
+        "source_data.n_applications=2000",
+    )
     assert gen.returncode == 0, gen.stderr[-3000:]
     create = kedro(tmp_project, *CREATE, "-t", "airflow_dags")
     assert create.returncode == 0, create.stderr[-3000:]
     return tmp_project
 
 
-def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_failing_task(airflow_project, tmp_path):
+def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_failing_task(
+    airflow_project, tmp_path
+):
     project = airflow_project
     airflow = Airflow(tmp_path / "airflow", project / "airflow_dags")
     try:
@@ -290,9 +380,13 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
         etl = airflow.wait_for_run(DAGS["etl"])
         tis = airflow.task_instances(DAGS["etl"], run_id)
         assert etl["state"] == "success", {k: v["state"] for k, v in tis.items()}
-        assert all(t["state"] == "success" and t["try_number"] == 1 for t in tis.values())
+        assert all(
+            t["state"] == "success" and t["try_number"] == 1 for t in tis.values()
+        )
         pids = [t["pid"] for t in tis.values()]
-        assert None not in pids and len(set(pids)) == len(pids)  # every task in a process of its own
+        assert None not in pids and len(set(pids)) == len(
+            pids
+        )  # every task in a process of its own
         assert airflow.proc.pid not in pids
 
         # the etl run's asset starts train
@@ -303,13 +397,24 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
 
         # the tables etl wrote, read through the engine from this process
         before = _table_fingerprints(project)
-        for table in ("RAW.APPLICATIONS", "INTERMEDIATE.APPLICATIONS", "PRIMARY.APPLICATIONS",
-                      "FEATURE.APPLICATION_FEATURES", "MODEL_INPUT.TRAINING_SET", "MODEL_INPUT.SCORING_SET"):
+        for table in (
+            "RAW.APPLICATIONS",
+            "INTERMEDIATE.APPLICATIONS",
+            "PRIMARY.APPLICATIONS",
+            "FEATURE.APPLICATION_FEATURES",
+            "MODEL_INPUT.TRAINING_SET",
+            "MODEL_INPUT.SCORING_SET",
+        ):
             assert before[table][0] > 0, table
         assert before["RAW.APPLICATIONS"][0] >= 2000
         # every task ran under the DAG run's id: its data-quality results say which run made them
         with project_session(project) as s:
-            dq_runs = {r[0] for r in s.sql("SELECT DISTINCT RUN_ID FROM CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS").collect()}
+            dq_runs = {
+                r[0]
+                for r in s.sql(
+                    "SELECT DISTINCT RUN_ID FROM CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS"
+                ).collect()
+            }
         assert dq_runs == {f"{DAGS['etl']}/{run_id}"}
 
         # a corrupt model file: predict's first daily run fails where it loads the model, after
@@ -320,9 +425,16 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
         tis = airflow.task_instances(DAGS["predict"], predict["dag_run_id"])
         assert predict["state"] == "failed"
         score = tis["scoring-score-applications"]
-        assert score["state"] == "failed" and score["try_number"] == 2  # 1 try + 1 retry (airflow.yml)
+        assert (
+            score["state"] == "failed" and score["try_number"] == 2
+        )  # 1 try + 1 retry (airflow.yml)
         for attempt in (1, 2):
-            assert "default_risk_model.pkl" in airflow.task_log(DAGS["predict"], predict["dag_run_id"], "scoring-score-applications", attempt)
+            assert "default_risk_model.pkl" in airflow.task_log(
+                DAGS["predict"],
+                predict["dag_run_id"],
+                "scoring-score-applications",
+                attempt,
+            )
         assert _table_fingerprints(project) == before
         assert tis["reporting-risk-band-summary"]["state"] == "upstream_failed"
     finally:

@@ -21,7 +21,11 @@ from tests.conftest import kedro, project_session
 pytestmark = pytest.mark.slow
 
 SOURCES = ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES")
-ENV = {"KEDRO_DISABLE_TELEMETRY": "true", "CREDIT_RISK_ENGINE_DIR": "", "COLUMNS": "250"}
+ENV = {
+    "KEDRO_DISABLE_TELEMETRY": "true",
+    "CREDIT_RISK_ENGINE_DIR": "",
+    "COLUMNS": "250",
+}
 
 
 def _snapshot(project) -> dict[str, tuple[int, int]]:
@@ -45,13 +49,21 @@ def _whole(snapshot) -> None:
     for source in SOURCES:
         raw = snapshot[f"RAW.{source}"][0]
         assert raw > 0
-        assert raw == snapshot[f"INTERMEDIATE.{source}"][0] + snapshot[f"INTERMEDIATE.REJECTED_{source}"][0], source
+        assert (
+            raw
+            == snapshot[f"INTERMEDIATE.{source}"][0]
+            + snapshot[f"INTERMEDIATE.REJECTED_{source}"][0]
+        ), source
 
 
 def _start(project, *args) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "kedro", *args], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, env={**os.environ, **ENV},
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **ENV},
     )
 
 
@@ -89,15 +101,22 @@ def test_killed_mid_write_then_concurrent_runs_lose_nothing(tmp_project):
     state = json.loads((tmp_project / "data/engine" / layout.STATE_FILE).read_text())
     os.kill(int(state["pid"]), signal.SIGKILL)
     time.sleep(0.5)
-    after_kill = _snapshot(tmp_project)  # a new server starts and recovers the database on its own
-    assert after_kill == before  # every table readable and whole: the previous (identical) version
+    after_kill = _snapshot(
+        tmp_project
+    )  # a new server starts and recovers the database on its own
+    assert (
+        after_kill == before
+    )  # every table readable and whole: the previous (identical) version
 
     # fault 2: two runs of the same pipeline at once on the same engine; they are also the
     # next runs after the kill, started with no manual step
-    first, second = _start(tmp_project, "run", "--pipeline", "data_processing"), _start(
-        tmp_project, "run", "--pipeline", "data_processing"
+    first, second = (
+        _start(tmp_project, "run", "--pipeline", "data_processing"),
+        _start(tmp_project, "run", "--pipeline", "data_processing"),
     )
     logs = [p.communicate(timeout=300)[0] for p in (first, second)]
     # both succeed: the engine retries a statement that lost a write-write conflict (engine/shims.py)
-    assert [first.returncode, second.returncode] == [0, 0], logs[0][-3000:] + logs[1][-3000:]
+    assert [first.returncode, second.returncode] == [0, 0], (
+        logs[0][-3000:] + logs[1][-3000:]
+    )
     assert _snapshot(tmp_project) == before

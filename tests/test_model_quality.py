@@ -28,13 +28,21 @@ def _truth(project) -> pd.DataFrame:
 
 def _test_predictions(project) -> pd.DataFrame:
     with project_session(project) as s:
-        return s.table("CREDIT_RISK.MODEL_OUTPUT.EVALUATION_PREDICTIONS").filter("SPLIT = 'test'").to_pandas()
+        return (
+            s.table("CREDIT_RISK.MODEL_OUTPUT.EVALUATION_PREDICTIONS")
+            .filter("SPLIT = 'test'")
+            .to_pandas()
+        )
 
 
 def test_test_auc_is_near_the_ceiling_and_a_shuffled_control_is_not(tmp_project):
-    run = kedro(tmp_project, "run", "--params", f"source_data.n_applications={N_APPLICATIONS}")
+    run = kedro(
+        tmp_project, "run", "--params", f"source_data.n_applications={N_APPLICATIONS}"
+    )
     assert run.returncode == 0, run.stderr[-3000:]
-    metrics = json.loads(_latest(tmp_project / "data/06_models/model_metrics.json").read_text())
+    metrics = json.loads(
+        _latest(tmp_project / "data/06_models/model_metrics.json").read_text()
+    )
     test_auc = metrics["splits"]["test"]["roc_auc"]
 
     # the ceiling on the very same test applications: the generator's true probabilities
@@ -42,18 +50,31 @@ def test_test_auc_is_near_the_ceiling_and_a_shuffled_control_is_not(tmp_project)
     truth = _truth(tmp_project).set_index("application_id")
     joined = predictions.join(truth, on="APPLICATION_ID")
     ceiling = roc_auc_score(joined["DEFAULTED"], joined["true_default_probability"])
-    assert roc_auc_score(joined["DEFAULTED"], joined["DEFAULT_PROBABILITY"]) == pytest.approx(test_auc, abs=1e-9)
+    assert roc_auc_score(
+        joined["DEFAULTED"], joined["DEFAULT_PROBABILITY"]
+    ) == pytest.approx(test_auc, abs=1e-9)
     # the truth includes a latent applicant term no column shows (docs/source_data.md): the
     # observable part alone reaches about 0.06 less, so "near" means within 0.10
     assert ceiling - 0.10 <= test_auc <= ceiling + 0.02, (test_auc, ceiling)
     assert test_auc > 0.68
 
-    shuffled = kedro(tmp_project, "run", "--pipeline", "training", "--params", "training.shuffle_labels=true")
+    shuffled = kedro(
+        tmp_project,
+        "run",
+        "--pipeline",
+        "training",
+        "--params",
+        "training.shuffle_labels=true",
+    )
     assert shuffled.returncode == 0, shuffled.stderr[-3000:]
-    control = json.loads(_latest(tmp_project / "data/06_models/model_metrics.json").read_text())
+    control = json.loads(
+        _latest(tmp_project / "data/06_models/model_metrics.json").read_text()
+    )
     # A no-signal model's test ROC-AUC spreads wider than the test sample alone explains: the
     # noise it fits points in a random direction of a small feature space, which lines up with
     # the risk by chance. Measured on a 20k run over 12 permutation seeds: mean 0.511, sd 0.039
     # (min 0.445, max 0.583). 0.12 is three of those sds; a leak of the labels fails it.
-    assert abs(control["splits"]["test"]["roc_auc"] - 0.5) < 0.12, control["splits"]["test"]
+    assert abs(control["splits"]["test"]["roc_auc"] - 0.5) < 0.12, control["splits"][
+        "test"
+    ]
     assert test_auc - control["splits"]["test"]["roc_auc"] > 0.1

@@ -14,7 +14,9 @@ from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.data_processing import nodes
 from tests.conftest import PROJECT, make_table
 
-CONFIG = yaml.safe_load((PROJECT / "conf/base/parameters_data_quality.yml").read_text())["data_quality"]
+CONFIG = yaml.safe_load(
+    (PROJECT / "conf/base/parameters_data_quality.yml").read_text()
+)["data_quality"]
 
 
 def _frame(session, name="T_DQ"):
@@ -27,12 +29,18 @@ def _frame(session, name="T_DQ"):
     ]
     make_table(session, name, ["ID", "CAT", "AMOUNT", "PARENT", "DAY"], rows)
     return session.table(name).select(
-        "ID", "CAT", F.col("AMOUNT").cast("double").alias("AMOUNT"), "PARENT", F.to_date(F.col("DAY")).alias("DAY")
+        "ID",
+        "CAT",
+        F.col("AMOUNT").cast("double").alias("AMOUNT"),
+        "PARENT",
+        F.to_date(F.col("DAY")).alias("DAY"),
     )
 
 
 def _parents(session):
-    return session.table(make_table(session, "T_DQ_PARENT", ["PID"], [("P1",), ("P2",)]))
+    return session.table(
+        make_table(session, "T_DQ_PARENT", ["PID"], [("P1",), ("P2",)])
+    )
 
 
 SPEC = {
@@ -41,18 +49,39 @@ SPEC = {
         {"check": "not_null", "column": "ID"},
         {"check": "unique", "column": "ID"},
         {"check": "accepted_values", "column": "CAT", "values": ["A", "B"]},
-        {"check": "range", "column": "AMOUNT", "min": 0, "max": 1000, "max_fraction": 0.5},
-        {"check": "relationships", "column": "PARENT", "to": "parents", "field": "PID", "severity": "warn"},
+        {
+            "check": "range",
+            "column": "AMOUNT",
+            "min": 0,
+            "max": 1000,
+            "max_fraction": 0.5,
+        },
+        {
+            "check": "relationships",
+            "column": "PARENT",
+            "to": "parents",
+            "field": "PID",
+            "severity": "warn",
+        },
         {"check": "row_count", "min": 1, "max": 4},
         {"check": "freshness", "column": "DAY", "max_age_days": 36500},
-        {"name": "positive", "check": "expression", "expression": "AMOUNT > 0 OR AMOUNT IS NULL"},
+        {
+            "name": "positive",
+            "check": "expression",
+            "expression": "AMOUNT > 0 OR AMOUNT IS NULL",
+        },
     ],
 }
 
 
 def test_every_kind_of_check_counts_failing_rows_on_the_engine(session):
-    results = quality.check_table("things", _frame(session), SPEC, "run-1", {"parents": _parents(session)})
-    got = {r.CHECK_NAME: (r.STATUS, r.FAILING_ROWS, r.EXAMPLE_KEYS) for r in results.itertuples()}
+    results = quality.check_table(
+        "things", _frame(session), SPEC, "run-1", {"parents": _parents(session)}
+    )
+    got = {
+        r.CHECK_NAME: (r.STATUS, r.FAILING_ROWS, r.EXAMPLE_KEYS)
+        for r in results.itertuples()
+    }
     assert got == {
         "not_null_id": ("fail", 1, "NULL"),
         "unique_id": ("fail", 1, "3"),
@@ -64,21 +93,35 @@ def test_every_kind_of_check_counts_failing_rows_on_the_engine(session):
         "positive": ("fail", 1, "2"),
     }
     assert set(results["RUN_ID"]) == {"run-1"} and set(results["DATASET"]) == {"things"}
-    assert results.loc[results.CHECK_NAME == "row_count", "DETAIL"].item() == "5 rows, expected [1, 4]"
+    assert (
+        results.loc[results.CHECK_NAME == "row_count", "DETAIL"].item()
+        == "5 rows, expected [1, 4]"
+    )
 
 
 def test_a_failing_gate_names_table_check_count_and_examples(session):
     frame = _frame(session)
-    results = quality.check_table("things", frame, SPEC, "run-1", {"parents": _parents(session)})
+    results = quality.check_table(
+        "things", frame, SPEC, "run-1", {"parents": _parents(session)}
+    )
     with pytest.raises(quality.DataQualityError) as err:
         quality.gate_table("things", frame, results)
     message = str(err.value)
-    assert "data quality gate for things: 5 check(s) failed, table not written" in message
-    assert "unique_id (unique on ID): 1 of 5 failing (allowed fraction 0); e.g. 3" in message
-    assert "relationships" not in message and "range_amount" not in message  # warn and within threshold
+    assert (
+        "data quality gate for things: 5 check(s) failed, table not written" in message
+    )
+    assert (
+        "unique_id (unique on ID): 1 of 5 failing (allowed fraction 0); e.g. 3"
+        in message
+    )
+    assert (
+        "relationships" not in message and "range_amount" not in message
+    )  # warn and within threshold
     # the same frame passes once the error checks are relaxed to warnings
     relaxed = {**SPEC, "checks": [{**c, "severity": "warn"} for c in SPEC["checks"]]}
-    results = quality.check_table("things", frame, relaxed, "run-1", {"parents": _parents(session)})
+    results = quality.check_table(
+        "things", frame, relaxed, "run-1", {"parents": _parents(session)}
+    )
     assert quality.gate_table("things", frame, results) is frame
 
 
@@ -93,7 +136,10 @@ def test_a_failing_gate_names_table_check_count_and_examples(session):
         ({"check": "not_null", "column": "ID", "severity": "fatal"}, "severity"),
         ({"check": "relationships", "column": "ID"}, "needs 'to'"),
         ({"check": "freshness", "column": "DAY"}, "max_age_days"),
-        ({"check": "range", "column": "AMOUNT", "max_frac": 0.1}, r"unknown setting\(s\) \['max_frac'\]"),
+        (
+            {"check": "range", "column": "AMOUNT", "max_frac": 0.1},
+            r"unknown setting\(s\) \['max_frac'\]",
+        ),
     ],
 )
 def test_bad_or_hostile_check_config_is_refused_before_sql(check, message):
@@ -103,50 +149,105 @@ def test_bad_or_hostile_check_config_is_refused_before_sql(check, message):
 
 def test_the_project_config_is_valid_and_every_gate_has_its_checks():
     pipelines = register_pipelines()
-    local = {n: n.name.rsplit(".", 1)[-1] for n in pipelines["__default__"].nodes}  # without the pipeline's namespace
-    gated = {name.removeprefix("check_") for name in local.values() if name.startswith("check_")}
+    local = {
+        n: n.name.rsplit(".", 1)[-1] for n in pipelines["__default__"].nodes
+    }  # without the pipeline's namespace
+    gated = {
+        name.removeprefix("check_")
+        for name in local.values()
+        if name.startswith("check_")
+    }
     assert gated == set(CONFIG)
-    assert {"int_applications", "prm_applications", "fea_application_features", "mi_training_set"} <= gated
+    assert {
+        "int_applications",
+        "prm_applications",
+        "fea_application_features",
+        "mi_training_set",
+    } <= gated
     for dataset, spec in CONFIG.items():
         quality.reject_rules(dataset, spec)  # validates every check
         # the gate writes the dataset, so nothing downstream can read it before the checks pass
-        (producer,) = [n for n in pipelines["__default__"].nodes if dataset in n.outputs]
+        (producer,) = [
+            n for n in pipelines["__default__"].nodes if dataset in n.outputs
+        ]
         assert local[producer] == f"gate_{dataset}"
 
 
 def test_reject_rules_move_rows_to_the_rejected_table_with_the_reason(session):
-    rules = yaml.safe_load((PROJECT / "conf/base/parameters_data_processing.yml").read_text())["data_processing"]
-    raw = session.table(make_table(
-        session, "T_DQ_EVENTS", ["EVENT_ID", "APPLICANT_ID", "EVENT_DATE", "EVENT_TYPE", "AMOUNT", "_SOURCE_FILE", "_LOADED_AT"],
-        [("E1", "A1", "2024-01-01", "INQUIRY", "1", "f.csv", None), ("E2", "A1", "2999-01-01", "INQUIRY", "1", "f.csv", None)],
-    ))
-    applicants = session.table(make_table(session, "T_DQ_APPLICANTS", ["APPLICANT_ID"], [("A1",)]))
-    clean, rejected = nodes.clean_bureau_events(raw, applicants, rules, CONFIG["int_bureau_events"])
+    rules = yaml.safe_load(
+        (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
+    )["data_processing"]
+    raw = session.table(
+        make_table(
+            session,
+            "T_DQ_EVENTS",
+            [
+                "EVENT_ID",
+                "APPLICANT_ID",
+                "EVENT_DATE",
+                "EVENT_TYPE",
+                "AMOUNT",
+                "_SOURCE_FILE",
+                "_LOADED_AT",
+            ],
+            [
+                ("E1", "A1", "2024-01-01", "INQUIRY", "1", "f.csv", None),
+                ("E2", "A1", "2999-01-01", "INQUIRY", "1", "f.csv", None),
+            ],
+        )
+    )
+    applicants = session.table(
+        make_table(session, "T_DQ_APPLICANTS", ["APPLICANT_ID"], [("A1",)])
+    )
+    clean, rejected = nodes.clean_bureau_events(
+        raw, applicants, rules, CONFIG["int_bureau_events"]
+    )
     assert [r["EVENT_ID"] for r in clean.collect()] == ["E1"]
-    assert [(r["EVENT_ID"], r["EVENT_DATE"], r["_REJECT_REASON"]) for r in rejected.collect()] == [
-        ("E2", "2999-01-01", "data quality: no_future_event_date")
-    ]
+    assert [
+        (r["EVENT_ID"], r["EVENT_DATE"], r["_REJECT_REASON"])
+        for r in rejected.collect()
+    ] == [("E2", "2999-01-01", "data quality: no_future_event_date")]
 
 
 def _results(run_id, dataset, statuses):
-    return pd.DataFrame({
-        "RUN_ID": run_id, "CHECKED_AT": pd.Timestamp("2026-01-01 00:00:00"), "DATASET": dataset,
-        "CHECK_NAME": [f"c{i}" for i in range(len(statuses))], "STATUS": statuses,
-        "FAILING_ROWS": pd.Series(range(len(statuses)), dtype="int64"),
-    })
+    return pd.DataFrame(
+        {
+            "RUN_ID": run_id,
+            "CHECKED_AT": pd.Timestamp("2026-01-01 00:00:00"),
+            "DATASET": dataset,
+            "CHECK_NAME": [f"c{i}" for i in range(len(statuses))],
+            "STATUS": statuses,
+            "FAILING_ROWS": pd.Series(range(len(statuses)), dtype="int64"),
+        }
+    )
 
 
 def test_results_history_appends_per_run_and_replaces_a_rerun_of_the_same_run(session):
-    history = RunResultsDataset(table_name="DQ_HISTORY_TEST", schema="PRIMARY", database="CREDIT_RISK", dataset="a")
-    everything = RunResultsDataset(table_name="DQ_HISTORY_TEST", schema="PRIMARY", database="CREDIT_RISK")
+    history = RunResultsDataset(
+        table_name="DQ_HISTORY_TEST",
+        schema="PRIMARY",
+        database="CREDIT_RISK",
+        dataset="a",
+    )
+    everything = RunResultsDataset(
+        table_name="DQ_HISTORY_TEST", schema="PRIMARY", database="CREDIT_RISK"
+    )
     history.save(_results("r1", "a", ["pass", "fail"]))
     everything.save(_results("r1", "b", ["pass"]))
-    history.save(_results("r1", "a", ["pass", "pass"]))  # the same run again: replaced, not duplicated
+    history.save(
+        _results("r1", "a", ["pass", "pass"])
+    )  # the same run again: replaced, not duplicated
     history.save(_results("r2", "a", ["warn", "pass"]))  # a new run: appended
-    rows = sorted((r["RUN_ID"], r["DATASET"], r["CHECK_NAME"], r["STATUS"]) for r in everything.load().collect())
+    rows = sorted(
+        (r["RUN_ID"], r["DATASET"], r["CHECK_NAME"], r["STATUS"])
+        for r in everything.load().collect()
+    )
     assert rows == [
-        ("r1", "a", "c0", "pass"), ("r1", "a", "c1", "pass"), ("r1", "b", "c0", "pass"),
-        ("r2", "a", "c0", "warn"), ("r2", "a", "c1", "pass"),
+        ("r1", "a", "c0", "pass"),
+        ("r1", "a", "c1", "pass"),
+        ("r1", "b", "c0", "pass"),
+        ("r2", "a", "c0", "warn"),
+        ("r2", "a", "c1", "pass"),
     ]
     assert history.load().count() == 4
     with pytest.raises(DatasetError):

@@ -14,13 +14,20 @@ pytestmark = pytest.mark.slow
 
 def _tables(project, every_schema=False):
     """Row counts of the project's tables, read in this process through the project's engine."""
-    layers = "<> 'INFORMATION_SCHEMA'" if every_schema else "IN ('RAW', 'INTERMEDIATE', 'PRIMARY', 'FEATURE', 'MODEL_INPUT')"
+    layers = (
+        "<> 'INFORMATION_SCHEMA'"
+        if every_schema
+        else "IN ('RAW', 'INTERMEDIATE', 'PRIMARY', 'FEATURE', 'MODEL_INPUT')"
+    )
     with project_session(project) as s:
         rows = s.sql(
             "SELECT TABLE_SCHEMA, TABLE_NAME, ROW_COUNT FROM CREDIT_RISK.INFORMATION_SCHEMA.TABLES "
             f"WHERE TABLE_SCHEMA {layers}"
         ).collect()
-        return {f"{r[0]}.{r[1]}": s.table(f"CREDIT_RISK.{r[0]}.{r[1]}").count() for r in rows}
+        return {
+            f"{r[0]}.{r[1]}": s.table(f"CREDIT_RISK.{r[0]}.{r[1]}").count()
+            for r in rows
+        }
 
 
 def _all_layers(project):
@@ -33,8 +40,17 @@ def _all_layers(project):
             "OR (RISK_BAND = 'D' AND DEFAULT_PROBABILITY < 0.30)"
         )
         distinct = scores.select("APPLICATION_ID").distinct().count()
-        splits = sorted(r[0] for r in s.table("CREDIT_RISK.REPORTING.MODEL_METRICS").select("SPLIT").collect())
-        return {"scores": distinct if distinct == scores.count() else -1, "bad_scores": bad.count(), "metric_splits": splits}
+        splits = sorted(
+            r[0]
+            for r in s.table("CREDIT_RISK.REPORTING.MODEL_METRICS")
+            .select("SPLIT")
+            .collect()
+        )
+        return {
+            "scores": distinct if distinct == scores.count() else -1,
+            "bad_scores": bad.count(),
+            "metric_splits": splits,
+        }
 
 
 def _pii(project):
@@ -44,11 +60,16 @@ def _pii(project):
         frame = pd.read_csv(part, dtype=str, keep_default_na=False)
         for column in ("email", "phone", "first_name", "last_name", "address"):
             values |= {v.strip().lower() for v in frame[column] if len(v.strip()) > 2}
-        values |= {f"{a} {b}".strip().lower() for a, b in zip(frame["first_name"], frame["last_name"])}
+        values |= {
+            f"{a} {b}".strip().lower()
+            for a, b in zip(frame["first_name"], frame["last_name"])
+        }
     return values
 
 
-def _pii_hits(project, pii, schemas="TABLE_SCHEMA NOT IN ('RAW', 'INFORMATION_SCHEMA')"):
+def _pii_hits(
+    project, pii, schemas="TABLE_SCHEMA NOT IN ('RAW', 'INFORMATION_SCHEMA')"
+):
     """(table, column, value) for every text value of the tables of ``schemas`` that is a piece of PII."""
     hits = []
     with project_session(project) as s:
@@ -57,9 +78,16 @@ def _pii_hits(project, pii, schemas="TABLE_SCHEMA NOT IN ('RAW', 'INFORMATION_SC
             f"WHERE {schemas} AND DATA_TYPE IN ('TEXT', 'VARCHAR')"
         ).collect()
         for schema, table, column in columns:
-            for (value,) in s.table(f"CREDIT_RISK.{schema}.{table}").select(column).distinct().collect():
+            for (value,) in (
+                s.table(f"CREDIT_RISK.{schema}.{table}")
+                .select(column)
+                .distinct()
+                .collect()
+            ):
                 text = (value or "").strip().lower()
-                if text in pii or ("@" in text and any(p in text for p in pii if "@" in p)):
+                if text in pii or (
+                    "@" in text and any(p in text for p in pii if "@" in p)
+                ):
                     hits.append((f"{schema}.{table}", column, value))
     return hits
 
@@ -78,29 +106,59 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
     assert raw > 5000  # 5000 applications plus planted duplicates
     # every RAW row is either clean or rejected, in every source
     for source in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES"):
-        assert counts[f"RAW.{source}"] == counts[f"INTERMEDIATE.{source}"] + counts[f"INTERMEDIATE.REJECTED_{source}"]
+        assert (
+            counts[f"RAW.{source}"]
+            == counts[f"INTERMEDIATE.{source}"]
+            + counts[f"INTERMEDIATE.REJECTED_{source}"]
+        )
     assert counts["PRIMARY.APPLICATIONS"] == counts["INTERMEDIATE.APPLICATIONS"]
     assert counts["FEATURE.APPLICATION_FEATURES"] == counts["PRIMARY.APPLICATIONS"]
-    assert counts["MODEL_INPUT.TRAINING_SET"] + counts["MODEL_INPUT.SCORING_SET"] == counts["PRIMARY.APPLICATIONS"]
+    assert (
+        counts["MODEL_INPUT.TRAINING_SET"] + counts["MODEL_INPUT.SCORING_SET"]
+        == counts["PRIMARY.APPLICATIONS"]
+    )
     outputs = _all_layers(tmp_project)
-    assert outputs["scores"] == counts["MODEL_INPUT.SCORING_SET"]  # every open application scored once
+    assert (
+        outputs["scores"] == counts["MODEL_INPUT.SCORING_SET"]
+    )  # every open application scored once
     assert outputs["bad_scores"] == 0
     assert outputs["metric_splits"] == ["test", "train", "validation"]
-    for plot in ("roc_curve", "precision_recall", "calibration", "feature_importance", "score_distribution"):
-        assert (tmp_project / "data/08_reporting" / f"{plot}.json").stat().st_size > 1000
-    assert list((tmp_project / "data/06_models/default_risk_model.pkl").iterdir())  # a version
+    for plot in (
+        "roc_curve",
+        "precision_recall",
+        "calibration",
+        "feature_importance",
+        "score_distribution",
+    ):
+        assert (
+            tmp_project / "data/08_reporting" / f"{plot}.json"
+        ).stat().st_size > 1000
+    assert list(
+        (tmp_project / "data/06_models/default_risk_model.pkl").iterdir()
+    )  # a version
 
     # PII never leaves raw in clear text; the masking key never reaches the logs
     pii = _pii(tmp_project)
     assert len(pii) > 1000 and any("@" in p for p in pii)
-    assert len(_pii_hits(tmp_project, pii, "TABLE_NAME = 'APPLICANTS' AND TABLE_SCHEMA = 'RAW'")) > 1000  # it can see
+    assert (
+        len(
+            _pii_hits(
+                tmp_project, pii, "TABLE_NAME = 'APPLICANTS' AND TABLE_SCHEMA = 'RAW'"
+            )
+        )
+        > 1000
+    )  # it can see
     hits, tables = _pii_hits(tmp_project, pii), _tables(tmp_project, every_schema=True)
-    assert hits == [] and len(tables) >= 20  # every non-raw table: rejected, model output and reporting too
+    assert (
+        hits == [] and len(tables) >= 20
+    )  # every non-raw table: rejected, model output and reporting too
     key = (tmp_project / "data/engine/masking.key").read_text().strip()
     assert len(key) >= 32 and key not in full.stdout + full.stderr
 
     # every check of every gated dataset, once, all passing or warning, on the generated data
-    checks = yaml.safe_load((PROJECT / "conf/base/parameters_data_quality.yml").read_text())["data_quality"]
+    checks = yaml.safe_load(
+        (PROJECT / "conf/base/parameters_data_quality.yml").read_text()
+    )["data_quality"]
     results = _quality_results(tmp_project)
     assert results["RUN_ID"].nunique() == 1
     assert sorted(results["DATASET"].unique()) == sorted(checks)
@@ -109,15 +167,31 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
 
     # the same pipelines by name, each in a separate process, on the tables left by the others;
     # data_processing and etl share a scheduler's run id, so etl's results replace data_processing's
-    for name in ("ingestion", "data_processing", "etl", "training", "scoring", "reporting", "predict"):
-        same_run = {"CREDIT_RISK_RUN_ID": "scheduled-run-1"} if name in ("data_processing", "etl") else {}
+    for name in (
+        "ingestion",
+        "data_processing",
+        "etl",
+        "training",
+        "scoring",
+        "reporting",
+        "predict",
+    ):
+        same_run = (
+            {"CREDIT_RISK_RUN_ID": "scheduled-run-1"}
+            if name in ("data_processing", "etl")
+            else {}
+        )
         run = kedro(tmp_project, "run", "--pipeline", name, env=same_run)
         assert run.returncode == 0, run.stderr[-3000:]
         assert "Traceback" not in run.stderr
         assert key not in run.stdout + run.stderr
-    assert _tables(tmp_project) == counts  # reruns are idempotent: same tables, same counts
+    assert (
+        _tables(tmp_project) == counts
+    )  # reruns are idempotent: same tables, same counts
     history = _quality_results(tmp_project)
-    assert history["RUN_ID"].nunique() == 2  # the first run's, and the shared one's: appended, never duplicated
+    assert (
+        history["RUN_ID"].nunique() == 2
+    )  # the first run's, and the shared one's: appended, never duplicated
     assert not history.duplicated(["RUN_ID", "DATASET", "CHECK_NAME"]).any()
     assert len(history) == 2 * len(results)
 
@@ -130,10 +204,15 @@ def test_a_pipeline_without_its_inputs_says_what_to_run(tmp_project):
 
 
 def test_thread_runner_is_refused_before_any_node_with_the_reason(tmp_project):
-    run = kedro(tmp_project, "run", "--pipeline", "source_data", "--runner", "ThreadRunner")
+    run = kedro(
+        tmp_project, "run", "--pipeline", "source_data", "--runner", "ThreadRunner"
+    )
     out = run.stdout + run.stderr
     assert run.returncode != 0
-    assert "UnsupportedRunnerError" in out and "Run without --runner (SequentialRunner)" in " ".join(out.split())
+    assert (
+        "UnsupportedRunnerError" in out
+        and "Run without --runner (SequentialRunner)" in " ".join(out.split())
+    )
     assert "Running node" not in out
     assert not (tmp_project / "data" / "01_raw" / "landing").exists()
     embedded.stop_server(tmp_project / "data" / "engine")

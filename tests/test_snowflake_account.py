@@ -41,22 +41,35 @@ def snowflake_session(snowflake_project):
     """A Snowpark session on the account, as `kedro run --env snowflake` makes it."""
     from kedro.config import OmegaConfigLoader
 
-    loader = OmegaConfigLoader(str(snowflake_project / "conf"), env="snowflake", base_env="base",
-                               default_run_env="local", config_patterns={"engine": ["engine*"]})
-    engine.configure(loader["engine"]["engine"], snowflake_project, (loader["credentials"] or {}).get("snowflake"))
+    loader = OmegaConfigLoader(
+        str(snowflake_project / "conf"),
+        env="snowflake",
+        base_env="base",
+        default_run_env="local",
+        config_patterns={"engine": ["engine*"]},
+    )
+    engine.configure(
+        loader["engine"]["engine"],
+        snowflake_project,
+        (loader["credentials"] or {}).get("snowflake"),
+    )
     try:
         yield engine.get_session()
     finally:
         engine.close_session()
 
 
-def test_whole_pipeline_runs_on_snowflake_with_tagged_queries_and_a_registry_version(snowflake_project, snowflake_session):
+def test_whole_pipeline_runs_on_snowflake_with_tagged_queries_and_a_registry_version(
+    snowflake_project, snowflake_session
+):
     result = kedro(snowflake_project, "run", "--env", "snowflake", timeout=3600)
     assert result.returncode == 0, result.stderr[-5000:]
     session = snowflake_session
     scores = session.table("CREDIT_RISK.MODEL_OUTPUT.APPLICATION_SCORES")
     assert scores.count() > 0
-    versions = session.sql("SHOW VERSIONS IN MODEL CREDIT_RISK.MODELS.DEFAULT_RISK_MODEL").collect()
+    versions = session.sql(
+        "SHOW VERSIONS IN MODEL CREDIT_RISK.MODELS.DEFAULT_RISK_MODEL"
+    ).collect()
     assert versions, "no registry version was logged"
     version = scores.select("MODEL_VERSION").distinct().collect()
     assert [r[0] for r in version] == [max(v["name"] for v in versions)]
@@ -72,4 +85,8 @@ def test_whole_pipeline_runs_on_snowflake_with_tagged_queries_and_a_registry_ver
 def test_generator_script_runs_on_snowflake(snowflake_session):
     for statement in statements(render(GENERATE.read_text(), n_applications=100_000)):
         snowflake_session.sql(statement).collect()
-    assert 100_000 <= snowflake_session.table("CREDIT_RISK.RAW.APPLICATIONS").count() <= 103_000
+    assert (
+        100_000
+        <= snowflake_session.table("CREDIT_RISK.RAW.APPLICATIONS").count()
+        <= 103_000
+    )

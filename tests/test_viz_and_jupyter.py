@@ -26,11 +26,27 @@ from tests.conftest import PROJECT, kedro
 
 pytestmark = pytest.mark.slow
 
-LAYERS = ["raw", "intermediate", "primary", "feature", "model_input", "models", "model_output", "reporting"]
+LAYERS = [
+    "raw",
+    "intermediate",
+    "primary",
+    "feature",
+    "model_input",
+    "models",
+    "model_output",
+    "reporting",
+]
 NOTEBOOK = PROJECT / "notebooks" / "credit_risk_exploration.ipynb"
 ARTIFACTS = PROJECT / "tests" / "artifacts"  # git-ignored
 N_APPLICATIONS = 1000
-PNG_RGB, PNG_RGBA, PNG_SUB, PNG_UP, PNG_AVERAGE, PNG_PAETH = 2, 6, 1, 2, 3, 4  # PNG spec codes
+PNG_RGB, PNG_RGBA, PNG_SUB, PNG_UP, PNG_AVERAGE, PNG_PAETH = (
+    2,
+    6,
+    1,
+    2,
+    3,
+    4,
+)  # PNG spec codes
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +54,18 @@ def ran_project(tmp_path_factory):
     """A project copy after a small ``kedro run`` of every pipeline (shared by this module)."""
     project = tmp_path_factory.mktemp("tools") / "project"
     project.mkdir()
-    shutil.copytree(PROJECT / "conf", project / "conf", ignore=shutil.ignore_patterns("credentials*"))
+    shutil.copytree(
+        PROJECT / "conf",
+        project / "conf",
+        ignore=shutil.ignore_patterns("credentials*"),
+    )
     shutil.copy(PROJECT / "pyproject.toml", project / "pyproject.toml")
     (project / "src").mkdir()  # the package itself comes from the editable install
     (project / "data").mkdir()
     shutil.copytree(PROJECT / "notebooks", project / "notebooks")
-    run = kedro(project, "run", "--params", f"source_data.n_applications={N_APPLICATIONS}")
+    run = kedro(
+        project, "run", "--params", f"source_data.n_applications={N_APPLICATIONS}"
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     yield project
     embedded.stop_server(project / "data" / "engine")
@@ -61,7 +83,9 @@ def _engine_sessions(project: Path) -> int:
 def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_project):
     build = kedro(ran_project, "viz", "build", "--include-previews", timeout=300)
     assert build.returncode == 0, build.stderr[-3000:]
-    assert "could not be previewed" not in build.stdout + build.stderr, build.stdout[-3000:]
+    assert "could not be previewed" not in build.stdout + build.stderr, build.stdout[
+        -3000:
+    ]
     api = ran_project / "build" / "api"
     main = json.loads((api / "main").read_text())
 
@@ -69,13 +93,26 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
     assert main["layers"] == LAYERS
     datasets = {n["name"]: n for n in main["nodes"] if n["type"] == "data"}
     assert {name for name, n in datasets.items() if not n.get("layer")} == set()
-    assert datasets["masking_key"]["layer"] == "raw" and datasets["evaluation_sample"]["layer"] == "model_output"
+    assert (
+        datasets["masking_key"]["layer"] == "raw"
+        and datasets["evaluation_sample"]["layer"] == "model_output"
+    )
     for registered in ("__default__", "etl", "predict"):
         assert (api / "pipelines" / registered).exists()
-    assert {p["id"] for p in main["pipelines"]} == {*MODULAR, "etl", "train", "predict", "__default__"}
+    assert {p["id"] for p in main["pipelines"]} == {
+        *MODULAR,
+        "etl",
+        "train",
+        "predict",
+        "__default__",
+    }
 
     # modular pipelines: one collapsible group per pipeline folder, holding its nodes
-    root_groups = {c["id"] for c in main["modular_pipelines"]["__root__"]["children"] if c["type"] == "modularPipeline"}
+    root_groups = {
+        c["id"]
+        for c in main["modular_pipelines"]["__root__"]["children"]
+        if c["type"] == "modularPipeline"
+    }
     assert root_groups == set(MODULAR)
     tasks = {n["name"]: n for n in main["nodes"] if n["type"] == "task"}
     assert tasks["clean_applicants"]["modular_pipelines"] == ["data_processing"]
@@ -86,9 +123,18 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
     def detail(name: str) -> dict:
         return json.loads((api / "nodes" / datasets[name]["id"]).read_text())
 
-    tables = [name for name, n in datasets.items() if n["dataset_type"].endswith("SnowparkTableDataset")]
-    assert len(tables) == 23  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 2, reporting 4
-    for name in ("raw_applicants", "landing_applicants"):  # PII in clear: no preview in a shareable build
+    tables = [
+        name
+        for name, n in datasets.items()
+        if n["dataset_type"].endswith("SnowparkTableDataset")
+    ]
+    assert (
+        len(tables) == 23
+    )  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 2, reporting 4
+    for name in (
+        "raw_applicants",
+        "landing_applicants",
+    ):  # PII in clear: no preview in a shareable build
         assert detail(name)["preview"] is None, name
     tables.remove("raw_applicants")
     for name in tables:
@@ -98,13 +144,21 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
     masked = detail("int_applicants")["preview"]
     assert "EMAIL_HASH" in masked["columns"] and "EMAIL" not in masked["columns"]
     scores = detail("mo_application_scores")["preview"]
-    assert scores["columns"][:3] == ["APPLICATION_ID", "DEFAULT_PROBABILITY", "RISK_BAND"]
-    plots = [name for name, n in datasets.items() if n["dataset_type"].startswith("plotly.")]
+    assert scores["columns"][:3] == [
+        "APPLICATION_ID",
+        "DEFAULT_PROBABILITY",
+        "RISK_BAND",
+    ]
+    plots = [
+        name for name, n in datasets.items() if n["dataset_type"].startswith("plotly.")
+    ]
     assert len(plots) == 5
     for name in plots:
         plot = detail(name)
         assert plot["preview_type"] == "PlotlyPreview", name
-        assert plot["preview"]["data"] and plot["preview"]["layout"]["title"]["text"], name
+        assert plot["preview"]["data"] and plot["preview"]["layout"]["title"]["text"], (
+            name
+        )
     # the build's own session was closed when it finished (no hook does it there)
     assert _engine_sessions(ran_project) == 0
 
@@ -134,8 +188,14 @@ def _png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         body = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
-            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            assert (depth, interlace) == (8, 0) and colour in (PNG_RGB, PNG_RGBA), (depth, colour, interlace)
+            width, height, depth, colour, _, _, interlace = struct.unpack(
+                ">IIBBBBB", body
+            )
+            assert (depth, interlace) == (8, 0) and colour in (PNG_RGB, PNG_RGBA), (
+                depth,
+                colour,
+                interlace,
+            )
         elif kind == b"IDAT":
             idat += body
         pos += 12 + length
@@ -152,13 +212,21 @@ def _png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
             cur = [(a + b) & 0xFF for a, b in zip(cur, prev, strict=True)]
         elif kind == PNG_AVERAGE:
             for i in range(stride):
-                cur[i] = (cur[i] + ((cur[i - bpp] if i >= bpp else 0) + prev[i]) // 2) & 0xFF
+                cur[i] = (
+                    cur[i] + ((cur[i - bpp] if i >= bpp else 0) + prev[i]) // 2
+                ) & 0xFF
         elif kind == PNG_PAETH:
             for i in range(stride):
-                a, b, c = (cur[i - bpp] if i >= bpp else 0), prev[i], (prev[i - bpp] if i >= bpp else 0)
+                a, b, c = (
+                    (cur[i - bpp] if i >= bpp else 0),
+                    prev[i],
+                    (prev[i - bpp] if i >= bpp else 0),
+                )
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                cur[i] = (cur[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+                cur[i] = (
+                    cur[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)
+                ) & 0xFF
         row = bytes(cur)
         pixels.extend(row[i : i + 3] for i in range(0, stride, bpp))
         prev = cur
@@ -193,13 +261,30 @@ def test_viz_run_shows_the_graph_in_headless_chromium(ran_project):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     log = open(ran_project / "viz-run.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(  # its own process group, so it is stopped with its children
-        [sys.executable, "-m", "kedro", "viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
-        cwd=ran_project,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "CREDIT_RISK_ENGINE_DIR": ""},
-        start_new_session=True,
+    server = (
+        subprocess.Popen(  # its own process group, so it is stopped with its children
+            [
+                sys.executable,
+                "-m",
+                "kedro",
+                "viz",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-browser",
+            ],
+            cwd=ran_project,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                "KEDRO_DISABLE_TELEMETRY": "true",
+                "CREDIT_RISK_ENGINE_DIR": "",
+            },
+            start_new_session=True,
+        )
     )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "kedro-viz.png"
@@ -207,17 +292,33 @@ def test_viz_run_shows_the_graph_in_headless_chromium(ran_project):
     try:
         deadline = time.monotonic() + 120
         while True:
-            assert server.poll() is None, (ran_project / "viz-run.log").read_text()[-3000:]
+            assert server.poll() is None, (ran_project / "viz-run.log").read_text()[
+                -3000:
+            ]
             with contextlib.suppress(OSError):
                 with urllib.request.urlopen(url + "api/main", timeout=5) as resp:  # noqa: S310 - loopback
                     if json.loads(resp.read())["layers"] == LAYERS:
                         break
-            assert time.monotonic() < deadline, "kedro viz run did not answer within 120 s"
+            assert time.monotonic() < deadline, (
+                "kedro viz run did not answer within 120 s"
+            )
             time.sleep(0.5)
         browser = subprocess.run(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",
-             "--window-size=1600,1000", f"--screenshot={screenshot}", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--virtual-time-budget=15000",
+                "--window-size=1600,1000",
+                f"--screenshot={screenshot}",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     finally:
         _stop_group(server)
@@ -231,18 +332,29 @@ def test_viz_run_shows_the_graph_in_headless_chromium(ran_project):
 
     # what the browser drew: the eight layer bands in order, and the collapsed pipelines
     dom = browser.stdout
-    layer_names = [part.split(">", 1)[1].split("<", 1)[0] for part in dom.split('class="pipeline-layer-name')[1:]]
+    layer_names = [
+        part.split(">", 1)[1].split("<", 1)[0]
+        for part in dom.split('class="pipeline-layer-name')[1:]
+    ]
     assert layer_names == LAYERS
     for group in MODULAR:
-        assert f'data-node-type="modularPipeline" data-node-fullname="{group}"' in dom, group
+        assert (
+            f'data-node-type="modularPipeline" data-node-fullname="{group}"' in dom
+        ), group
 
     # and the screenshot is a picture, not a blank page: many colours in the graph's area
     width, height, pixels = _png_pixels(screenshot)
     assert (width, height) == (1600, 1000)
-    graph = [pixels[y * width + x] for y in range(0, height, 2) for x in range(640, 1240, 2)]
+    graph = [
+        pixels[y * width + x] for y in range(0, height, 2) for x in range(640, 1240, 2)
+    ]
     background = max(set(graph), key=graph.count)
     drawn = sum(p != background for p in graph) / len(graph)
-    assert len(set(pixels)) > 100 and len(set(graph)) > 20 and drawn > 0.01, (len(set(pixels)), len(set(graph)), drawn)
+    assert len(set(pixels)) > 100 and len(set(graph)) > 20 and drawn > 0.01, (
+        len(set(pixels)),
+        len(set(graph)),
+        drawn,
+    )
 
 
 # ---------------------------------------------------------------------------- kedro jupyter
@@ -255,22 +367,46 @@ def test_committed_notebook_has_no_outputs():
     assert notebook.metadata["kernelspec"]["name"] == "kedro_credit_risk"
 
 
-def test_kedro_jupyter_lab_serves_the_notebook_and_it_runs_headless_on_the_project_kernel(ran_project, tmp_path):
+def test_kedro_jupyter_lab_serves_the_notebook_and_it_runs_headless_on_the_project_kernel(
+    ran_project, tmp_path
+):
     # 1. the documented command for root users; it installs the project's kernel (kept in tmp)
     port, token = _free_port(), os.urandom(16).hex()
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "CREDIT_RISK_ENGINE_DIR": "",
-           "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "IPYTHONDIR": str(tmp_path / "ipython")}
+    env = {
+        **os.environ,
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "CREDIT_RISK_ENGINE_DIR": "",
+        "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+    }
     log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 - closed below
     lab = subprocess.Popen(
-        [sys.executable, "-m", "kedro", "jupyter", "lab", "--allow-root", "--ip", "127.0.0.1",
-         "--port", str(port), "--no-browser", f"--IdentityProvider.token={token}"],
-        cwd=ran_project, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "kedro",
+            "jupyter",
+            "lab",
+            "--allow-root",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+            f"--IdentityProvider.token={token}",
+        ],
+        cwd=ran_project,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
 
     def get(path: str) -> dict:
         request = urllib.request.Request(  # noqa: S310 - loopback
-            f"http://127.0.0.1:{port}/{path}", headers={"Authorization": f"token {token}"}
+            f"http://127.0.0.1:{port}/{path}",
+            headers={"Authorization": f"token {token}"},
         )
         with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310
             return json.loads(resp.read())
@@ -291,15 +427,33 @@ def test_kedro_jupyter_lab_serves_the_notebook_and_it_runs_headless_on_the_proje
     assert specs["default"] == "kedro_credit_risk"
     argv = specs["kernelspecs"]["kedro_credit_risk"]["spec"]["argv"]
     assert argv[0] == sys.executable and argv[-2:] == ["--ext", "kedro.ipython"]
-    assert "credit_risk_exploration.ipynb" in {item["name"] for item in listing["content"]}
+    assert "credit_risk_exploration.ipynb" in {
+        item["name"] for item in listing["content"]
+    }
 
     # 2. the notebook, executed headlessly on that kernel against the run's tables
     executed = tmp_path / "out"
     run = subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "credit_risk_exploration.ipynb", "--output-dir", str(executed), "--ExecutePreprocessor.timeout=180"],
-        cwd=ran_project / "notebooks",  # the kernel starts here, as under Jupyter, and finds the project above
-        capture_output=True, text=True, timeout=300, check=False, env=env,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "credit_risk_exploration.ipynb",
+            "--output-dir",
+            str(executed),
+            "--ExecutePreprocessor.timeout=180",
+        ],
+        cwd=ran_project
+        / "notebooks",  # the kernel starts here, as under Jupyter, and finds the project above
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
     )
     assert run.returncode == 0, run.stderr[-5000:]
     notebook = nbformat.read(executed / "credit_risk_exploration.ipynb", as_version=4)
@@ -308,10 +462,20 @@ def test_kedro_jupyter_lab_serves_the_notebook_and_it_runs_headless_on_the_proje
     outputs = [o for c in code for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    for layer in ("raw", "intermediate", "primary", "feature", "model_input", "model_output", "reporting"):
+    for layer in (
+        "raw",
+        "intermediate",
+        "primary",
+        "feature",
+        "model_input",
+        "model_output",
+        "reporting",
+    ):
         assert f"{layer} / " in text, layer
     assert "clear-text columns in intermediate: []" in text
-    plots = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    plots = [
+        o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     assert len(plots) == 4  # features by outcome, ROC, calibration, score distribution
 
     # 3. the kernel closed its session on shutdown, and a later run shares the engine as usual

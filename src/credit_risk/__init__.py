@@ -1,4 +1,3 @@
-"""credit-risk
-"""
+"""credit-risk"""
 
 __version__ = "0.1"

@@ -41,9 +41,13 @@ def _credentials(context: Any) -> dict[str, Any]:
     return {**local, **credentials}
 
 
-def resolve_masking_key(credentials: dict[str, Any], engine_cfg: dict[str, Any], project_path: Path) -> str:
+def resolve_masking_key(
+    credentials: dict[str, Any], engine_cfg: dict[str, Any], project_path: Path
+) -> str:
     """The key for masking PII: credentials, then the environment, then (embedded only) a local file."""
-    key = (credentials.get("masking") or {}).get("key") or os.environ.get(MASKING_KEY_ENV)
+    key = (credentials.get("masking") or {}).get("key") or os.environ.get(
+        MASKING_KEY_ENV
+    )
     if key:
         return str(key)
     if engine_cfg.get("kind") != "embedded":
@@ -56,7 +60,11 @@ def resolve_masking_key(credentials: dict[str, Any], engine_cfg: dict[str, Any],
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-        logger.info("created a local PII masking key in %s (set %s to choose one)", path, MASKING_KEY_ENV)
+        logger.info(
+            "created a local PII masking key in %s (set %s to choose one)",
+            path,
+            MASKING_KEY_ENV,
+        )
     return path.read_text().strip()
 
 
@@ -90,7 +98,9 @@ class SnowparkSessionHook:
         credentials = _credentials(context)
         engine.configure(engine_cfg, context.project_path, credentials.get("snowflake"))
         engine.start_early()
-        self._masking_key = resolve_masking_key(credentials, engine_cfg, Path(context.project_path))
+        self._masking_key = resolve_masking_key(
+            credentials, engine_cfg, Path(context.project_path)
+        )
 
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog) -> None:
@@ -146,13 +156,18 @@ class RunIdHook:
     def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
         """Add ``run_id`` to the catalog."""
         current = current_run_id(save_version)
-        if current:  # a catalog made outside a run (kedro airflow create, kedro viz) has none
+        if (
+            current
+        ):  # a catalog made outside a run (kedro airflow create, kedro viz) has none
             offer(catalog, "run_id", current)
 
 
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:
     """The QUERY_TAG of a query: JSON naming the project, pipeline, node and run, keys sorted."""
-    return json.dumps({"project": project, "pipeline": pipeline, "node": node, "run_id": run_id}, sort_keys=True)
+    return json.dumps(
+        {"project": project, "pipeline": pipeline, "node": node, "run_id": run_id},
+        sort_keys=True,
+    )
 
 
 class QueryTagHook:
@@ -170,17 +185,25 @@ class QueryTagHook:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         """Remember the run's pipeline and id; tag the run's first queries."""
-        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name") or "__default__"]
+        names = run_params.get("pipeline_names") or [
+            run_params.get("pipeline_name") or "__default__"
+        ]
         self._pipeline = ",".join(str(n) for n in names)
-        self._run_id = current_run_id(run_params.get("run_id") or run_params.get("session_id"))
+        self._run_id = current_run_id(
+            run_params.get("run_id") or run_params.get("session_id")
+        )
         engine.set_query_tag(query_tag(PROJECT, self._pipeline, None, self._run_id))
 
     @hook_impl
     def before_node_run(self, node: Any, run_id: str) -> None:
         """Tag the node's queries with its name."""
-        engine.set_query_tag(query_tag(PROJECT, self._pipeline, node.name, self._run_id or run_id))
+        engine.set_query_tag(
+            query_tag(PROJECT, self._pipeline, node.name, self._run_id or run_id)
+        )
 
     @hook_impl
     def before_dataset_loaded(self, node: Any) -> None:
         """Inputs load before ``before_node_run``: tag their queries with the node that reads them."""
-        engine.set_query_tag(query_tag(PROJECT, self._pipeline, node.name, self._run_id))
+        engine.set_query_tag(
+            query_tag(PROJECT, self._pipeline, node.name, self._run_id)
+        )

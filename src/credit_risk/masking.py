@@ -19,7 +19,9 @@ def key_frame(session: Session, key: str) -> DataFrame:
         raise ValueError("the PII masking key is empty")
     table = f"_MASKING_KEY_{uuid.uuid4().hex[:8]}".upper()
     session.sql(f"CREATE TEMPORARY TABLE {table} ({KEY_COLUMN} VARCHAR)").collect()
-    session.sql(f"INSERT INTO {table} ({KEY_COLUMN}) VALUES (?)", params=[key]).collect()
+    session.sql(
+        f"INSERT INTO {table} ({KEY_COLUMN}) VALUES (?)", params=[key]
+    ).collect()
     return session.table(table)
 
 

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # scikit-learn is slow to import; unpickling a model imports it anyway
+if (
+    TYPE_CHECKING
+):  # scikit-learn is slow to import; unpickling a model imports it anyway
     from sklearn.pipeline import Pipeline
     from snowflake.snowpark import DataFrame
 
@@ -25,12 +27,16 @@ def version_stamp(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H.%M.%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-def prepare_features(frame: pd.DataFrame, numeric: list[str], categorical: list[str]) -> pd.DataFrame:
+def prepare_features(
+    frame: pd.DataFrame, numeric: list[str], categorical: list[str]
+) -> pd.DataFrame:
     """The model's columns only: numbers as float (NaN for missing), categories as text (NaN for missing)."""
     missing = [c for c in [*numeric, *categorical] if c not in frame.columns]
     if missing:
         raise KeyError(f"the frame lacks the model's feature columns {missing}")
-    prepared = {c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in numeric}
+    prepared = {
+        c: pd.to_numeric(frame[c], errors="coerce").astype("float64") for c in numeric
+    }
     for c in categorical:
         text = frame[c].map(str, na_action="ignore").astype("object")
         prepared[c] = text.where(text.notna(), np.nan)
@@ -86,7 +92,9 @@ class TrainedModel:
             return np.empty(0, dtype="float64")
         return self.pipeline.predict_proba(self.prepare(frame))[:, 1].astype("float64")
 
-    def default_probabilities(self, frame: DataFrame, key: str, total: int, batch_rows: int) -> Iterator[pd.DataFrame]:
+    def default_probabilities(
+        self, frame: DataFrame, key: str, total: int, batch_rows: int
+    ) -> Iterator[pd.DataFrame]:
         """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, batch by batch, scored on the client.
 
         The scoring interface a registry model shares (there it is a lazy Snowpark
@@ -95,7 +103,9 @@ class TrainedModel:
         pulled with ``to_pandas_batches``, so one slice at most is in memory on the client
         and in the engine's answer. Nothing to score gives one empty, typed frame.
         """
-        from credit_risk.sampling import slices  # noqa: PLC0415 - sampling imports Snowpark, needed only here
+        from credit_risk.sampling import (
+            slices,  # noqa: PLC0415 - sampling imports Snowpark, needed only here
+        )
 
         scored_any = False
         for part in slices(frame, key, total, batch_rows, salt="score"):
@@ -103,9 +113,19 @@ class TrainedModel:
                 if batch.empty:
                     continue
                 scored_any = True
-                yield pd.DataFrame({key: batch[key].astype("object").to_numpy(), PROBABILITY: self.predict_proba(batch)})
+                yield pd.DataFrame(
+                    {
+                        key: batch[key].astype("object").to_numpy(),
+                        PROBABILITY: self.predict_proba(batch),
+                    }
+                )
         if not scored_any:
-            yield pd.DataFrame({key: pd.Series(dtype="object"), PROBABILITY: pd.Series(dtype="float64")})
+            yield pd.DataFrame(
+                {
+                    key: pd.Series(dtype="object"),
+                    PROBABILITY: pd.Series(dtype="float64"),
+                }
+            )
 
     def feature_importance(self) -> pd.DataFrame:
         """``FEATURE, IMPORTANCE`` per transformed feature, largest first."""
@@ -116,6 +136,10 @@ class TrainedModel:
         elif hasattr(estimator, "coef_"):
             values = np.abs(np.asarray(estimator.coef_, dtype="float64")).ravel()
         else:
-            raise TypeError(f"{type(estimator).__name__} exposes neither feature_importances_ nor coef_")
+            raise TypeError(
+                f"{type(estimator).__name__} exposes neither feature_importances_ nor coef_"
+            )
         table = pd.DataFrame({"FEATURE": list(names), "IMPORTANCE": values})
-        return table.sort_values("IMPORTANCE", ascending=False, kind="stable").reset_index(drop=True)
+        return table.sort_values(
+            "IMPORTANCE", ascending=False, kind="stable"
+        ).reset_index(drop=True)

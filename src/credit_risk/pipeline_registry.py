@@ -36,7 +36,11 @@ def register_pipelines() -> dict[str, Pipeline]:
     # collapsible group; `kedro run --namespaces NAME` runs it); datasets and parameters keep
     # their catalog names, so the catalog's factories match them unchanged.
     pipelines = {
-        name: Pipeline(module.create_pipeline(), namespace=name, prefix_datasets_with_namespace=False)
+        name: Pipeline(
+            module.create_pipeline(),
+            namespace=name,
+            prefix_datasets_with_namespace=False,
+        )
         for name, module in MODULAR.items()
     }
     pipelines["etl"] = (  # landing files → model input
@@ -46,8 +50,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["model_input"]
     )
     pipelines["train"] = pipelines["training"]  # model input → model, metrics
-    pipelines["predict"] = pipelines["scoring"] + pipelines["reporting"]  # scores and the report
-    pipelines["__default__"] = sum(
-        (pipelines[name] for name in MODULAR), Pipeline([])
-    )
+    pipelines["predict"] = (
+        pipelines["scoring"] + pipelines["reporting"]
+    )  # scores and the report
+    pipelines["__default__"] = sum((pipelines[name] for name in MODULAR), Pipeline([]))
     return pipelines

@@ -34,13 +34,38 @@ KINDS = (*ROW_LEVEL, "unique", "relationships", "row_count", "freshness")
 SEVERITIES = ("error", "warn")
 EXAMPLES = 5
 RESULT_COLUMNS = [
-    "RUN_ID", "CHECKED_AT", "DATASET", "CHECK_NAME", "KIND", "COLUMN_NAME", "SEVERITY", "STATUS",
-    "ROWS_CHECKED", "FAILING_ROWS", "FAILING_FRACTION", "MAX_FRACTION", "EXAMPLE_KEYS", "DETAIL",
+    "RUN_ID",
+    "CHECKED_AT",
+    "DATASET",
+    "CHECK_NAME",
+    "KIND",
+    "COLUMN_NAME",
+    "SEVERITY",
+    "STATUS",
+    "ROWS_CHECKED",
+    "FAILING_ROWS",
+    "FAILING_FRACTION",
+    "MAX_FRACTION",
+    "EXAMPLE_KEYS",
+    "DETAIL",
 ]
 
 
-_KEYS = {"check", "name", "column", "severity", "action", "max_fraction", "values", "min", "max", "to", "field",
-         "max_age_days", "expression"}
+_KEYS = {
+    "check",
+    "name",
+    "column",
+    "severity",
+    "action",
+    "max_fraction",
+    "values",
+    "min",
+    "max",
+    "to",
+    "field",
+    "max_age_days",
+    "expression",
+}
 
 
 class DataQualityError(Exception):
@@ -53,28 +78,49 @@ def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
     for raw in spec.get("checks") or []:
         check = dict(raw)
         kind = check.get("check")
-        name = str(check.get("name") or (f"{kind}_{check['column']}".lower() if check.get("column") else str(kind)))
+        name = str(
+            check.get("name")
+            or (
+                f"{kind}_{check['column']}".lower()
+                if check.get("column")
+                else str(kind)
+            )
+        )
         where = f"data_quality.{dataset}, check {name!r}"
         if kind not in KINDS:
-            raise ValueError(f"{where}: unknown check {kind!r}; one of {', '.join(KINDS)}")
+            raise ValueError(
+                f"{where}: unknown check {kind!r}; one of {', '.join(KINDS)}"
+            )
         if unknown := sorted(set(check) - _KEYS):
-            raise ValueError(f"{where}: unknown setting(s) {unknown}; known: {sorted(_KEYS)}")
+            raise ValueError(
+                f"{where}: unknown setting(s) {unknown}; known: {sorted(_KEYS)}"
+            )
         check["name"] = name
         check["severity"] = check.get("severity", "error")
         if check["severity"] not in SEVERITIES:
             raise ValueError(f"{where}: severity must be one of {SEVERITIES}")
         check["action"] = check.get("action", "fail")
-        if check["action"] not in ("fail", "reject") or (check["action"] == "reject" and kind not in ROW_LEVEL):
-            raise ValueError(f"{where}: action must be 'fail', or 'reject' for a row-level check {ROW_LEVEL}")
+        if check["action"] not in ("fail", "reject") or (
+            check["action"] == "reject" and kind not in ROW_LEVEL
+        ):
+            raise ValueError(
+                f"{where}: action must be 'fail', or 'reject' for a row-level check {ROW_LEVEL}"
+            )
         check["max_fraction"] = float(check.get("max_fraction", 0.0))
         if kind not in ("row_count", "expression"):
             check["column"] = identifier(check.get("column"), f"{where}: column")
         if kind == "relationships":
-            check["field"] = identifier(check.get("field") or check["column"], f"{where}: field")
+            check["field"] = identifier(
+                check.get("field") or check["column"], f"{where}: field"
+            )
             if not check.get("to"):
-                raise ValueError(f"{where}: relationships needs 'to' (the parent dataset)")
+                raise ValueError(
+                    f"{where}: relationships needs 'to' (the parent dataset)"
+                )
         if kind == "expression" and not isinstance(check.get("expression"), str):
-            raise ValueError(f"{where}: expression needs an 'expression' (SQL that is true for a good row)")
+            raise ValueError(
+                f"{where}: expression needs an 'expression' (SQL that is true for a good row)"
+            )
         if kind == "accepted_values" and not check.get("values"):
             raise ValueError(f"{where}: accepted_values needs 'values'")
         if kind == "freshness" and "max_age_days" not in check:
@@ -118,11 +164,22 @@ def _aggregates(frame: DataFrame, checks: list[dict[str, Any]]) -> dict[str, Any
     for i, check in enumerate(checks):
         kind = check["check"]
         if kind in ROW_LEVEL:
-            exprs.append(F.sum(F.iff(failing_rows(check), F.lit(1), F.lit(0))).alias(f"C{i}"))
+            exprs.append(
+                F.sum(F.iff(failing_rows(check), F.lit(1), F.lit(0))).alias(f"C{i}")
+            )
         elif kind == "unique":  # rows beyond the first of each non-null value
-            exprs.append((F.count(F.col(check["column"])) - F.count_distinct(F.col(check["column"]))).alias(f"C{i}"))
+            exprs.append(
+                (
+                    F.count(F.col(check["column"]))
+                    - F.count_distinct(F.col(check["column"]))
+                ).alias(f"C{i}")
+            )
         elif kind == "freshness":
-            exprs.append(F.datediff("day", F.max(F.col(check["column"])), F.current_date()).alias(f"C{i}"))
+            exprs.append(
+                F.datediff(
+                    "day", F.max(F.col(check["column"])), F.current_date()
+                ).alias(f"C{i}")
+            )
     row = frame.agg(*exprs).collect()[0]
     return {k: row[k] for k in row.as_dict()}
 
@@ -131,16 +188,26 @@ def _examples(failing: DataFrame, key: str | None) -> str:
     """Up to EXAMPLES keys of the failing rows, in order."""
     if not key:
         return ""
-    rows = failing.select(F.col(key)).distinct().sort(F.col(key)).limit(EXAMPLES).collect()
+    rows = (
+        failing.select(F.col(key)).distinct().sort(F.col(key)).limit(EXAMPLES).collect()
+    )
     return ", ".join("NULL" if r[0] is None else str(r[0]) for r in rows)
 
 
 def check_table(
-    dataset: str, frame: DataFrame, spec: dict[str, Any], run_id: str, related: dict[str, DataFrame]
+    dataset: str,
+    frame: DataFrame,
+    spec: dict[str, Any],
+    run_id: str,
+    related: dict[str, DataFrame],
 ) -> pd.DataFrame:
     """One result row per configured check of ``dataset``: counts, status and example keys."""
     checks = _checks(dataset, spec)
-    key = identifier(spec["key"], f"data_quality.{dataset}: key") if spec.get("key") else None
+    key = (
+        identifier(spec["key"], f"data_quality.{dataset}: key")
+        if spec.get("key")
+        else None
+    )
     agg = _aggregates(frame, checks)
     total = int(agg["N"] or 0)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -151,21 +218,34 @@ def check_table(
         if kind in ROW_LEVEL:
             failing_frame = frame.filter(failing_rows(check))
         elif kind == "unique":
-            dupes = frame.group_by(F.col(check["column"])).agg(F.count(F.lit(1)).alias("_N")).filter(
-                F.col("_N") > 1
-            ).select(F.col(check["column"]))
-            failing_frame = frame.filter(F.col(check["column"]).isin(dupes)) if failing else None
+            dupes = (
+                frame.group_by(F.col(check["column"]))
+                .agg(F.count(F.lit(1)).alias("_N"))
+                .filter(F.col("_N") > 1)
+                .select(F.col(check["column"]))
+            )
+            failing_frame = (
+                frame.filter(F.col(check["column"]).isin(dupes)) if failing else None
+            )
         elif kind == "relationships":
             parent_frame = related.get(check["to"])
             if parent_frame is None:
-                raise ValueError(f"data_quality.{dataset}, check {check['name']!r}: {check['to']} is not an input of the check")
-            parent = parent_frame.select(F.col(check["field"]).alias("_PARENT_KEY")).distinct()
-            orphans = frame.join(parent, F.col(check["column"]) == F.col("_PARENT_KEY"), how="left").filter(
+                raise ValueError(
+                    f"data_quality.{dataset}, check {check['name']!r}: {check['to']} is not an input of the check"
+                )
+            parent = parent_frame.select(
+                F.col(check["field"]).alias("_PARENT_KEY")
+            ).distinct()
+            orphans = frame.join(
+                parent, F.col(check["column"]) == F.col("_PARENT_KEY"), how="left"
+            ).filter(
                 F.col(check["column"]).is_not_null() & F.col("_PARENT_KEY").is_null()
             )
             failing = orphans.count()
             detail = f"{check['column']} not in {check['to']}.{check['field']}"
-            failing_frame = orphans if failing else None  # the failing rows themselves: no second join
+            failing_frame = (
+                orphans if failing else None
+            )  # the failing rows themselves: no second join
         elif kind == "row_count":
             low, high = check.get("min"), check.get("max")
             ok = (low is None or total >= low) and (high is None or total <= high)
@@ -177,16 +257,39 @@ def check_table(
             failing = 0 if age is not None and age <= check["max_age_days"] else 1
             detail = f"newest {check['column']} is {age} days old, at most {check['max_age_days']} allowed"
         fraction = failing / checked if checked else 0.0
-        passed = fraction <= check["max_fraction"] if kind not in ("row_count", "freshness") else failing == 0
-        examples = _examples(failing_frame, key) if failing and failing_frame is not None else ""
-        rows.append({
-            "RUN_ID": run_id, "CHECKED_AT": now, "DATASET": dataset, "CHECK_NAME": check["name"],
-            "KIND": kind, "COLUMN_NAME": check.get("column") or "", "SEVERITY": check["severity"],
-            "STATUS": "pass" if passed else ("fail" if check["severity"] == "error" else "warn"),
-            "ROWS_CHECKED": checked, "FAILING_ROWS": failing, "FAILING_FRACTION": fraction,
-            "MAX_FRACTION": check["max_fraction"], "EXAMPLE_KEYS": examples, "DETAIL": detail,
-        })
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS).astype({"ROWS_CHECKED": "int64", "FAILING_ROWS": "int64"})
+        passed = (
+            fraction <= check["max_fraction"]
+            if kind not in ("row_count", "freshness")
+            else failing == 0
+        )
+        examples = (
+            _examples(failing_frame, key)
+            if failing and failing_frame is not None
+            else ""
+        )
+        rows.append(
+            {
+                "RUN_ID": run_id,
+                "CHECKED_AT": now,
+                "DATASET": dataset,
+                "CHECK_NAME": check["name"],
+                "KIND": kind,
+                "COLUMN_NAME": check.get("column") or "",
+                "SEVERITY": check["severity"],
+                "STATUS": "pass"
+                if passed
+                else ("fail" if check["severity"] == "error" else "warn"),
+                "ROWS_CHECKED": checked,
+                "FAILING_ROWS": failing,
+                "FAILING_FRACTION": fraction,
+                "MAX_FRACTION": check["max_fraction"],
+                "EXAMPLE_KEYS": examples,
+                "DETAIL": detail,
+            }
+        )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS).astype(
+        {"ROWS_CHECKED": "int64", "FAILING_ROWS": "int64"}
+    )
 
 
 def gate_table(dataset: str, frame: DataFrame, results: pd.DataFrame) -> DataFrame:
@@ -202,7 +305,8 @@ def gate_table(dataset: str, frame: DataFrame, results: pd.DataFrame) -> DataFra
         for r in failed.itertuples()
     ]
     raise DataQualityError(
-        f"data quality gate for {dataset}: {len(failed)} check(s) failed, table not written\n" + "\n".join(lines)
+        f"data quality gate for {dataset}: {len(failed)} check(s) failed, table not written\n"
+        + "\n".join(lines)
     )
 
 
@@ -217,7 +321,10 @@ def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
 
     ``related`` are the parent datasets of its ``relationships`` checks.
     """
-    def check(frame: DataFrame, spec: dict[str, Any], run_id: str, **parents: DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+    def check(
+        frame: DataFrame, spec: dict[str, Any], run_id: str, **parents: DataFrame
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         results = check_table(dataset, frame, spec, run_id, parents)
         return results, results
 
@@ -227,17 +334,31 @@ def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
     unchecked = f"unchecked_{dataset}"
     return [
         Node(
-            _named(check, f"check_{dataset}", f"Data-quality checks of {dataset}, pushed down to the engine."),
-            {"frame": unchecked, "spec": f"params:data_quality.{dataset}", "run_id": "run_id",
-             **{parent: parent for parent in related}},
-            [f"verdict_{dataset}", f"dq_{dataset}"],  # the verdict first: the node's layer is the table's
+            _named(
+                check,
+                f"check_{dataset}",
+                f"Data-quality checks of {dataset}, pushed down to the engine.",
+            ),
+            {
+                "frame": unchecked,
+                "spec": f"params:data_quality.{dataset}",
+                "run_id": "run_id",
+                **{parent: parent for parent in related},
+            },
+            [
+                f"verdict_{dataset}",
+                f"dq_{dataset}",
+            ],  # the verdict first: the node's layer is the table's
             name=f"check_{dataset}",
         ),
         Node(
-            _named(gate, f"gate_{dataset}", f"Write {dataset} only if its error checks passed."),
+            _named(
+                gate,
+                f"gate_{dataset}",
+                f"Write {dataset} only if its error checks passed.",
+            ),
             [unchecked, f"verdict_{dataset}"],
             dataset,
             name=f"gate_{dataset}",
         ),
     ]
-

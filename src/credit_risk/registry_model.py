@@ -49,8 +49,13 @@ def sample_input(trained: TrainedModel, rows: int = 10) -> pd.DataFrame:
     numeric, categorical = trained.numeric_features, trained.categorical_features
     try:
         transformers = trained.pipeline.named_steps[PREPROCESS_STEP].named_transformers_
-        medians = np.asarray(transformers["numeric"].named_steps["impute"].statistics_, dtype="float64")
-        categories = [list(c) for c in transformers["categorical"].named_steps["encode"].categories_]
+        medians = np.asarray(
+            transformers["numeric"].named_steps["impute"].statistics_, dtype="float64"
+        )
+        categories = [
+            list(c)
+            for c in transformers["categorical"].named_steps["encode"].categories_
+        ]
     except (AttributeError, KeyError):
         medians = np.zeros(len(numeric))
         categories = [["UNKNOWN"] for _ in categorical]
@@ -92,7 +97,9 @@ class RegisteredModel:
         loaded = self.model_version.load()
         trained = getattr(loaded, "trained", loaded)
         if not isinstance(trained, TrainedModel):
-            raise TypeError(f"registry model {self.model_version.model_name} holds a {type(trained).__name__}, not a TrainedModel")
+            raise TypeError(
+                f"registry model {self.model_version.model_name} holds a {type(trained).__name__}, not a TrainedModel"
+            )
         return trained
 
     @cached_property
@@ -112,12 +119,17 @@ class RegisteredModel:
     @property
     def numeric_features(self) -> list[str]:
         """Numeric columns the model reads."""
-        return list(self._metrics.get("numeric_features") or self.trained.numeric_features)
+        return list(
+            self._metrics.get("numeric_features") or self.trained.numeric_features
+        )
 
     @property
     def categorical_features(self) -> list[str]:
         """Categorical columns the model reads."""
-        return list(self._metrics.get("categorical_features") or self.trained.categorical_features)
+        return list(
+            self._metrics.get("categorical_features")
+            or self.trained.categorical_features
+        )
 
     @property
     def features(self) -> list[str]:
@@ -132,7 +144,9 @@ class RegisteredModel:
         """Importances of the loaded model."""
         return self.trained.feature_importance()
 
-    def default_probabilities(self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0) -> DataFrame:  # noqa: ARG002
+    def default_probabilities(
+        self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0
+    ) -> DataFrame:  # noqa: ARG002
         """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, computed in the warehouse.
 
         ``total`` and ``batch_rows`` size client batches; nothing is batched here.

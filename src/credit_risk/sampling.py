@@ -18,7 +18,9 @@ BUCKETS = 16**HEX_DIGITS
 
 def bucket_of(key: Column, salt: str) -> Column:
     """The first 8 hex digits of SHA-256(salt|key): a string ordered like a number in [0, 16^8)."""
-    return F.substr(F.sha2(F.concat(F.lit(f"{salt}|"), key.cast("string")), 256), 1, HEX_DIGITS)
+    return F.substr(
+        F.sha2(F.concat(F.lit(f"{salt}|"), key.cast("string")), 256), 1, HEX_DIGITS
+    )
 
 
 def threshold(fraction: float) -> str:
@@ -32,7 +34,13 @@ def python_bucket(key: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}|{key}".encode()).hexdigest()[:HEX_DIGITS]
 
 
-def capped(frame: DataFrame, max_rows: int, key: str, salt: str = "sample", total: int | None = None) -> DataFrame:
+def capped(
+    frame: DataFrame,
+    max_rows: int,
+    key: str,
+    salt: str = "sample",
+    total: int | None = None,
+) -> DataFrame:
     """At most about ``max_rows`` rows, chosen by a hash of ``key``.
 
     The hash is independent of every column, so each class (say defaulted or not) keeps
@@ -42,10 +50,14 @@ def capped(frame: DataFrame, max_rows: int, key: str, salt: str = "sample", tota
     total = frame.count() if total is None else total
     if total <= max_rows:
         return frame
-    return frame.filter(bucket_of(F.col(key), salt) < F.lit(threshold(max_rows / total)))
+    return frame.filter(
+        bucket_of(F.col(key), salt) < F.lit(threshold(max_rows / total))
+    )
 
 
-def slices(frame: DataFrame, key: str, total: int, max_rows: int, salt: str = "slice") -> list[DataFrame]:
+def slices(
+    frame: DataFrame, key: str, total: int, max_rows: int, salt: str = "slice"
+) -> list[DataFrame]:
     """``frame`` cut into about ``total / max_rows`` disjoint parts by a hash of ``key``, together every row.
 
     Each part is its own query, so a client pulls one bounded part at a time: an engine
@@ -58,7 +70,10 @@ def slices(frame: DataFrame, key: str, total: int, max_rows: int, salt: str = "s
     bucket = bucket_of(F.col(key), salt)
     edges = [threshold(i / parts) for i in range(1, parts)]
     out = [frame.filter(bucket < F.lit(edges[0]))]
-    out += [frame.filter((bucket >= F.lit(low)) & (bucket < F.lit(high))) for low, high in zip(edges, edges[1:])]
+    out += [
+        frame.filter((bucket >= F.lit(low)) & (bucket < F.lit(high)))
+        for low, high in zip(edges, edges[1:])
+    ]
     out.append(frame.filter((bucket >= F.lit(edges[-1])) | bucket.is_null()))
     return out
 
@@ -66,4 +81,6 @@ def slices(frame: DataFrame, key: str, total: int, max_rows: int, salt: str = "s
 def to_pandas(frame: DataFrame) -> pd.DataFrame:
     """Pull a (capped) frame to the client in batches."""
     batches = list(frame.to_pandas_batches())
-    return pd.concat(batches, ignore_index=True) if batches else frame.limit(0).to_pandas()
+    return (
+        pd.concat(batches, ignore_index=True) if batches else frame.limit(0).to_pandas()
+    )

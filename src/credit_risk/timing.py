@@ -44,7 +44,9 @@ def process_age_s() -> float | None:
     """Seconds since this process started (Linux ``/proc``), or None where unknown."""
     try:
         fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[19])  # field 22 of stat: start time in clock ticks after boot
+        ticks = int(
+            fields[19]
+        )  # field 22 of stat: start time in clock ticks after boot
         uptime = float(Path("/proc/uptime").read_text().split()[0])
         return max(uptime - ticks / os.sysconf("SC_CLK_TCK"), 0.0)
     except (OSError, IndexError, ValueError):
@@ -82,24 +84,36 @@ class NodeTimingHook:
 
     # ------------------------------------------------------------------ run
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: Any
+    ) -> None:
         """Note the start time and each node's layer (the layer of its outputs, else its inputs)."""
         self._reset()
         self._run_start = time.perf_counter()
         self._start_up = process_age_s()
         for node in pipeline.nodes:
             outputs = [o for o in node.outputs if not o.startswith("params:")]
-            inputs = [i for i in node.inputs if not i.startswith("params:") and i != "parameters"]
-            self._layers[node.name] = _layer(catalog, outputs) or _layer(catalog, inputs)
+            inputs = [
+                i
+                for i in node.inputs
+                if not i.startswith("params:") and i != "parameters"
+            ]
+            self._layers[node.name] = _layer(catalog, outputs) or _layer(
+                catalog, inputs
+            )
 
     def _record(self, node: Any) -> dict[str, Any]:
         record = self._records.get(node.name)
         if record is None:
             now = time.perf_counter()
             if not self._records:
-                self._start_up_cpu = time.process_time()  # CPU the process used before its first node
+                self._start_up_cpu = (
+                    time.process_time()
+                )  # CPU the process used before its first node
                 if self._start_up is not None:
-                    self._start_up += now - self._run_start  # up to the first node's start
+                    self._start_up += (
+                        now - self._run_start
+                    )  # up to the first node's start
             record = {
                 "node": node.name,
                 "layer": self._layers.get(node.name),
@@ -114,7 +128,9 @@ class NodeTimingHook:
 
     def _add(self, node: Any, field: str, mark: str) -> None:
         record = self._record(node)
-        record[field] += time.perf_counter() - self._marks.pop(mark, time.perf_counter())
+        record[field] += time.perf_counter() - self._marks.pop(
+            mark, time.perf_counter()
+        )
         record["_end"] = time.perf_counter()
 
     # ------------------------------------------------------------------ node
@@ -161,7 +177,11 @@ class NodeTimingHook:
         self._close(record)
         logger.info(
             "node %s: %.2fs (load %.2fs, function %.2fs, save %.2fs), peak RSS %.0f MiB",
-            node.name, record["seconds"], record["load_s"], record["run_s"], record["save_s"],
+            node.name,
+            record["seconds"],
+            record["load_s"],
+            record["run_s"],
+            record["save_s"],
             record["peak_rss_mb"],
         )
 
@@ -184,10 +204,17 @@ class NodeTimingHook:
     def _write(self, run_params: dict[str, Any], status: str) -> None:
         nodes = []
         for record in self._records.values():
-            if "_end" in record and "seconds" not in record:  # failed before its last save
+            if (
+                "_end" in record and "seconds" not in record
+            ):  # failed before its last save
                 self._close(record)
-            nodes.append({k: (round(v, 4) if isinstance(v, float) else v)
-                          for k, v in record.items() if not k.startswith("_")})
+            nodes.append(
+                {
+                    k: (round(v, 4) if isinstance(v, float) else v)
+                    for k, v in record.items()
+                    if not k.startswith("_")
+                }
+            )
         layers: dict[str, float] = {}
         for record in nodes:
             key = record["layer"] or "unknown"
@@ -196,10 +223,13 @@ class NodeTimingHook:
         summary = {
             "run_id": run_id,
             "status": status,
-            "pipeline_name": run_params.get("pipeline_name") or run_params.get("pipeline_names"),
+            "pipeline_name": run_params.get("pipeline_name")
+            or run_params.get("pipeline_names"),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "start_up_s": None if self._start_up is None else round(self._start_up, 3),
-            "start_up_cpu_s": None if self._start_up_cpu is None else round(self._start_up_cpu, 3),
+            "start_up_cpu_s": None
+            if self._start_up_cpu is None
+            else round(self._start_up_cpu, 3),
             "run_s": round(time.perf_counter() - self._run_start, 3),
             "peak_rss_mb": round(peak_rss_mb(), 1),
             "layers_s": layers,
@@ -216,6 +246,9 @@ class NodeTimingHook:
         slowest = sorted(nodes, key=lambda r: r.get("seconds", 0.0), reverse=True)[:5]
         logger.info(
             "timings: %s (start-up %ss, run %ss, peak RSS %s MiB; slowest: %s)",
-            path, summary["start_up_s"], summary["run_s"], summary["peak_rss_mb"],
+            path,
+            summary["start_up_s"],
+            summary["run_s"],
+            summary["peak_rss_mb"],
             ", ".join(f"{r['node']} {r.get('seconds', 0):.1f}s" for r in slowest),
         )

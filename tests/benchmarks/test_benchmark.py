@@ -17,7 +17,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_checksums_see_one_changed_value_and_ignore_row_order():
-    frame = pd.DataFrame({"APPLICATION_ID": ["L1", "L2", "L3"], "AGE": [30, None, 41], "SPLIT": ["train", "test", "test"]})
+    frame = pd.DataFrame(
+        {
+            "APPLICATION_ID": ["L1", "L2", "L3"],
+            "AGE": [30, None, 41],
+            "SPLIT": ["train", "test", "test"],
+        }
+    )
     same = frame.iloc[::-1].reset_index(drop=True)
     assert compare(checksums(frame), checksums(same)) == []
     changed = frame.copy()
@@ -33,14 +39,27 @@ def test_modules_without_compiled_bytecode_are_named(tmp_path, monkeypatch):
     module = tmp_path / "bench_probe_module.py"
     module.write_text("X = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert run.uncompiled_modules(("bench_probe_module", "json")) == ["bench_probe_module"]
+    assert run.uncompiled_modules(("bench_probe_module", "json")) == [
+        "bench_probe_module"
+    ]
     py_compile.compile(str(module), doraise=True)
     assert run.uncompiled_modules(("bench_probe_module",)) == []
 
 
 def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
-    status = run.main(["--sizes", "10000", "--pipelines", "etl", "--no-start-up",
-                       "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "out")])
+    status = run.main(
+        [
+            "--sizes",
+            "10000",
+            "--pipelines",
+            "etl",
+            "--no-start-up",
+            "--workdir",
+            str(tmp_path / "work"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     result = json.loads((tmp_path / "out" / "benchmark-10000.json").read_text())
     assert result["problems"] == {"pandas": [], "duckdb": []}
     assert status == 0 and result["valid"]
@@ -50,16 +69,31 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
     assert layers["ingestion.load_raw_applications"] == "raw"
     assert layers["feature_engineering.build_application_features"] == "feature"
     assert layers["model_input.build_training_set"] == "model_input"
-    assert layers["data_processing.check_int_applicants"] == "intermediate"  # a check counts in its table's layer
+    assert (
+        layers["data_processing.check_int_applicants"] == "intermediate"
+    )  # a check counts in its table's layer
     assert all(node["seconds"] >= 0 for node in result["project"]["nodes"])
     # every etl node is attributed to its pipeline, and every layer of the comparison has time
-    assert all(result["project"]["layers_s"][layer] > 0 for layer in ("raw", "intermediate", "primary", "feature", "model_input"))
+    assert all(
+        result["project"]["layers_s"][layer] > 0
+        for layer in ("raw", "intermediate", "primary", "feature", "model_input")
+    )
     assert result["project"]["start_up_s"] > 0
     assert result["project"]["server_peak_rss_mb"] > 0
     # client + server sampled at the same moments: above zero, never above the sum of their separate peaks
     project = result["project"]
-    assert 0 < project["together_peak_rss_mb"] <= project["peak_rss_mb"] + project["server_peak_rss_mb"] + 1
+    assert (
+        0
+        < project["together_peak_rss_mb"]
+        <= project["peak_rss_mb"] + project["server_peak_rss_mb"] + 1
+    )
     assert 0 < project["sampled_peak_rss_mb"] <= project["together_peak_rss_mb"]
     for who in ("pandas", "duckdb"):
-        assert set(result[who]["layers_s"]) == {"raw", "intermediate", "primary", "feature", "model_input"}
+        assert set(result[who]["layers_s"]) == {
+            "raw",
+            "intermediate",
+            "primary",
+            "feature",
+            "model_input",
+        }
     assert "**valid**" in (tmp_path / "out" / "benchmark-10000.md").read_text()

@@ -11,10 +11,14 @@ from tests.conftest import make_table
 
 
 def test_a_saved_frame_is_computed_once_into_a_table_its_readers_share(session):
-    name = make_table(session, "T_COMPUTED_FRAME", ["K", "V"], [("a", 1), ("b", 2), ("c", 3)])
+    name = make_table(
+        session, "T_COMPUTED_FRAME", ["K", "V"], [("a", 1), ("b", 2), ("c", 3)]
+    )
     lazy = session.table(name).group_by("K").agg(F.sum("V").alias("TOTAL"))
     ds = ComputedFrameDataset()
-    assert isinstance(ds, MemoryDataset)  # kedro airflow create -g memory keeps producer and readers together
+    assert isinstance(
+        ds, MemoryDataset
+    )  # kedro airflow create -g memory keeps producer and readers together
     ds.save(lazy)
     loaded = ds.load()
     assert loaded is ds.load()  # every reader gets the same frame

@@ -26,8 +26,15 @@ RUN_1, RUN_2 = "2026-11-23T01.02.03.456Z", "2026-11-24T05.06.07.890Z"
 class FakeModelVersion:
     """Holds what log_model got; ``load`` gives the logged object back, as the registry would."""
 
-    def __init__(self, model_name: str, version_name: str, model, metrics: dict) -> None:
-        self.model_name, self.version_name, self._model, self._metrics = model_name, version_name, model, metrics
+    def __init__(
+        self, model_name: str, version_name: str, model, metrics: dict
+    ) -> None:
+        self.model_name, self.version_name, self._model, self._metrics = (
+            model_name,
+            version_name,
+            model,
+            metrics,
+        )
         self.runs: list[tuple] = []
 
     def show_metrics(self) -> dict:
@@ -38,7 +45,9 @@ class FakeModelVersion:
 
     def run(self, frame, *, function_name=None):
         self.runs.append((frame, function_name))
-        raise AssertionError("run is tested in tests/pipelines/scoring/test_in_warehouse.py")
+        raise AssertionError(
+            "run is tested in tests/pipelines/scoring/test_in_warehouse.py"
+        )
 
 
 class FakeModel:
@@ -51,7 +60,9 @@ class FakeModel:
 
     @default.setter
     def default(self, version) -> None:
-        self._default = self.versions[version if isinstance(version, str) else version.version_name]
+        self._default = self.versions[
+            version if isinstance(version, str) else version.version_name
+        ]
 
     def version(self, name: str) -> FakeModelVersion:
         return self.versions[name]
@@ -64,12 +75,23 @@ class FakeRegistry:
         self.calls: list[dict] = []
         self._models: dict[str, FakeModel] = {}
 
-    def log_model(self, model, *, model_name: str, version_name: str, **kwargs) -> FakeModelVersion:
-        self.calls.append({"model": model, "model_name": model_name, "version_name": version_name, **kwargs})
+    def log_model(
+        self, model, *, model_name: str, version_name: str, **kwargs
+    ) -> FakeModelVersion:
+        self.calls.append(
+            {
+                "model": model,
+                "model_name": model_name,
+                "version_name": version_name,
+                **kwargs,
+            }
+        )
         entry = self._models.setdefault(model_name, FakeModel(model_name))
         if version_name in entry.versions:
             raise ValueError(f"version {version_name} of {model_name} exists")
-        version = FakeModelVersion(model_name, version_name, model, kwargs.get("metrics") or {})
+        version = FakeModelVersion(
+            model_name, version_name, model, kwargs.get("metrics") or {}
+        )
         entry.versions[version_name] = version
         if entry.default is None:
             entry.default = version
@@ -84,14 +106,24 @@ class FakeRegistry:
 
 @pytest.fixture(scope="module")
 def trained() -> TrainedModel:
-    model, _ = train_model(synthetic_sample(n=2000, seed=5), {**PARAMS, "candidates": {"logistic_regression": {}}})
+    model, _ = train_model(
+        synthetic_sample(n=2000, seed=5),
+        {**PARAMS, "candidates": {"logistic_regression": {}}},
+    )
     return model
 
 
-def registry_dataset(registry, save: str | None = None, load: str | None = None) -> ModelRegistryDataset:
-    return ModelRegistryDataset(model_name="default_risk_model", database="CREDIT_RISK", schema="MODELS",
-                                version=Version(load, save), registry=registry,
-                                log_model_args={"target_platforms": ["WAREHOUSE"]})
+def registry_dataset(
+    registry, save: str | None = None, load: str | None = None
+) -> ModelRegistryDataset:
+    return ModelRegistryDataset(
+        model_name="default_risk_model",
+        database="CREDIT_RISK",
+        schema="MODELS",
+        version=Version(load, save),
+        registry=registry,
+        log_model_args={"target_platforms": ["WAREHOUSE"]},
+    )
 
 
 def test_save_logs_a_version_named_by_the_run_with_metrics_and_sample_input(trained):
@@ -100,19 +132,28 @@ def test_save_logs_a_version_named_by_the_run_with_metrics_and_sample_input(trai
     [call] = registry.calls
     assert call["model_name"] == "DEFAULT_RISK_MODEL"
     assert call["version_name"] == "RUN_2026_11_23T01_02_03_456Z"
-    assert call["metrics"]["validation_roc_auc"] == pytest.approx(trained.validation_roc_auc)
+    assert call["metrics"]["validation_roc_auc"] == pytest.approx(
+        trained.validation_roc_auc
+    )
     assert call["metrics"]["candidate"] == "logistic_regression"
-    assert call["metrics"]["numeric_features"] == NUMERIC and call["metrics"]["categorical_features"] == CATEGORICAL
+    assert (
+        call["metrics"]["numeric_features"] == NUMERIC
+        and call["metrics"]["categorical_features"] == CATEGORICAL
+    )
     assert call["target_platforms"] == ["WAREHOUSE"]
     assert call["code_paths"] == [str(Path(credit_risk.__file__).parent)]
     sample = call["sample_input_data"]
     assert list(sample.columns) == trained.features and len(sample) > 1
     assert sample[NUMERIC].dtypes.eq("float64").all() and sample.notna().all().all()
-    assert set(sample["LOAN_PURPOSE"]) <= set(synthetic_sample(n=2000, seed=5)["LOAN_PURPOSE"])
+    assert set(sample["LOAN_PURPOSE"]) <= set(
+        synthetic_sample(n=2000, seed=5)["LOAN_PURPOSE"]
+    )
     # the logged object is a registry CustomModel whose predict_proba is the trained model's
     out = call["model"].predict_proba(sample)
     assert list(out.columns) == ["DEFAULT_PROBABILITY"]
-    np.testing.assert_array_equal(out["DEFAULT_PROBABILITY"], trained.predict_proba(sample))
+    np.testing.assert_array_equal(
+        out["DEFAULT_PROBABILITY"], trained.predict_proba(sample)
+    )
 
 
 def test_the_sample_and_output_give_a_registry_signature(trained):
@@ -122,7 +163,9 @@ def test_the_sample_and_output_give_a_registry_signature(trained):
     from credit_risk.registry_model import DefaultRiskModel, sample_input
 
     sample = sample_input(trained)
-    signature = model_signature.infer_signature(sample, DefaultRiskModel(trained).predict_proba(sample))
+    signature = model_signature.infer_signature(
+        sample, DefaultRiskModel(trained).predict_proba(sample)
+    )
     assert [f.name for f in signature.inputs] == trained.features
     assert [f.name for f in signature.outputs] == ["DEFAULT_PROBABILITY"]
     assert str(signature.outputs[0].as_snowpark_type()) == "DoubleType()"
@@ -133,29 +176,53 @@ def test_load_gives_the_default_version_back_and_each_run_is_a_version(trained):
     registry_dataset(registry, save=RUN_1).save(trained)
     retrained = TrainedModel(**{**trained.__dict__, "name": "retrained"})
     registry_dataset(registry, save=RUN_2).save(retrained)
-    assert [c["version_name"] for c in registry.calls] == ["RUN_2026_11_23T01_02_03_456Z", "RUN_2026_11_24T05_06_07_890Z"]
+    assert [c["version_name"] for c in registry.calls] == [
+        "RUN_2026_11_23T01_02_03_456Z",
+        "RUN_2026_11_24T05_06_07_890Z",
+    ]
 
     loaded = registry_dataset(registry).load()  # the default: the last run's
-    assert loaded.version == "RUN_2026_11_24T05_06_07_890Z" and loaded.name == "retrained"
+    assert (
+        loaded.version == "RUN_2026_11_24T05_06_07_890Z" and loaded.name == "retrained"
+    )
     assert loaded.features == trained.features
     rows = synthetic_sample(n=50, seed=6)
-    np.testing.assert_array_equal(loaded.predict_proba(rows), trained.predict_proba(rows))
-    pd.testing.assert_frame_equal(loaded.feature_importance(), trained.feature_importance())
+    np.testing.assert_array_equal(
+        loaded.predict_proba(rows), trained.predict_proba(rows)
+    )
+    pd.testing.assert_frame_equal(
+        loaded.feature_importance(), trained.feature_importance()
+    )
 
-    first = registry_dataset(registry, load=RUN_1).load()  # --load-versions model:<run id>
-    assert first.version == "RUN_2026_11_23T01_02_03_456Z" and first.name == "logistic_regression"
+    first = registry_dataset(
+        registry, load=RUN_1
+    ).load()  # --load-versions model:<run id>
+    assert (
+        first.version == "RUN_2026_11_23T01_02_03_456Z"
+        and first.name == "logistic_regression"
+    )
 
-    with pytest.raises(DatasetError, match="exists"):  # a rerun under the same run id does not overwrite
+    with pytest.raises(
+        DatasetError, match="exists"
+    ):  # a rerun under the same run id does not overwrite
         registry_dataset(registry, save=RUN_1).save(trained)
 
 
 def test_without_a_registry_it_is_a_versioned_pickle(trained, tmp_path):
     path = str(tmp_path / "default_risk_model.pkl")
     ModelRegistryDataset(filepath=path, version=Version(None, RUN_1)).save(trained)
-    ModelRegistryDataset(filepath=path, version=Version(None, RUN_2)).save(TrainedModel(**{**trained.__dict__, "name": "second"}))
+    ModelRegistryDataset(filepath=path, version=Version(None, RUN_2)).save(
+        TrainedModel(**{**trained.__dict__, "name": "second"})
+    )
     assert sorted(p.name for p in Path(path).iterdir()) == [RUN_1, RUN_2]
-    assert ModelRegistryDataset(filepath=path, version=Version(None, None)).load().name == "second"
-    assert ModelRegistryDataset(filepath=path, version=Version(RUN_1, None)).load().name == "logistic_regression"
+    assert (
+        ModelRegistryDataset(filepath=path, version=Version(None, None)).load().name
+        == "second"
+    )
+    assert (
+        ModelRegistryDataset(filepath=path, version=Version(RUN_1, None)).load().name
+        == "logistic_regression"
+    )
     assert not ModelRegistryDataset(filepath=path).uses_registry
 
 

@@ -70,7 +70,9 @@ def test_tables_survive_a_server_restart(tmp_path):
     engine.configure(engine_config(db_dir), PROJECT)
     try:
         s = engine.get_session()
-        s.sql("CREATE OR REPLACE TABLE CREDIT_RISK.RAW.KEEP AS SELECT 42 AS ANSWER").collect()
+        s.sql(
+            "CREATE OR REPLACE TABLE CREDIT_RISK.RAW.KEEP AS SELECT 42 AS ANSWER"
+        ).collect()
         engine.close_session()
         assert embedded.stop_server(db_dir)
         assert embedded.server_state(db_dir) is None
@@ -131,7 +133,10 @@ def test_cli_status_and_stop(tmp_path):
     db_dir = tmp_path / "engine"
     run = lambda *a: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "credit_risk.engine", *a, "--db-dir", str(db_dir)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert run("status").returncode == 1
     started = run("start")
@@ -173,7 +178,9 @@ def test_start_early_spawns_one_server_that_the_first_session_uses(tmp_path):
         s = engine.get_session()
         assert s.sql("SELECT 1 AS ONE").collect()[0]["ONE"] == 1
         assert (db_dir / layout.LOG_FILE).read_text().count("engine serving") == 1
-        assert embedded.start_early(embedded.options(engine.settings())) is False  # it serves
+        assert (
+            embedded.start_early(embedded.options(engine.settings())) is False
+        )  # it serves
     finally:
         engine.close_session()
         embedded.stop_server(db_dir)
@@ -181,7 +188,9 @@ def test_start_early_spawns_one_server_that_the_first_session_uses(tmp_path):
 
 def test_put_writes_the_file_into_the_stage_folder_not_over_http(tmp_path, monkeypatch):
     """The embedded server shares the client's disk: a PUT copies the file, no HTTP upload of its bytes."""
-    from snowflake.connector.gcs_storage_client import SnowflakeGCSRestClient  # noqa: PLC0415
+    from snowflake.connector.gcs_storage_client import (
+        SnowflakeGCSRestClient,  # noqa: PLC0415
+    )
 
     def no_upload(*_args, **_kwargs):
         raise AssertionError("the file was uploaded over HTTP")
@@ -194,13 +203,20 @@ def test_put_writes_the_file_into_the_stage_folder_not_over_http(tmp_path, monke
     try:
         s = engine.get_session()
         s.sql("CREATE STAGE IF NOT EXISTS CREDIT_RISK.RAW.T_PUT").collect()
-        rows = s.sql(f"PUT 'file://{source}' @CREDIT_RISK.RAW.T_PUT/in/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
+        rows = s.sql(
+            f"PUT 'file://{source}' @CREDIT_RISK.RAW.T_PUT/in/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+        ).collect()
         assert rows[0]["status"] == "UPLOADED"
         staged = list((db_dir / "stages").rglob("part-00000.csv"))
         assert [p.read_text() for p in staged] == [source.read_text()]
         s.sql("CREATE TEMPORARY TABLE T_PUT_ROWS (A VARCHAR, B VARCHAR)").collect()
-        s.sql("COPY INTO T_PUT_ROWS FROM @CREDIT_RISK.RAW.T_PUT/in/ FILE_FORMAT=(TYPE=CSV SKIP_HEADER=1)").collect()
-        assert sorted(tuple(r) for r in s.table("T_PUT_ROWS").collect()) == [("1", "x"), ("2", "y")]
+        s.sql(
+            "COPY INTO T_PUT_ROWS FROM @CREDIT_RISK.RAW.T_PUT/in/ FILE_FORMAT=(TYPE=CSV SKIP_HEADER=1)"
+        ).collect()
+        assert sorted(tuple(r) for r in s.table("T_PUT_ROWS").collect()) == [
+            ("1", "x"),
+            ("2", "y"),
+        ]
     finally:
         engine.close_session()
         embedded.stop_server(db_dir)

@@ -37,11 +37,20 @@ def test_a_session_whose_server_stopped_idle_connects_again(tmp_path):
     try:
         client = subprocess.run(
             [sys.executable, "-c", CLIENT.format(cfg=repr(cfg))],
-            capture_output=True, text=True, cwd=PROJECT, timeout=90, check=False,
+            capture_output=True,
+            text=True,
+            cwd=PROJECT,
+            timeout=90,
+            check=False,
         )
         assert client.returncode == 0, client.stderr[-3000:]
         new_session, kept, seconds = client.stdout.split()
-        assert (new_session, kept) == ("True", "7")  # a new session, on the persisted table
-        assert float(seconds) < 30  # not the connector's minutes of retries on a closed port
+        assert (new_session, kept) == (
+            "True",
+            "7",
+        )  # a new session, on the persisted table
+        assert (
+            float(seconds) < 30
+        )  # not the connector's minutes of retries on a closed port
     finally:
         embedded.stop_server(tmp_path / "engine")

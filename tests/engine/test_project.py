@@ -26,12 +26,18 @@ def test_a_dataset_configures_the_engine_from_the_project_around_the_working_dir
     unconfigured, tmp_project, monkeypatch
 ):
     (tmp_project / "notebooks").mkdir()
-    monkeypatch.chdir(tmp_project / "notebooks")  # found from a sub-folder too, as Kedro finds it
-    table = SnowparkTableDataset(table_name="T_SELF_CONFIGURED", schema="RAW", database="CREDIT_RISK")
+    monkeypatch.chdir(
+        tmp_project / "notebooks"
+    )  # found from a sub-folder too, as Kedro finds it
+    table = SnowparkTableDataset(
+        table_name="T_SELF_CONFIGURED", schema="RAW", database="CREDIT_RISK"
+    )
     table.save(table.session.sql("SELECT 1 AS A UNION ALL SELECT 2"))
     settings = engine.settings()
     assert settings["kind"] == "embedded" and settings["project_path"] == tmp_project
-    assert settings["schemas"]["reporting"] == "REPORTING"  # conf/base/globals.yml, resolved
+    assert (
+        settings["schemas"]["reporting"] == "REPORTING"
+    )  # conf/base/globals.yml, resolved
     assert sorted(table.preview()["data"]) == [[1], [2]]  # a table has no row order
     assert embedded.server_state(tmp_project / "data" / "engine")["sessions"] == 1
 

@@ -31,15 +31,22 @@ def test_a_statement_that_loses_a_write_conflict_waits_and_wins(two_sessions):
     shims.retry_write_conflicts(retries=30, first_wait_s=0.02)
     commit = threading.Timer(0.3, lambda: first.execute("COMMIT"))
     commit.start()
-    second.execute("CREATE OR REPLACE TABLE T AS SELECT 3 AS X")  # refused until the first commits
+    second.execute(
+        "CREATE OR REPLACE TABLE T AS SELECT 3 AS X"
+    )  # refused until the first commits
     commit.join()
-    assert second.execute("SELECT X FROM T").fetchall() == [(3,)]  # the last writer wins, as on Snowflake
+    assert second.execute("SELECT X FROM T").fetchall() == [
+        (3,)
+    ]  # the last writer wins, as on Snowflake
 
 
 def test_a_conflict_that_does_not_clear_is_named(two_sessions):
     first, second = two_sessions
     shims.retry_write_conflicts(retries=2, first_wait_s=0.01)
-    with pytest.raises(snowflake.connector.errors.ProgrammingError, match="another session changed the same table"):
+    with pytest.raises(
+        snowflake.connector.errors.ProgrammingError,
+        match="another session changed the same table",
+    ):
         second.execute("CREATE OR REPLACE TABLE T AS SELECT 3 AS X")
     first.execute("ROLLBACK")
     assert second.execute("SELECT X FROM T").fetchall() == [(1,)]
@@ -78,11 +85,16 @@ def test_a_create_that_loses_the_race_is_retried(race, tmp_path, monkeypatch):
 
 NOT_RACES = {
     "another transaction error": (
-        "BEGIN", duckdb.TransactionException("TransactionContext Error: cannot start a transaction within a transaction"),
+        "BEGIN",
+        duckdb.TransactionException(
+            "TransactionContext Error: cannot start a transaction within a transaction"
+        ),
     ),
     "a duplicate key of any other statement": (
         "INSERT INTO T VALUES (1)",
-        duckdb.ConstraintException('Constraint Error: Duplicate key "ID: 1" violates primary key constraint.'),
+        duckdb.ConstraintException(
+            'Constraint Error: Duplicate key "ID: 1" violates primary key constraint.'
+        ),
     ),
 }
 

@@ -44,7 +44,7 @@ def statements(text: str) -> list[str]:
     parts, start = [], 0
     for token in sqlglot.Dialect.get_or_raise("snowflake").tokenize(text):
         if token.token_type == TokenType.SEMICOLON:
-            parts.append(text[start:token.start])
+            parts.append(text[start : token.start])
             start = token.end + 1
     parts.append(text[start:])
     cleaned = [re.sub(r"--[^\n]*", "", p).strip() for p in parts]
@@ -52,25 +52,42 @@ def statements(text: str) -> list[str]:
 
 
 def parsed(path, **values) -> list[exp.Expr]:
-    return [sqlglot.parse_one(s, read="snowflake") for s in statements(render(path.read_text(), **values))]
+    return [
+        sqlglot.parse_one(s, read="snowflake")
+        for s in statements(render(path.read_text(), **values))
+    ]
 
 
 def test_every_setup_statement_parses_and_opaque_ones_are_known():
     trees = parsed(SETUP, project_user="ALICE")
     assert len(trees) > 30
-    commands = [" ".join(t.sql("snowflake").split()) for t in trees if isinstance(t, exp.Command)]
+    commands = [
+        " ".join(t.sql("snowflake").split())
+        for t in trees
+        if isinstance(t, exp.Command)
+    ]
     unknown = [c for c in commands if not any(re.fullmatch(p, c) for p in COMMANDS)]
     assert not unknown, unknown
-    assert len(commands) == 10  # every other statement is a modelled Create / Grant / Use
+    assert (
+        len(commands) == 10
+    )  # every other statement is a modelled Create / Grant / Use
 
 
 def test_setup_creates_the_configured_layout():
     trees = parsed(SETUP, project_user="ALICE")
-    created = Counter((t.args["kind"].upper(), t.this.sql("snowflake")) for t in trees if isinstance(t, exp.Create))
-    assert created[("WAREHOUSE", WAREHOUSE)] == 1 and created[("DATABASE", DATABASE)] == 1
+    created = Counter(
+        (t.args["kind"].upper(), t.this.sql("snowflake"))
+        for t in trees
+        if isinstance(t, exp.Create)
+    )
+    assert (
+        created[("WAREHOUSE", WAREHOUSE)] == 1 and created[("DATABASE", DATABASE)] == 1
+    )
     schemas = {name.split(".")[1] for kind, name in created if kind == "SCHEMA"}
     assert schemas == {*LAYER_SCHEMAS, GLOBALS["registry_schema"]}
-    assert all(t.args.get("exists") for t in trees if isinstance(t, exp.Create))  # idempotent
+    assert all(
+        t.args.get("exists") for t in trees if isinstance(t, exp.Create)
+    )  # idempotent
     warehouse = " ".join(str(SETUP.read_text()).split())
     assert "AUTO_SUSPEND = 60" in warehouse and "WAREHOUSE_SIZE = 'XSMALL'" in warehouse
 
@@ -81,8 +98,14 @@ def _grants(trees) -> set[tuple[str, str, str, str]]:
     for t in (t for t in trees if isinstance(t, exp.Grant)):
         for privilege in t.args["privileges"]:
             for principal in t.args["principals"]:
-                out.add((privilege.sql("snowflake").upper(), t.args["kind"].upper(),
-                         t.args["securable"].sql("snowflake"), principal.this.sql("snowflake")))
+                out.add(
+                    (
+                        privilege.sql("snowflake").upper(),
+                        t.args["kind"].upper(),
+                        t.args["securable"].sql("snowflake"),
+                        principal.this.sql("snowflake"),
+                    )
+                )
     return out
 
 
@@ -91,17 +114,41 @@ def test_grants_are_least_privilege():
     grants = _grants(trees)
     for schema in LAYER_SCHEMAS:
         for privilege in ("USAGE", "CREATE TABLE", "CREATE VIEW", "CREATE STAGE"):
-            assert (privilege, "SCHEMA", f"{DATABASE}.{schema}", ROLE) in grants, (privilege, schema)
+            assert (privilege, "SCHEMA", f"{DATABASE}.{schema}", ROLE) in grants, (
+                privilege,
+                schema,
+            )
     registry = f"{DATABASE}.{GLOBALS['registry_schema']}"
-    assert {("USAGE", "SCHEMA", registry, ROLE), ("CREATE MODEL", "SCHEMA", registry, ROLE)} <= grants
-    assert {("USAGE", "WAREHOUSE", WAREHOUSE, ROLE), ("OPERATE", "WAREHOUSE", WAREHOUSE, ROLE)} <= grants
+    assert {
+        ("USAGE", "SCHEMA", registry, ROLE),
+        ("CREATE MODEL", "SCHEMA", registry, ROLE),
+    } <= grants
+    assert {
+        ("USAGE", "WAREHOUSE", WAREHOUSE, ROLE),
+        ("OPERATE", "WAREHOUSE", WAREHOUSE, ROLE),
+    } <= grants
     privileges = {g[0] for g in grants}
-    assert privileges <= {"USAGE", "OPERATE", "CREATE TABLE", "CREATE VIEW", "CREATE STAGE", "CREATE MODEL"}
+    assert privileges <= {
+        "USAGE",
+        "OPERATE",
+        "CREATE TABLE",
+        "CREATE VIEW",
+        "CREATE STAGE",
+        "CREATE MODEL",
+    }
     assert not any(g[1] in ("ACCOUNT",) for g in grants)
     reader = {g for g in grants if g[3] == READER}
-    assert {g[0] for g in reader} == {"USAGE"}  # SELECT comes from the (pattern-checked) table grants
+    assert {g[0] for g in reader} == {
+        "USAGE"
+    }  # SELECT comes from the (pattern-checked) table grants
     text = SETUP.read_text().upper()
-    for forbidden in ("ALL PRIVILEGES", "OWNERSHIP", "MANAGE GRANTS", "TO ROLE ACCOUNTADMIN", "GRANT ROLE ACCOUNTADMIN"):
+    for forbidden in (
+        "ALL PRIVILEGES",
+        "OWNERSHIP",
+        "MANAGE GRANTS",
+        "TO ROLE ACCOUNTADMIN",
+        "GRANT ROLE ACCOUNTADMIN",
+    ):
         assert forbidden not in text
 
 
@@ -112,7 +159,12 @@ def test_every_generator_statement_parses_and_none_is_opaque():
     for table in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES"):
         assert f"{DATABASE}.RAW.{table}" in targets
     work = {t for t in targets if "._GEN_" in t}
-    dropped = {d.sql("snowflake") for t in trees if isinstance(t, exp.Drop) for d in t.args["tables"]}
+    dropped = {
+        d.sql("snowflake")
+        for t in trees
+        if isinstance(t, exp.Drop)
+        for d in t.args["tables"]
+    }
     assert work and work == dropped  # every work table is dropped at the end
 
 
@@ -121,22 +173,34 @@ def test_generator_avoids_the_public_samples_bugs():
     nodes = [n for t in trees for n in t.walk()]
     # RANDOM() only ever seeds UNIFORM / NORMAL: never used as a float in [0, 1)
     randoms = [n for n in nodes if isinstance(n, exp.Rand)]
-    assert randoms and all(isinstance(r.parent, exp.Uniform | exp.Normal) for r in randoms)
+    assert randoms and all(
+        isinstance(r.parent, exp.Uniform | exp.Normal) for r in randoms
+    )
     # probabilities are UNIFORM(0::float, 1::float, ...)
-    floats = [u for u in nodes if isinstance(u, exp.Uniform) and isinstance(u.this, exp.Cast)]
-    assert floats and all(u.this.sql("snowflake") == "CAST(0 AS DOUBLE)" and u.expression.sql("snowflake") == "CAST(1 AS DOUBLE)" for u in floats)
+    floats = [
+        u for u in nodes if isinstance(u, exp.Uniform) and isinstance(u.this, exp.Cast)
+    ]
+    assert floats and all(
+        u.this.sql("snowflake") == "CAST(0 AS DOUBLE)"
+        and u.expression.sql("snowflake") == "CAST(1 AS DOUBLE)"
+        for u in floats
+    )
     # GET(arr, i): i is UNIFORM from 0 to the array's last index, 0-based
     gets = [n for n in nodes if isinstance(n, exp.GetExtract)]
     assert len(gets) >= 8
     for get in gets:
         uniform = get.expression.find(exp.Uniform)
-        assert uniform is not None and uniform.this.sql("snowflake") == "0", get.sql("snowflake")
+        assert uniform is not None and uniform.this.sql("snowflake") == "0", get.sql(
+            "snowflake"
+        )
         high = uniform.expression.sql("snowflake")
         array = get.this
         if isinstance(array, exp.Array):
             assert high == str(len(array.expressions) - 1), get.sql("snowflake")
         else:
-            assert high == f"ARRAY_SIZE({array.sql('snowflake')}) - 1", get.sql("snowflake")
+            assert high == f"ARRAY_SIZE({array.sql('snowflake')}) - 1", get.sql(
+                "snowflake"
+            )
     # SEQ8() only orders ROW_NUMBER() (it may have gaps); GENERATOR sizes come from the template
     seqs = [n for n in nodes if isinstance(n, exp.Seq8)]
     assert seqs and all(s.find_ancestor(exp.Window) is not None for s in seqs)
@@ -154,9 +218,17 @@ def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project
             session.sql(statement).collect()
         catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
         for table in ("applicants", "applications", "bureau_events", "loan_outcomes"):
-            columns = [f.name for f in session.table(f"{DATABASE}.RAW.{table.upper()}").schema.fields]
-            assert columns == [c.upper() for c in catalog[f"landing_{table}"]["columns"]] + ["_SOURCE_FILE", "_LOADED_AT"]
-        count = {t: session.table(f"{DATABASE}.RAW.{t}").count() for t in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES")}
+            columns = [
+                f.name
+                for f in session.table(f"{DATABASE}.RAW.{table.upper()}").schema.fields
+            ]
+            assert columns == [
+                c.upper() for c in catalog[f"landing_{table}"]["columns"]
+            ] + ["_SOURCE_FILE", "_LOADED_AT"]
+        count = {
+            t: session.table(f"{DATABASE}.RAW.{t}").count()
+            for t in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES")
+        }
         assert n <= count["APPLICATIONS"] <= n * 1.03  # 1 % duplicates
         assert 0.74 * n <= count["APPLICANTS"] <= 0.78 * n
         assert 3.5 * n <= count["BUREAU_EVENTS"] <= 6 * n  # about 4.6 per application
@@ -167,18 +239,32 @@ def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project
         # less than 1,200 coin flips do), and the outcomes drawn from them: within 4 standard errors
         expected = matured.TRUE_DEFAULT_PROBABILITY.mean()
         assert 0.10 <= expected <= 0.20
-        spread = (matured.TRUE_DEFAULT_PROBABILITY * (1 - matured.TRUE_DEFAULT_PROBABILITY)).sum() ** 0.5 / len(matured)
+        spread = (
+            matured.TRUE_DEFAULT_PROBABILITY * (1 - matured.TRUE_DEFAULT_PROBABILITY)
+        ).sum() ** 0.5 / len(matured)
         assert abs(matured.DEFAULTED.mean() - expected) <= 4 * spread
-        assert 0.72 <= roc_auc_score(matured.DEFAULTED, matured.TRUE_DEFAULT_PROBABILITY) <= 0.88
+        assert (
+            0.72
+            <= roc_auc_score(matured.DEFAULTED, matured.TRUE_DEFAULT_PROBABILITY)
+            <= 0.88
+        )
         # the gamma draws (debt-to-income 4 x 0.075, employment 2 x 3.5 years) as the Python generator's
-        medians = session.sql(f"SELECT MEDIAN(TRY_CAST(DEBT_TO_INCOME AS DOUBLE)) AS DTI, "
-                              f"MEDIAN(TRY_CAST(EMPLOYMENT_LENGTH AS DOUBLE)) AS EMPLOYMENT FROM {DATABASE}.RAW.APPLICATIONS").collect()[0]
+        medians = session.sql(
+            f"SELECT MEDIAN(TRY_CAST(DEBT_TO_INCOME AS DOUBLE)) AS DTI, "
+            f"MEDIAN(TRY_CAST(EMPLOYMENT_LENGTH AS DOUBLE)) AS EMPLOYMENT FROM {DATABASE}.RAW.APPLICATIONS"
+        ).collect()[0]
         assert 0.22 <= medians["DTI"] <= 0.34 and 4 <= medians["EMPLOYMENT"] <= 9  # noqa: PLR2004
-        names = session.sql(f"SELECT COUNT(*) AS N, COUNT(FIRST_NAME) AS F, COUNT(DISTINCT TRIM(UPPER(FIRST_NAME))) AS D "
-                            f"FROM {DATABASE}.RAW.APPLICANTS").collect()[0]
-        assert names["F"] / names["N"] > 0.98  # no NULL from an index past the end (1 % nulls planted)
+        names = session.sql(
+            f"SELECT COUNT(*) AS N, COUNT(FIRST_NAME) AS F, COUNT(DISTINCT TRIM(UPPER(FIRST_NAME))) AS D "
+            f"FROM {DATABASE}.RAW.APPLICANTS"
+        ).collect()[0]
+        assert (
+            names["F"] / names["N"] > 0.98
+        )  # no NULL from an index past the end (1 % nulls planted)
         assert names["D"] == 50  # every name drawn, the first one (index 0) too
-        no_tables = session.sql(f"SELECT COUNT(*) AS N FROM {DATABASE}.INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME LIKE '\\\\_GEN\\\\_%' ESCAPE '\\\\'").collect()
+        no_tables = session.sql(
+            f"SELECT COUNT(*) AS N FROM {DATABASE}.INFORMATION_SCHEMA.TABLES WHERE TABLE_NAME LIKE '\\\\_GEN\\\\_%' ESCAPE '\\\\'"
+        ).collect()
         assert no_tables[0]["N"] == 0
     finally:
         engine.close_session()
@@ -216,9 +302,15 @@ def test_uniform_inside_arithmetic_stays_one_operand_on_the_embedded_engine(sess
         ("UNIFORM(0, ARRAY_SIZE(a) - 1, RANDOM())", True),
         ("UNIFORM(1, 2 * 3, RANDOM())", True),
         ("UNIFORM(0, x::INT, RANDOM())", True),
-        ("UNIFORM(0, 2, RANDOM())", False),  # literals: the emulator already gives an integer
+        (
+            "UNIFORM(0, 2, RANDOM())",
+            False,
+        ),  # literals: the emulator already gives an integer
         ("UNIFORM(0::float, 1::float, RANDOM())", False),
-        ("UNIFORM(0, n.NA - 1, RANDOM())", False),  # a column of unknown type: left alone
+        (
+            "UNIFORM(0, n.NA - 1, RANDOM())",
+            False,
+        ),  # a column of unknown type: left alone
     ],
 )
 def test_the_uniform_shim_rewrites_only_integer_expression_bounds(uniform, rewritten):

@@ -6,4 +6,10 @@ from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
-__all__ = ["ComputedFrameDataset", "LandingFilesDataset", "ModelRegistryDataset", "RunResultsDataset", "SnowparkTableDataset"]
+__all__ = [
+    "ComputedFrameDataset",
+    "LandingFilesDataset",
+    "ModelRegistryDataset",
+    "RunResultsDataset",
+    "SnowparkTableDataset",
+]

@@ -18,7 +18,12 @@ class ComputedFrameDataset(MemoryDataset):
     keeps its producer and readers in one task, as they must be (the table is the session's).
     """
 
-    def __init__(self, data: Any = None, copy_mode: str | None = "assign", metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        copy_mode: str | None = "assign",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(copy_mode=copy_mode, metadata=metadata)
         if data is not None:
             self.save(data)

@@ -60,7 +60,9 @@ class LandingFilesDataset(AbstractDataset):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
-            raise DatasetError("LandingFilesDataset needs the list of columns of its files")
+            raise DatasetError(
+                "LandingFilesDataset needs the list of columns of its files"
+            )
         self._path = Path(path)
         self._columns = [str(c) for c in columns]
         self._sql_columns = [identifier(c, "column") for c in self._columns]
@@ -79,7 +81,9 @@ class LandingFilesDataset(AbstractDataset):
         """The folder's CSV files in name order."""
         return sorted(self._path.glob("*.csv")) if self._path.is_dir() else []
 
-    def save(self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]) -> None:
+    def save(
+        self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]
+    ) -> None:
         """Write the parts into a new folder, then swap it in place of the old one."""
         parts = {"part-00000": data} if isinstance(data, pd.DataFrame) else dict(data)
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,8 +103,12 @@ class LandingFilesDataset(AbstractDataset):
 
     def _write_csv(self, frame: pd.DataFrame, path: Path) -> None:
         if list(frame.columns) != self._columns:
-            raise DatasetError(f"{path.name}: columns {list(frame.columns)} are not {self._columns}")
-        table = pa.Table.from_pandas(frame.astype(object).where(frame.notna(), None), preserve_index=False)
+            raise DatasetError(
+                f"{path.name}: columns {list(frame.columns)} are not {self._columns}"
+            )
+        table = pa.Table.from_pandas(
+            frame.astype(object).where(frame.notna(), None), preserve_index=False
+        )
         table = table.cast(pa.schema([(c, pa.string()) for c in self._columns]))
         pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
 
@@ -117,17 +125,25 @@ class LandingFilesDataset(AbstractDataset):
         with path.open("rb") as f:
             f.seek(-1, os.SEEK_END)
             if f.read(1) != b"\n":
-                raise DatasetError(f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)")
+                raise DatasetError(
+                    f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)"
+                )
         self._check_utf8(path)
         with path.open(newline="", encoding="utf-8") as f:
             try:
-                header = next(csv.reader(f, strict=True))  # the file is not empty: checked above
+                header = next(
+                    csv.reader(f, strict=True)
+                )  # the file is not empty: checked above
             except csv.Error as exc:
-                raise DatasetError(f"landing file {path}: the header line is malformed ({exc})") from None
+                raise DatasetError(
+                    f"landing file {path}: the header line is malformed ({exc})"
+                ) from None
         self._check_header(path, [h.strip() for h in header])
         problem = self._fast_problem(path, header)
         if problem is not None:
-            self._check_records(path)  # names the line; raises for anything Python's reader refuses
+            self._check_records(
+                path
+            )  # names the line; raises for anything Python's reader refuses
             raise DatasetError(f"landing file {path}: malformed ({problem})")
 
     def _fast_problem(self, path: Path, header: list[str]) -> str | None:
@@ -135,17 +151,23 @@ class LandingFilesDataset(AbstractDataset):
         problems: list[str] = []
 
         def invalid(row: Any) -> str:
-            problems.append(f"{row.actual_columns} fields where the header has {row.expected_columns}")
+            problems.append(
+                f"{row.actual_columns} fields where the header has {row.expected_columns}"
+            )
             return "error"
 
         options = pa_csv.ConvertOptions(
-            column_types={c: pa.string() for c in header}, include_columns=header[:1], check_utf8=False
+            column_types={c: pa.string() for c in header},
+            include_columns=header[:1],
+            check_utf8=False,
         )
         try:
             with pa_csv.open_csv(
                 path,
                 read_options=pa_csv.ReadOptions(block_size=1 << 24),
-                parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+                parse_options=pa_csv.ParseOptions(
+                    newlines_in_values=True, invalid_row_handler=invalid
+                ),
                 convert_options=options,
             ) as reader:
                 for _batch in reader:
@@ -183,13 +205,15 @@ class LandingFilesDataset(AbstractDataset):
                     line = lines + chunk.count(b"\n", 0, max(exc.start, 0))
                     raise DatasetError(
                         f"landing file {path}: line {line} is not UTF-8 ({exc.reason}, byte "
-                        f"{chunk[exc.start:exc.start + 1].hex()}); re-export the file as UTF-8"
+                        f"{chunk[exc.start : exc.start + 1].hex()}); re-export the file as UTF-8"
                     ) from None
                 lines += chunk.count(b"\n")
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                raise DatasetError(f"landing file {path} is truncated: it ends inside a UTF-8 character") from None
+                raise DatasetError(
+                    f"landing file {path} is truncated: it ends inside a UTF-8 character"
+                ) from None
 
     def _check_header(self, path: Path, header: list[str]) -> None:
         if header != self._columns:
@@ -199,7 +223,11 @@ class LandingFilesDataset(AbstractDataset):
                 f"landing file {path}: header does not match {self._columns}"
                 + (f"; missing {missing}" if missing else "")
                 + (f"; unexpected {extra}" if extra else "")
-                + ("; same columns in another order" if not missing and not extra else "")
+                + (
+                    "; same columns in another order"
+                    if not missing and not extra
+                    else ""
+                )
             )
 
     @property
@@ -217,7 +245,9 @@ class LandingFilesDataset(AbstractDataset):
             )
         for path in files:
             if not _FILE_NAME.match(path.name):
-                raise DatasetError(f"landing file {path}: name must be letters, digits, '.', '_' or '-'")
+                raise DatasetError(
+                    f"landing file {path}: name must be letters, digits, '.', '_' or '-'"
+                )
             self._check_file(path)
         session = self.session
         folder = identifier(self._path.name, "landing folder").lower()
@@ -233,19 +263,31 @@ class LandingFilesDataset(AbstractDataset):
             # DuckDB connection, which refuses a second call while one runs (seen with a PUT
             # in another thread)
             location = f"{self._stage}/{folder}/{path.stem}/"
-            session.sql(f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
+            session.sql(
+                f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+            ).collect()
             scratch = f"{loaded}_{i}"
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
             try:
-                session.sql(f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE").collect()
+                session.sql(
+                    f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE"
+                ).collect()
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
-                self._check_records(path)  # a record Python's reader refuses too: say which line
-                raise DatasetError(f"landing file {path}: the engine could not load it: {exc}") from exc
+                self._check_records(
+                    path
+                )  # a record Python's reader refuses too: say which line
+                raise DatasetError(
+                    f"landing file {path}: the engine could not load it: {exc}"
+                ) from exc
             # the name is checked against _FILE_NAME above, so it is safe as a literal
-            parts.append(f"SELECT {', '.join(self._sql_columns)}, '{path.name}' AS _SOURCE_FILE FROM {scratch}")
+            parts.append(
+                f"SELECT {', '.join(self._sql_columns)}, '{path.name}' AS _SOURCE_FILE FROM {scratch}"
+            )
             logger.info("staged %s (%d/%d)", path, i + 1, len(files))
         if not parts:
-            session.sql(f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)").collect()
+            session.sql(
+                f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)"
+            ).collect()
             return session.table(loaded)
         # one pass over the copied rows when the result is saved: no intermediate table of all
         # files; the outer SELECT lets the engine describe the columns without running the union
@@ -263,5 +305,7 @@ class LandingFilesDataset(AbstractDataset):
         files = self.files()
         if not files:
             return TablePreview({"index": [], "columns": self._columns, "data": []})
-        sample = pd.read_csv(files[0], nrows=min(int(nrows), 100), dtype=str, keep_default_na=False)
+        sample = pd.read_csv(
+            files[0], nrows=min(int(nrows), 100), dtype=str, keep_default_na=False
+        )
         return TablePreview(sample.to_dict(orient="split"))

@@ -54,13 +54,17 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
         self._registry = registry
         self.metadata = metadata
         if bool(database) != bool(schema):
-            raise DatasetError("ModelRegistryDataset needs both database and schema, or neither (versioned files)")
+            raise DatasetError(
+                "ModelRegistryDataset needs both database and schema, or neither (versioned files)"
+            )
         self._database = identifier(database, "database") if database else None
         self._schema = identifier(schema, "schema") if schema else None
         self._files: PickleDataset | None = None
         if self._database is None:
             if not filepath:
-                raise DatasetError("ModelRegistryDataset without a registry needs a filepath")
+                raise DatasetError(
+                    "ModelRegistryDataset without a registry needs a filepath"
+                )
             self._files = PickleDataset(filepath=filepath, version=version)
 
     @property
@@ -77,25 +81,37 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
             )
 
             self._registry = Registry(
-                session=engine.get_session(), database_name=self._database, schema_name=self._schema
+                session=engine.get_session(),
+                database_name=self._database,
+                schema_name=self._schema,
             )
         return self._registry
 
     def _describe(self) -> dict[str, Any]:
         if self._files is not None:
             return {"files": self._files._describe()}  # noqa: SLF001
-        return {"registry": f"{self._database}.{self._schema}", "model_name": self._model_name, "version": self._version}
+        return {
+            "registry": f"{self._database}.{self._schema}",
+            "model_name": self._model_name,
+            "version": self._version,
+        }
 
     def _version_name(self, model: TrainedModel) -> str:
         from credit_risk.registry_model import version_name  # noqa: PLC0415
 
-        run_id = self._version.save if self._version and self._version.save else model.version
+        run_id = (
+            self._version.save
+            if self._version and self._version.save
+            else model.version
+        )
         return version_name(run_id)
 
     def save(self, data: TrainedModel) -> None:
         """Log the model as a new registry version (named by the run) and make it the default."""
         if not isinstance(data, TrainedModel):
-            raise DatasetError(f"ModelRegistryDataset saves a TrainedModel, got {type(data).__name__}")
+            raise DatasetError(
+                f"ModelRegistryDataset saves a TrainedModel, got {type(data).__name__}"
+            )
         if self._files is not None:
             self._files.save(data)
             return
@@ -114,11 +130,19 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
             comment=f"{data.name} trained {data.trained_at}, validation ROC-AUC {data.validation_roc_auc:.4f}",
             metrics=registry_metrics(data),
             sample_input_data=sample_input(data),
-            **{"code_paths": [str(Path(credit_risk.__file__).parent)], **self._log_model_args},
+            **{
+                "code_paths": [str(Path(credit_risk.__file__).parent)],
+                **self._log_model_args,
+            },
         )
         registry.get_model(self._model_name).default = model_version
-        logger.info("logged %s version %s to the Model Registry in %s.%s (default now)",
-                    self._model_name, version_name, self._database, self._schema)
+        logger.info(
+            "logged %s version %s to the Model Registry in %s.%s (default now)",
+            self._model_name,
+            version_name,
+            self._database,
+            self._schema,
+        )
 
     def load(self) -> Any:
         """The default registry version (or the one asked for), or the latest versioned file."""
@@ -132,13 +156,19 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
         model = self.registry.get_model(self._model_name)
         wanted = self._version.load if self._version else None
         model_version = model.version(version_name(wanted)) if wanted else model.default
-        logger.info("loaded %s version %s from the Model Registry", self._model_name, model_version.version_name)
+        logger.info(
+            "loaded %s version %s from the Model Registry",
+            self._model_name,
+            model_version.version_name,
+        )
         return RegisteredModel(model_version)
 
     def _exists(self) -> bool:
         if self._files is not None:
             return self._files.exists()
         try:
-            return any(m.name.upper() == self._model_name for m in self.registry.models())
+            return any(
+                m.name.upper() == self._model_name for m in self.registry.models()
+            )
         except Exception:  # noqa: BLE001 - no registry, no model
             return False

@@ -50,30 +50,51 @@ class RunResultsDataset(AbstractDataset):
     def load(self) -> DataFrame:
         """The history rows (of ``dataset``, if set)."""
         table = self.session.table(self._fqn)
-        return table.filter(F.col("DATASET") == F.lit(self._dataset)) if self._dataset else table
+        return (
+            table.filter(F.col("DATASET") == F.lit(self._dataset))
+            if self._dataset
+            else table
+        )
 
     def save(self, data: pd.DataFrame) -> None:
         """Replace this run's rows for the frame's datasets, in one transaction."""
-        if not isinstance(data, pd.DataFrame) or not {"RUN_ID", "DATASET"} <= set(data.columns):
-            raise DatasetError(f"{self._fqn}: save takes a pandas frame with RUN_ID and DATASET columns")
+        if not isinstance(data, pd.DataFrame) or not {"RUN_ID", "DATASET"} <= set(
+            data.columns
+        ):
+            raise DatasetError(
+                f"{self._fqn}: save takes a pandas frame with RUN_ID and DATASET columns"
+            )
         names = [identifier(str(c), "column") for c in data.columns]
         columns = column_definitions(data)
         session = self.session
         session.sql(f"CREATE TABLE IF NOT EXISTS {self._fqn} ({columns})").collect()
         keys = data[["RUN_ID", "DATASET"]].drop_duplicates().itertuples(index=False)
         values = [
-            [None if pd.isna(v) else (str(v) if isinstance(v, pd.Timestamp) else v.item() if hasattr(v, "item") else v)
-             for v in row]
+            [
+                None
+                if pd.isna(v)
+                else (
+                    str(v)
+                    if isinstance(v, pd.Timestamp)
+                    else v.item()
+                    if hasattr(v, "item")
+                    else v
+                )
+                for v in row
+            ]
             for row in data.itertuples(index=False)
         ]
         session.sql("BEGIN").collect()
         try:
             for run_id, dataset in keys:
                 session.sql(
-                    f"DELETE FROM {self._fqn} WHERE RUN_ID = ? AND DATASET = ?", params=[str(run_id), str(dataset)]
+                    f"DELETE FROM {self._fqn} WHERE RUN_ID = ? AND DATASET = ?",
+                    params=[str(run_id), str(dataset)],
                 ).collect()
             if values:
-                marks = ", ".join(["(" + ", ".join("?" for _ in names) + ")"] * len(values))
+                marks = ", ".join(
+                    ["(" + ", ".join("?" for _ in names) + ")"] * len(values)
+                )
                 session.sql(
                     f"INSERT INTO {self._fqn} ({', '.join(names)}) VALUES {marks}",
                     params=[v for row in values for v in row],

@@ -50,7 +50,9 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
         self._schema = identifier(schema, "schema")
         self._database = identifier(database, "database")
         if table_type.upper() not in ("", "TRANSIENT"):
-            raise DatasetError(f"table_type must be '' or 'transient', got {table_type!r}")
+            raise DatasetError(
+                f"table_type must be '' or 'transient', got {table_type!r}"
+            )
         self._table_type = table_type.upper()
         self._load_args = dict(load_args or {})
         self._save_args = dict(save_args or {})
@@ -82,7 +84,7 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
             self._save_pandas([data])
             return
         if not isinstance(data, DataFrame):
-            if isinstance(data, Iterable) and not isinstance(data, (str, bytes, dict)):
+            if isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
                 self._save_pandas(data)
                 return
             raise DatasetError(f"{self.fqn}: cannot save a {type(data).__name__}")
@@ -95,7 +97,9 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
 
     def _replace_from(self, source: str) -> None:
         kind = f"{self._table_type} " if self._table_type else ""
-        self.session.sql(f"CREATE OR REPLACE {kind}TABLE {self.fqn} AS SELECT * FROM {source}").collect()
+        self.session.sql(
+            f"CREATE OR REPLACE {kind}TABLE {self.fqn} AS SELECT * FROM {source}"
+        ).collect()
 
     def _scratch_name(self, tag: str) -> str:
         """A unique name for a session-scoped object (temporary objects cannot be qualified here)."""
@@ -111,8 +115,8 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
         with tempfile.TemporaryDirectory() as tmp:
             columns = None
             parts = 0
-            for frame in frames:
-                frame = frame.rename(columns=lambda c: identifier(str(c), "column"))
+            for part in frames:
+                frame = part.rename(columns=lambda c: identifier(str(c), "column"))
                 if columns is None:
                     columns = column_definitions(frame)
                 frame.to_parquet(Path(tmp) / f"part-{parts:05d}.parquet", index=False)
@@ -126,7 +130,9 @@ class SnowparkTableDataset(_KedroSnowparkTableDataset):
             session.sql(f"CREATE TRANSIENT TABLE {scratch} ({columns})").collect()
             try:
                 for path in sorted(Path(tmp).glob("*.parquet")):
-                    session.sql(f"PUT 'file://{path}' @{stage}/part/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE").collect()
+                    session.sql(
+                        f"PUT 'file://{path}' @{stage}/part/ OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+                    ).collect()
                 session.sql(
                     f"COPY INTO {scratch} FROM @{stage}/part/ "
                     "FILE_FORMAT=(TYPE=PARQUET) MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE FORCE=TRUE"

@@ -20,7 +20,13 @@ def identifier(name: str, what: str) -> str:
 
 
 # pandas dtype kind → the SQL type of a column made from it (anything else is text)
-PANDAS_SQL_TYPES = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN", "M": "TIMESTAMP_NTZ"}
+PANDAS_SQL_TYPES = {
+    "i": "BIGINT",
+    "u": "BIGINT",
+    "f": "DOUBLE",
+    "b": "BOOLEAN",
+    "M": "TIMESTAMP_NTZ",
+}
 
 
 def column_definitions(frame) -> str:
@@ -34,5 +40,9 @@ def column_definitions(frame) -> str:
 def qualified(database: str, schema: str, name: str) -> str:
     """``DATABASE.SCHEMA.NAME`` from checked parts."""
     return ".".join(
-        (identifier(database, "database"), identifier(schema, "schema"), identifier(name, "table"))
+        (
+            identifier(database, "database"),
+            identifier(schema, "schema"),
+            identifier(name, "table"),
+        )
     )

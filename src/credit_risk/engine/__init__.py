@@ -42,15 +42,23 @@ _query_tag: str | None = None
 KINDS = ("embedded", "snowflake")
 
 
-def configure(engine: dict[str, Any], project_path: Path, credentials: dict | None = None) -> None:
+def configure(
+    engine: dict[str, Any], project_path: Path, credentials: dict | None = None
+) -> None:
     """Remember how to connect; closes a session made from different settings."""
-    global _settings
+    global _settings  # noqa: PLW0603 (one session per process, by design)
     kind = engine.get("kind")
     if kind not in KINDS:
-        raise EngineConfigError(f"engine.kind must be one of {KINDS}, got {kind!r} (conf/*/engine.yml)")
+        raise EngineConfigError(
+            f"engine.kind must be one of {KINDS}, got {kind!r} (conf/*/engine.yml)"
+        )
     if not engine.get("database"):
         raise EngineConfigError("engine.database is not set (conf/base/engine.yml)")
-    new = {**engine, "project_path": Path(project_path), "credentials": credentials or {}}
+    new = {
+        **engine,
+        "project_path": Path(project_path),
+        "credentials": credentials or {},
+    }
     if kind == "snowflake":  # a missing setting stops here, before any query
         from credit_risk.engine import snowflake
 
@@ -92,7 +100,7 @@ def settings() -> dict[str, Any]:
 
 def get_session() -> Session:
     """The process's Snowpark session, connected on first use."""
-    global _session
+    global _session  # noqa: PLW0603 (one session per process, by design)
     with _lock:
         if _session is not None and _settings and _settings["kind"] == "embedded":
             from credit_risk.engine import embedded
@@ -120,7 +128,7 @@ def set_query_tag(tag: str | None) -> None:
 
     Setting it does not connect: a run that never touches the engine never starts it.
     """
-    global _query_tag
+    global _query_tag  # noqa: PLW0603 (one session per process, by design)
     with _lock:
         if tag == _query_tag:
             return
@@ -131,7 +139,7 @@ def set_query_tag(tag: str | None) -> None:
 
 def close_session() -> None:
     """Close the process's session, if any, without a traceback on the emulator."""
-    global _session
+    global _session  # noqa: PLW0603 (one session per process, by design)
     with _lock:
         if _session is not None:
             if _settings and _settings["kind"] == "embedded":

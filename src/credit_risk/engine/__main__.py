@@ -12,9 +12,13 @@ from credit_risk.engine import embedded
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command and return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m credit_risk.engine", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m credit_risk.engine", description=__doc__
+    )
     parser.add_argument("command", choices=["status", "start", "stop"])
-    parser.add_argument("--db-dir", type=Path, default=Path("data/engine"), help="database folder")
+    parser.add_argument(
+        "--db-dir", type=Path, default=Path("data/engine"), help="database folder"
+    )
     args = parser.parse_args(argv)
     db_dir = args.db_dir.resolve()
     if args.command == "start":

@@ -25,12 +25,19 @@ from typing import TYPE_CHECKING, Any
 from credit_risk.engine import layout, shims
 from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
 
-if TYPE_CHECKING:  # Snowpark takes 1-2 s to import: start_early spawns the server before that
+if (
+    TYPE_CHECKING
+):  # Snowpark takes 1-2 s to import: start_early spawns the server before that
     from snowflake.snowpark import Session
 
 logger = logging.getLogger(__name__)
 
-DEFAULTS = {"db_dir": "data/engine", "start_timeout_s": 60, "idle_timeout_s": 1800, "linger_s": 15}
+DEFAULTS = {
+    "db_dir": "data/engine",
+    "start_timeout_s": 60,
+    "idle_timeout_s": 1800,
+    "linger_s": 15,
+}
 SERVES_CHECK_S = 5.0  # how often a reused session's server is checked (serves)
 
 
@@ -116,7 +123,9 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
             return state
         deadline = time.monotonic() + timeout
         while True:
-            if _lock_held(db_dir):  # by a server still starting, or by a process that does not serve
+            if _lock_held(
+                db_dir
+            ):  # by a server still starting, or by a process that does not serve
                 if state := server_state(db_dir):
                     return state
                 if time.monotonic() >= deadline:
@@ -164,7 +173,11 @@ def start_early(opts: dict[str, Any]) -> bool:
             # until the server holds the folder's lock (its first act, about 0.1 s), another
             # process starting the engine could not tell it is on its way
             deadline = time.monotonic() + 5
-            while proc.poll() is None and not _lock_held(db_dir) and time.monotonic() < deadline:
+            while (
+                proc.poll() is None
+                and not _lock_held(db_dir)
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.02)
             return True
     except EngineBusyError:
@@ -203,7 +216,11 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
     ]
     with open(db_dir / layout.LOG_FILE, "ab") as log:
         return subprocess.Popen(  # noqa: S603 - our own module, no shell
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
 
 
@@ -225,7 +242,8 @@ def stop_server(db_dir: Path, timeout: float = 30.0) -> bool:
 
 def _create_schemas(session: Session, database: str, schemas: list[str]) -> None:
     """Create the missing layer schemas; a client starting at the same time may race us."""
-    for attempt in range(5):
+    attempts = 5
+    for attempt in range(attempts):
         existing = {
             r[0]
             for r in session.sql(
@@ -235,10 +253,12 @@ def _create_schemas(session: Session, database: str, schemas: list[str]) -> None
         try:
             for schema in schemas:
                 if schema.upper() not in existing:
-                    session.sql(f"CREATE SCHEMA IF NOT EXISTS {database}.{schema}").collect()
+                    session.sql(
+                        f"CREATE SCHEMA IF NOT EXISTS {database}.{schema}"
+                    ).collect()
             return
         except Exception:  # a concurrent CREATE SCHEMA conflicts in DuckDB's catalog
-            if attempt == 4:
+            if attempt == attempts - 1:
                 raise
             time.sleep(0.2 * (attempt + 1))
 
@@ -272,7 +292,9 @@ def connect(cfg: dict[str, Any]) -> Session:
                     # millions of rows takes minutes, and the connector's 60 s default would
                     # resend it while the first still runs
                     "socket_timeout": 3600,
-                    "session_parameters": {"CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False},
+                    "session_parameters": {
+                        "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False
+                    },
                 }
             ).create()
             shims.no_cancel_all(session)
@@ -287,7 +309,11 @@ def connect(cfg: dict[str, Any]) -> Session:
     # which can fire inside another request on the same connection (seen: during a PUT) and
     # hang it. cache_result() tables are temporary: they go when the run's session closes.
     session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
-    logger.info("Snowpark session on the embedded engine (127.0.0.1:%s, %s)", state["port"], opts["db_dir"])
+    logger.info(
+        "Snowpark session on the embedded engine (127.0.0.1:%s, %s)",
+        state["port"],
+        opts["db_dir"],
+    )
     return session
 
 
@@ -303,7 +329,9 @@ def serves(session: Session, cfg: dict[str, Any]) -> bool:
         return True
     state = server_state(options(cfg)["db_dir"])
     if state is None or int(state["port"]) != int(session.connection.port):
-        logger.warning("the embedded engine this session used has stopped; connecting again")
+        logger.warning(
+            "the embedded engine this session used has stopped; connecting again"
+        )
         return False
     session._credit_risk_checked_at = now  # noqa: SLF001 - our own mark on the session
     return True
@@ -323,7 +351,10 @@ def close(session: Session) -> None:
             f"{base}/session?delete=true",
             data=b"{}",
             method="POST",
-            headers={"Authorization": f'Snowflake Token="{token}"', "Content-Type": "application/json"},
+            headers={
+                "Authorization": f'Snowflake Token="{token}"',
+                "Content-Type": "application/json",
+            },
         )
         with contextlib.suppress(OSError):
             urllib.request.urlopen(req, timeout=5).close()  # noqa: S310

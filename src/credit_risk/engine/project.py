@@ -30,15 +30,21 @@ def config_group(loader: Any, key: str) -> dict[str, Any]:
         return {}
 
 
-def read_config(project_path: Path, env: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_config(
+    project_path: Path, env: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The project's ``engine`` settings and ``credentials``, loaded the way a Kedro session does."""
-    bootstrap_project(project_path)  # idempotent; gives settings.py's CONFIG_LOADER_ARGS
+    bootstrap_project(
+        project_path
+    )  # idempotent; gives settings.py's CONFIG_LOADER_ARGS
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(Path(project_path) / settings.CONF_SOURCE),
         env=env or os.getenv("KEDRO_ENV"),
         **settings.CONFIG_LOADER_ARGS,
     )
-    return config_group(loader, "engine").get("engine") or {}, config_group(loader, "credentials")
+    return config_group(loader, "engine").get("engine") or {}, config_group(
+        loader, "credentials"
+    )
 
 
 def ensure_configured(project_path: Path | None = None, env: str | None = None) -> None:
@@ -56,7 +62,9 @@ def ensure_configured(project_path: Path | None = None, env: str | None = None) 
         )
     engine_cfg, credentials = read_config(Path(project_path), env)
     if not engine_cfg:
-        raise EngineConfigError(f"no `engine` config in {project_path}/conf (conf/base/engine.yml)")
+        raise EngineConfigError(
+            f"no `engine` config in {project_path}/conf (conf/base/engine.yml)"
+        )
     engine.configure(engine_cfg, Path(project_path), credentials.get("snowflake"))
     # No hook closes this session. kedro viz reads previews in a forked process, which ends
     # with os._exit (no atexit handlers) but runs multiprocessing's finalizers: close it

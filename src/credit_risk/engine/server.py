@@ -47,7 +47,12 @@ def _take_db_lock(db_dir: Path) -> int:
 
 def _write_state(db_dir: Path, port: int) -> None:
     """Publish where this server listens, atomically."""
-    state = {"pid": os.getpid(), "host": "127.0.0.1", "port": port, "started_at": time.time()}
+    state = {
+        "pid": os.getpid(),
+        "host": "127.0.0.1",
+        "port": port,
+        "started_at": time.time(),
+    }
     tmp = db_dir / f".{STATE_FILE}.{os.getpid()}"
     tmp.write_text(json.dumps(state))
     os.replace(tmp, db_dir / STATE_FILE)
@@ -66,21 +71,28 @@ def _clear_state(db_dir: Path) -> None:
 def _limit_memory(conn, db_dir: Path, memory_limit: str) -> None:
     """Cap DuckDB's memory: beyond it, joins, sorts and aggregates spill to ``db_dir/spill``."""
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", memory_limit):
-        raise ValueError(f"embedded.memory_limit must look like 4GB or 512MiB, got {memory_limit!r}")
+        raise ValueError(
+            f"embedded.memory_limit must look like 4GB or 512MiB, got {memory_limit!r}"
+        )
     spill = db_dir / "spill"
     spill.mkdir(exist_ok=True)
     conn.execute(f"SET memory_limit = '{memory_limit}'")
     conn.execute(f"SET temp_directory = '{spill}'")
 
 
-def serve(db_dir: Path, port: int, idle_timeout: float, linger: float, memory_limit: str = "") -> int:  # noqa: PLR0913
+def serve(  # noqa: PLR0913, PLR0915
+    db_dir: Path, port: int, idle_timeout: float, linger: float, memory_limit: str = ""
+) -> int:
     """Run the server until it is idle, signalled, or told to shut down."""
     db_dir.mkdir(parents=True, exist_ok=True)
-    lock_fd = _take_db_lock(db_dir)  # first, before the slow imports: a loser exits at once
+    lock_fd = _take_db_lock(
+        db_dir
+    )  # first, before the slow imports: a loser exits at once
 
     import uvicorn
     from starlette.responses import JSONResponse
     from starlette.routing import Route
+
     shims.patch_fakesnow_server(db_dir)
 
     import fakesnow.server as fs_server
@@ -96,7 +108,11 @@ def serve(db_dir: Path, port: int, idle_timeout: float, linger: float, memory_li
 
     async def health(_request):
         return JSONResponse(
-            {"pid": os.getpid(), "sessions": len(fs_server.sessions), "db_dir": str(db_dir)}
+            {
+                "pid": os.getpid(),
+                "sessions": len(fs_server.sessions),
+                "db_dir": str(db_dir),
+            }
         )
 
     async def shutdown(_request):
@@ -118,7 +134,9 @@ def serve(db_dir: Path, port: int, idle_timeout: float, linger: float, memory_li
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     # clients keep HTTP connections alive; do not wait for them to hang up when stopping
-    config = uvicorn.Config(track_activity, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        track_activity, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
 
     def watch_idle() -> None:
@@ -159,12 +177,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--idle-timeout", type=float, default=1800.0)
     parser.add_argument("--linger", type=float, default=15.0)
-    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit, e.g. 4GB ('' = DuckDB's default)")
+    parser.add_argument(
+        "--memory-limit",
+        default="",
+        help="DuckDB memory_limit, e.g. 4GB ('' = DuckDB's default)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
+    )
     logging.getLogger("fakesnow").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-    return serve(args.db_dir.resolve(), args.port, args.idle_timeout, args.linger, args.memory_limit)
+    return serve(
+        args.db_dir.resolve(),
+        args.port,
+        args.idle_timeout,
+        args.linger,
+        args.memory_limit,
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import logging
 import re
 import shutil
 import time
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,9 @@ def patch_fakesnow_server(db_dir: Path) -> None:
                 tags.pop(token, None)
             for gone in [t for t in tags if t[17:-1] not in fs_server.sessions]:
                 tags.pop(gone, None)  # sessions that logged out
-            await _replace_sql(request, "SELECT 'Statement executed successfully.' AS \"status\"")
+            await _replace_sql(
+                request, "SELECT 'Statement executed successfully.' AS \"status\""
+            )
         started = time.perf_counter()
         response = await _answer(request)
         history.record(
@@ -94,7 +97,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:
 
     async def _answer(request):
         response = await fs_server.query_request(request)
-        if response.status_code != 500:
+        if response.status_code != HTTPStatus.INTERNAL_SERVER_ERROR:
             return response
         body = json.loads(response.body)
         return JSONResponse(
@@ -133,7 +136,10 @@ def patch_fakesnow_server(db_dir: Path) -> None:
 
 
 QUERY_HISTORY_FILE = "query_history.jsonl"
-_SET_TAG = re.compile(r"^\s*alter\s+session\s+set\s+query_tag\s*=\s*'(?P<tag>(?:[^'\\]|''|\\.)*)'\s*;?\s*$", re.I | re.S)
+_SET_TAG = re.compile(
+    r"^\s*alter\s+session\s+set\s+query_tag\s*=\s*'(?P<tag>(?:[^'\\]|''|\\.)*)'\s*;?\s*$",
+    re.I | re.S,
+)
 _UNSET_TAG = re.compile(r"^\s*alter\s+session\s+unset\s+query_tag\s*;?\s*$", re.I)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", "'": "'", '"': '"'}
 
@@ -184,7 +190,9 @@ async def _replace_sql(request, sql_text: str) -> None:
     body = await _body(request)
     body["sqlText"] = sql_text
     raw = json.dumps(body).encode()
-    request._body = gzip.compress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw  # noqa: SLF001
+    request._body = (
+        gzip.compress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw
+    )  # noqa: SLF001
 
 
 def _succeeded(response) -> bool:
@@ -202,13 +210,21 @@ class QueryHistory:
     is rotated to ``query_history.1.jsonl`` (one old file kept).
     """
 
-    def __init__(self, path: Path, max_bytes: int = 20_000_000, max_text: int = 300) -> None:
+    def __init__(
+        self, path: Path, max_bytes: int = 20_000_000, max_text: int = 300
+    ) -> None:
         self.path = Path(path)
         self.max_bytes = max_bytes
         self.max_text = max_text
 
     def record(  # noqa: PLR0913
-        self, *, session: str, query_tag: str | None, query: str, success: bool, elapsed_ms: float | None = None
+        self,
+        *,
+        session: str,
+        query_tag: str | None,
+        query: str,
+        success: bool,
+        elapsed_ms: float | None = None,
     ) -> None:
         """Append one query (``elapsed_ms``: from request to answer, on the server)."""
         entry = {
@@ -221,10 +237,14 @@ class QueryHistory:
         }
         try:
             if self.path.exists() and self.path.stat().st_size > self.max_bytes:
-                self.path.replace(self.path.with_name(self.path.stem + ".1" + self.path.suffix))
+                self.path.replace(
+                    self.path.with_name(self.path.stem + ".1" + self.path.suffix)
+                )
             with self.path.open("a") as f:
                 f.write(json.dumps(entry) + "\n")
-        except OSError as exc:  # the history is a convenience: never fail a query for it
+        except (
+            OSError
+        ) as exc:  # the history is a convenience: never fail a query for it
             logger.warning("could not record query history in %s: %s", self.path, exc)
 
 
@@ -267,12 +287,19 @@ def uniform_integer_bounds(node):
     if not isinstance(node, exp.Uniform):
         return node
     low, high = node.this, node.expression
-    if (low.is_int and high.is_int) or not (_integer_valued(low) and _integer_valued(high)):
+    if (low.is_int and high.is_int) or not (
+        _integer_valued(low) and _integer_valued(high)
+    ):
         return node
     double = exp.DataType.build("DOUBLE")
     draw = exp.Uniform(
         this=exp.Cast(this=low.copy(), to=double),
-        expression=exp.Cast(this=exp.Add(this=exp.Paren(this=high.copy()), expression=exp.Literal.number(1)), to=double),
+        expression=exp.Cast(
+            this=exp.Add(
+                this=exp.Paren(this=high.copy()), expression=exp.Literal.number(1)
+            ),
+            to=double,
+        ),
         gen=node.args.get("gen"),
         seed=node.args.get("seed"),
     )
@@ -320,10 +347,14 @@ CONFLICT_RETRIES = 8
 COMMIT_RACE_SIGNS = ("write-write conflict", "Failed to commit")
 # ...or when a CREATE ... IF NOT EXISTS found nothing, then inserted fakesnow's metadata row
 # after another session had committed the same one
-_IF_NOT_EXISTS = re.compile(r"^\s*CREATE\b.*\bIF\s+NOT\s+EXISTS\b", re.IGNORECASE | re.DOTALL)
+_IF_NOT_EXISTS = re.compile(
+    r"^\s*CREATE\b.*\bIF\s+NOT\s+EXISTS\b", re.IGNORECASE | re.DOTALL
+)
 
 
-def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float = 0.05) -> None:
+def retry_write_conflicts(
+    retries: int = CONFLICT_RETRIES, first_wait_s: float = 0.05
+) -> None:
     """Retry a statement that lost a commit race to another session (server process only).
 
     On Snowflake two sessions may replace the same table at once (the last one wins), or both
@@ -348,7 +379,9 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
                 return execute(self, command, *args, **kwargs)
             except (duckdb.TransactionException, duckdb.ConstraintException) as exc:
                 if isinstance(exc, duckdb.ConstraintException):
-                    lost_race = "Duplicate key" in str(exc) and bool(_IF_NOT_EXISTS.match(str(command)))
+                    lost_race = "Duplicate key" in str(exc) and bool(
+                        _IF_NOT_EXISTS.match(str(command))
+                    )
                 else:
                     lost_race = any(sign in str(exc) for sign in COMMIT_RACE_SIGNS)
                 if not lost_race or self._conn._in_transaction:  # noqa: SLF001
@@ -357,9 +390,14 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
                     raise snowflake.connector.errors.ProgrammingError(
                         msg=f"another session changed the same table at the same time ({exc}); "
                         f"retried {retries} times",
-                        errno=1304, sqlstate="40001",
+                        errno=1304,
+                        sqlstate="40001",
                     ) from None
-                logger.warning("lost a commit race to another session, retrying in %.2f s: %s", wait, command[:200])
+                logger.warning(
+                    "lost a commit race to another session, retrying in %.2f s: %s",
+                    wait,
+                    command[:200],
+                )
                 time.sleep(wait)
                 wait = min(wait * 2, 1.0)
         return None
@@ -368,7 +406,9 @@ def retry_write_conflicts(retries: int = CONFLICT_RETRIES, first_wait_s: float =
     FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]
 
 
-_SCOPED = re.compile(r"^(\s*CREATE\s+(?:OR\s+REPLACE\s+)?)SCOPED\s+(TEMP|TEMPORARY)\b", re.IGNORECASE)
+_SCOPED = re.compile(
+    r"^(\s*CREATE\s+(?:OR\s+REPLACE\s+)?)SCOPED\s+(TEMP|TEMPORARY)\b", re.IGNORECASE
+)
 _QUALIFIED_TEMP = re.compile(r'(?:"[^"]*"\.){1,2}("SNOWPARK_TEMP_TABLE_[A-Za-z0-9_]+")')
 
 

@@ -46,9 +46,14 @@ ENV_VARS = {
     "authenticator": "SNOWFLAKE_AUTHENTICATOR",
 }
 CONNECTION_NAME_VAR = "SNOWFLAKE_DEFAULT_CONNECTION_NAME"
-SECRETS = frozenset({"password", "private_key_file_pwd", "token", "private_key", "passcode"})
+SECRETS = frozenset(
+    {"password", "private_key_file_pwd", "token", "private_key", "passcode"}
+)
 # the connector's own names for settings we accept under a friendlier one
-ALIASES = {"private_key_path": "private_key_file", "private_key_passphrase": "private_key_file_pwd"}
+ALIASES = {
+    "private_key_path": "private_key_file",
+    "private_key_passphrase": "private_key_file_pwd",
+}
 # settings passed on to the connector besides the required ones (host/port/protocol: proxies, tests)
 PASSTHROUGH = (
     "password",
@@ -66,7 +71,10 @@ PASSTHROUGH = (
 
 def connections_file(environ: Mapping[str, str]) -> Path:
     """``connections.toml`` under ``$SNOWFLAKE_HOME`` (default ``~/.snowflake``)."""
-    return Path(environ.get("SNOWFLAKE_HOME") or "~/.snowflake").expanduser() / "connections.toml"
+    return (
+        Path(environ.get("SNOWFLAKE_HOME") or "~/.snowflake").expanduser()
+        / "connections.toml"
+    )
 
 
 def _normalise(settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -90,7 +98,10 @@ def read_connection(path: Path, name: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise EngineConfigError(f"{path} is not valid TOML: {exc}") from None
     if name not in document or not isinstance(document[name], dict):
-        known = ", ".join(sorted(k for k, v in document.items() if isinstance(v, dict))) or "none"
+        known = (
+            ", ".join(sorted(k for k, v in document.items() if isinstance(v, dict)))
+            or "none"
+        )
         raise EngineConfigError(f"no connection [{name}] in {path} (it has: {known})")
     return dict(document[name])
 
@@ -113,10 +124,16 @@ def resolve_connection(
     sources: list[tuple[str, dict[str, Any]]] = [("credentials (snowflake)", creds)]
     sources.append(("environment", {k: v for k, v in env.items()}))
 
-    name = creds.get("connection_name") or sf_cfg.get("connection_name") or environ.get(CONNECTION_NAME_VAR)
+    name = (
+        creds.get("connection_name")
+        or sf_cfg.get("connection_name")
+        or environ.get(CONNECTION_NAME_VAR)
+    )
     if name:
         path = connections_path or connections_file(environ)
-        sources.append((f"{path} [{name}]", _normalise(read_connection(path, str(name)))))
+        sources.append(
+            (f"{path} [{name}]", _normalise(read_connection(path, str(name))))
+        )
 
     resolved: dict[str, Any] = {}
     origin: dict[str, str] = {}
@@ -125,7 +142,9 @@ def resolve_connection(
             if key == "connection_name" or key in resolved:
                 continue
             resolved[key] = value
-            origin[key] = f"{label}: {ENV_VARS[key]}" if label == "environment" else label
+            origin[key] = (
+                f"{label}: {ENV_VARS[key]}" if label == "environment" else label
+            )
 
     missing = [key for key in REQUIRED if not resolved.get(key)]
     if missing:
@@ -136,18 +155,27 @@ def resolve_connection(
             f"~/.snowflake/connections.toml (missing: {', '.join(missing)})"
         )
     auth = resolved.get("authenticator", "snowflake")
-    if str(auth).lower() in ("snowflake", "") and not (resolved.get("password") or resolved.get("private_key_file")):
+    if str(auth).lower() in ("snowflake", "") and not (
+        resolved.get("password") or resolved.get("private_key_file")
+    ):
         raise EngineConfigError(
             "Snowflake setting 'password' is missing: set password (SNOWFLAKE_PASSWORD), or "
             "private_key_file (SNOWFLAKE_PRIVATE_KEY_FILE) for key-pair auth, or an authenticator"
         )
     if str(auth).lower() == "snowflake_jwt" and not resolved.get("private_key_file"):
-        raise EngineConfigError("Snowflake setting 'private_key_file' is missing for key-pair auth (SNOWFLAKE_PRIVATE_KEY_FILE)")
+        raise EngineConfigError(
+            "Snowflake setting 'private_key_file' is missing for key-pair auth (SNOWFLAKE_PRIVATE_KEY_FILE)"
+        )
 
     database = str(engine_cfg.get("database") or "")
     if not database:
-        raise EngineConfigError("engine.database is not set (conf/snowflake/globals.yml)")
-    if resolved.get("database") and str(resolved["database"]).upper() != database.upper():
+        raise EngineConfigError(
+            "engine.database is not set (conf/snowflake/globals.yml)"
+        )
+    if (
+        resolved.get("database")
+        and str(resolved["database"]).upper() != database.upper()
+    ):
         raise EngineConfigError(
             f"Snowflake setting 'database' is {resolved['database']!r} ({origin['database']}), but the "
             f"project's tables are in {database!r} (conf/snowflake/globals.yml): make them agree"
@@ -173,15 +201,21 @@ def describe(resolved: Mapping[str, Any], origin: Mapping[str, str]) -> str:
     return ", ".join(parts)
 
 
-def connection_settings(cfg: Mapping[str, Any], query_tag: str | None = None) -> dict[str, Any]:
+def connection_settings(
+    cfg: Mapping[str, Any], query_tag: str | None = None
+) -> dict[str, Any]:
     """The settings for ``Session.builder.configs``: resolved credentials, schema, timeouts and the query tag."""
     resolved, origin = resolve_connection(cfg, cfg.get("credentials"), os.environ)
     resolved = _with_auth(resolved)
     schemas = cfg.get("schemas") or {}
     if not schemas:
-        raise EngineConfigError("engine.schemas is not set (conf/snowflake/globals.yml)")
+        raise EngineConfigError(
+            "engine.schemas is not set (conf/snowflake/globals.yml)"
+        )
     sf_cfg = cfg.get("snowflake") or {}
-    settings = {k: resolved[k] for k in (*REQUIRED, "database", *PASSTHROUGH) if k in resolved}
+    settings = {
+        k: resolved[k] for k in (*REQUIRED, "database", *PASSTHROUGH) if k in resolved
+    }
     settings["schema"] = next(iter(schemas.values()))
     settings["login_timeout"] = int(sf_cfg.get("login_timeout_s", 60))
     settings["application"] = "credit_risk_kedro"
@@ -206,9 +240,15 @@ def connect(cfg: Mapping[str, Any], query_tag: str | None = None) -> Session:
         session = Session.builder.configs(settings).create()
     except Exception as exc:
         # the connector's message names the account and the reason, never the password
-        raise EngineError(f"could not connect to Snowflake account {settings['account']!r}: {exc}") from None
+        raise EngineError(
+            f"could not connect to Snowflake account {settings['account']!r}: {exc}"
+        ) from None
     logger.info(
         "Snowpark session on Snowflake account %s as %s (role %s, warehouse %s, %s)",
-        settings["account"], settings["user"], settings["role"], settings["warehouse"], settings["database"],
+        settings["account"],
+        settings["user"],
+        settings["role"],
+        settings["warehouse"],
+        settings["database"],
     )
     return session

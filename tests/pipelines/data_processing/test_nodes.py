@@ -11,24 +11,50 @@ import yaml
 from credit_risk.pipelines.data_processing import nodes
 from tests.conftest import PROJECT, make_table
 
-RULES = yaml.safe_load((PROJECT / "conf/base/parameters_data_processing.yml").read_text())["data_processing"]
+RULES = yaml.safe_load(
+    (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
+)["data_processing"]
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 APP_COLUMNS = [
-    "APPLICATION_ID", "APPLICANT_ID", "APPLICATION_DATE", "AGE", "INCOME", "CREDIT_SCORE",
-    "EMPLOYMENT_LENGTH", "LOAN_AMOUNT", "LOAN_TERM_MONTHS", "DEBT_TO_INCOME",
-    "NUMBER_OF_CREDIT_LINES", "PREVIOUS_DEFAULTS", "LOAN_PURPOSE", "CREATED_AT",
+    "APPLICATION_ID",
+    "APPLICANT_ID",
+    "APPLICATION_DATE",
+    "AGE",
+    "INCOME",
+    "CREDIT_SCORE",
+    "EMPLOYMENT_LENGTH",
+    "LOAN_AMOUNT",
+    "LOAN_TERM_MONTHS",
+    "DEBT_TO_INCOME",
+    "NUMBER_OF_CREDIT_LINES",
+    "PREVIOUS_DEFAULTS",
+    "LOAN_PURPOSE",
+    "CREATED_AT",
 ]
 
 
 def _app(app_id, **changes):
     row = dict(
-        APPLICATION_ID=app_id, APPLICANT_ID="A1", APPLICATION_DATE="2024-03-01", AGE="40",
-        INCOME="50000", CREDIT_SCORE="700", EMPLOYMENT_LENGTH="5.5", LOAN_AMOUNT="10000",
-        LOAN_TERM_MONTHS="36", DEBT_TO_INCOME="0.3", NUMBER_OF_CREDIT_LINES="4",
-        PREVIOUS_DEFAULTS="0", LOAN_PURPOSE="car", CREATED_AT="2024-03-01 10:00:00",
+        APPLICATION_ID=app_id,
+        APPLICANT_ID="A1",
+        APPLICATION_DATE="2024-03-01",
+        AGE="40",
+        INCOME="50000",
+        CREDIT_SCORE="700",
+        EMPLOYMENT_LENGTH="5.5",
+        LOAN_AMOUNT="10000",
+        LOAN_TERM_MONTHS="36",
+        DEBT_TO_INCOME="0.3",
+        NUMBER_OF_CREDIT_LINES="4",
+        PREVIOUS_DEFAULTS="0",
+        LOAN_PURPOSE="car",
+        CREATED_AT="2024-03-01 10:00:00",
     )
     row.update(changes)
-    return tuple(row[c] for c in APP_COLUMNS) + ("part-00000.csv", "2026-01-01 00:00:00")
+    return tuple(row[c] for c in APP_COLUMNS) + (
+        "part-00000.csv",
+        "2026-01-01 00:00:00",
+    )
 
 
 def _by_id(frame, key):
@@ -54,7 +80,9 @@ def test_clean_applications_types_standardises_and_rejects_with_reasons(session)
     assert good["L1"]["APPLICATION_DATE"] == date(2024, 3, 1)
     assert good["L1"]["EMPLOYMENT_LENGTH"] == 5.5 and good["L1"]["CREDIT_SCORE"] == 700
     assert good["L5"]["INCOME"] is None and good["L5"]["AGE"] == 33
-    reasons = sorted((r["APPLICATION_ID"] or "", r["_REJECT_REASON"]) for r in rejected.collect())
+    reasons = sorted(
+        (r["APPLICATION_ID"] or "", r["_REJECT_REASON"]) for r in rejected.collect()
+    )
     assert reasons == [
         ("", "missing application_id"),
         ("L1", "duplicate application_id"),
@@ -65,37 +93,86 @@ def test_clean_applications_types_standardises_and_rejects_with_reasons(session)
     ]
     # rejected rows keep the raw text as it came, with their lineage
     l2 = next(r for r in rejected.collect() if r["APPLICATION_ID"] == "L2")
-    assert l2["APPLICATION_DATE"] == "31/02/2024" and l2["_SOURCE_FILE"] == "part-00000.csv"
+    assert (
+        l2["APPLICATION_DATE"] == "31/02/2024"
+        and l2["_SOURCE_FILE"] == "part-00000.csv"
+    )
     assert clean.count() + rejected.count() == raw.count()
 
 
-APPLICANT_COLUMNS = ["APPLICANT_ID", "FIRST_NAME", "LAST_NAME", "EMAIL", "PHONE", "ADDRESS", "DATE_OF_BIRTH", "CREATED_AT"]
+APPLICANT_COLUMNS = [
+    "APPLICANT_ID",
+    "FIRST_NAME",
+    "LAST_NAME",
+    "EMAIL",
+    "PHONE",
+    "ADDRESS",
+    "DATE_OF_BIRTH",
+    "CREATED_AT",
+]
 
 
 def _applicants(session):
     rows = [
-        ("A1", "Ada", "Lovelace", " Ada.Lovelace.1@Example.com ", "+44 7700 900123", "1 Mill Road, Leeds", "1980-05-17", "2024-01-01 00:00:00"),
-        ("A2", "Alan", "Turing", "alan.turing.2@example.com", "447700900123", "2 Mill Road, York", "1990-13-01", "2024-01-01 00:00:00"),
+        (
+            "A1",
+            "Ada",
+            "Lovelace",
+            " Ada.Lovelace.1@Example.com ",
+            "+44 7700 900123",
+            "1 Mill Road, Leeds",
+            "1980-05-17",
+            "2024-01-01 00:00:00",
+        ),
+        (
+            "A2",
+            "Alan",
+            "Turing",
+            "alan.turing.2@example.com",
+            "447700900123",
+            "2 Mill Road, York",
+            "1990-13-01",
+            "2024-01-01 00:00:00",
+        ),
         ("A3", "Grace", "Hopper", None, None, None, None, "2024-01-01 00:00:00"),
     ]
     rows = [r + ("part-00000.csv", "2026-01-01 00:00:00") for r in rows]
-    return session.table(make_table(session, "T_APPLICANTS", APPLICANT_COLUMNS + LINEAGE, rows))
+    return session.table(
+        make_table(session, "T_APPLICANTS", APPLICANT_COLUMNS + LINEAGE, rows)
+    )
 
 
 def test_clean_applicants_masks_pii_with_the_key(session):
     key = "test-key"
     clean, rejected = nodes.clean_applicants(_applicants(session), key, RULES)
-    assert set(clean.columns) == {"APPLICANT_ID", "EMAIL_HASH", "PHONE_HASH", "BIRTH_YEAR", "CREATED_AT", *LINEAGE}
+    assert set(clean.columns) == {
+        "APPLICANT_ID",
+        "EMAIL_HASH",
+        "PHONE_HASH",
+        "BIRTH_YEAR",
+        "CREATED_AT",
+        *LINEAGE,
+    }
     good = _by_id(clean, "APPLICANT_ID")
     expected = hashlib.sha256(f"{key}|ada.lovelace.1@example.com".encode()).hexdigest()
     assert good["A1"]["EMAIL_HASH"] == expected
     assert good["A1"]["BIRTH_YEAR"] == 1980
     assert good["A3"]["EMAIL_HASH"] is None and good["A3"]["BIRTH_YEAR"] is None
     bad = rejected.collect()
-    assert [(r["APPLICANT_ID"], r["_REJECT_REASON"]) for r in bad] == [("A2", "date_of_birth is not a YYYY-MM-DD date")]
+    assert [(r["APPLICANT_ID"], r["_REJECT_REASON"]) for r in bad] == [
+        ("A2", "date_of_birth is not a YYYY-MM-DD date")
+    ]
     # the rejected table is masked too: no clear text anywhere outside raw
     text = repr(clean.collect()) + repr(bad)
-    for clear in ("Ada", "Lovelace", "example.com", "Example.com", "7700", "Mill Road", "Turing"):
+    for clear in (
+        "Ada",
+        "Lovelace",
+        "example.com",
+        "Example.com",
+        "7700",
+        "Mill Road",
+        "Turing",
+    ):
         assert clear not in text
     # phone numbers written two ways mask to the same value; another key gives other hashes
     assert bad[0]["PHONE_HASH"] == good["A1"]["PHONE_HASH"]
@@ -122,7 +199,9 @@ def test_clean_bureau_events_rejects_unknown_applicants(session):
     raw = session.table(make_table(session, "T_EVENTS", columns + LINEAGE, rows))
     clean, rejected = nodes.clean_bureau_events(raw, _applicants(session), RULES)
     good = clean.collect()
-    assert [(r["EVENT_ID"], r["EVENT_TYPE"], r["AMOUNT"]) for r in good] == [("E1", "DELINQUENCY", 120.5)]
+    assert [(r["EVENT_ID"], r["EVENT_TYPE"], r["AMOUNT"]) for r in good] == [
+        ("E1", "DELINQUENCY", 120.5)
+    ]
     assert sorted((r["EVENT_ID"], r["_REJECT_REASON"]) for r in rejected.collect()) == [
         ("E1", "duplicate event_id"),
         ("E2", "unknown applicant_id"),
@@ -133,11 +212,25 @@ def test_clean_bureau_events_rejects_unknown_applicants(session):
 
 @pytest.mark.parametrize(
     ("value", "label", "reason"),
-    [("1", 1, None), (" y ", 1, None), ("False", 0, None), ("n", 0, None), ("maybe", None, "defaulted not an accepted value"), (None, None, "missing defaulted")],
+    [
+        ("1", 1, None),
+        (" y ", 1, None),
+        ("False", 0, None),
+        ("n", 0, None),
+        ("maybe", None, "defaulted not an accepted value"),
+        (None, None, "missing defaulted"),
+    ],
 )
 def test_clean_loan_outcomes_maps_label_spellings(session, value, label, reason):
     rows = [("L1", "2025-01-01", value, "part-00000.csv", "2026-01-01 00:00:00")]
-    raw = session.table(make_table(session, "T_OUTCOMES", ["APPLICATION_ID", "OBSERVED_AT", "DEFAULTED", *LINEAGE], rows))
+    raw = session.table(
+        make_table(
+            session,
+            "T_OUTCOMES",
+            ["APPLICATION_ID", "OBSERVED_AT", "DEFAULTED", *LINEAGE],
+            rows,
+        )
+    )
     clean, rejected = nodes.clean_loan_outcomes(raw, RULES)
     if reason is None:
         assert [r["DEFAULTED"] for r in clean.collect()] == [label]
@@ -148,14 +241,31 @@ def test_clean_loan_outcomes_maps_label_spellings(session, value, label, reason)
 
 
 def test_build_applications_joins_applicant_and_outcome(session):
-    raw = session.table(make_table(session, "T_APPS2", APP_COLUMNS + LINEAGE, [_app("L1"), _app("L2", APPLICANT_ID="A404")]))
+    raw = session.table(
+        make_table(
+            session,
+            "T_APPS2",
+            APP_COLUMNS + LINEAGE,
+            [_app("L1"), _app("L2", APPLICANT_ID="A404")],
+        )
+    )
     applications, _ = nodes.clean_applications(raw, RULES)
     applicants, _ = nodes.clean_applicants(_applicants(session), "k", RULES)
     outcome_rows = [("L1", "2025-03-01", "1", "part-00000.csv", "2026-01-01 00:00:00")]
     outcomes, _ = nodes.clean_loan_outcomes(
-        session.table(make_table(session, "T_OUT2", ["APPLICATION_ID", "OBSERVED_AT", "DEFAULTED", *LINEAGE], outcome_rows)), RULES
+        session.table(
+            make_table(
+                session,
+                "T_OUT2",
+                ["APPLICATION_ID", "OBSERVED_AT", "DEFAULTED", *LINEAGE],
+                outcome_rows,
+            )
+        ),
+        RULES,
     )
-    rows = _by_id(nodes.build_applications(applications, applicants, outcomes), "APPLICATION_ID")
+    rows = _by_id(
+        nodes.build_applications(applications, applicants, outcomes), "APPLICATION_ID"
+    )
     assert rows["L1"]["STATUS"] == "MATURED" and rows["L1"]["DEFAULTED"] == 1
     assert rows["L1"]["BIRTH_YEAR"] == 1980 and rows["L1"]["APPLICANT_KNOWN"] is True
     assert rows["L2"]["STATUS"] == "OPEN" and rows["L2"]["DEFAULTED"] is None

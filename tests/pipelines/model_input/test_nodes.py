@@ -11,34 +11,88 @@ from credit_risk.pipelines.model_input import nodes
 from credit_risk.sampling import python_bucket, threshold
 from tests.conftest import make_table
 
-PARAMS = {"split_salt": "salt-1", "split_fractions": {"train": 0.7, "validation": 0.15, "test": 0.15}}
+PARAMS = {
+    "split_salt": "salt-1",
+    "split_fractions": {"train": 0.7, "validation": 0.15, "test": 0.15},
+}
 
 
 def _features(session, n):
-    rows = [(f"L{i:06d}", "2024-01-01", "MATURED" if i % 5 else "OPEN", str(i % 2), "42") for i in range(n)]
-    t = session.table(make_table(session, "T_MI", ["APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED", "CREDIT_SCORE"], rows))
-    return t.select("APPLICATION_ID", F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"), "STATUS",
-                    "DEFAULTED", F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"))
+    rows = [
+        (f"L{i:06d}", "2024-01-01", "MATURED" if i % 5 else "OPEN", str(i % 2), "42")
+        for i in range(n)
+    ]
+    t = session.table(
+        make_table(
+            session,
+            "T_MI",
+            [
+                "APPLICATION_ID",
+                "APPLICATION_DATE",
+                "STATUS",
+                "DEFAULTED",
+                "CREDIT_SCORE",
+            ],
+            rows,
+        )
+    )
+    return t.select(
+        "APPLICATION_ID",
+        F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
+        "STATUS",
+        "DEFAULTED",
+        F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
+    )
 
 
 def test_split_is_the_documented_hash_and_stable(session):
     features = _features(session, 400)
-    first = {r["APPLICATION_ID"]: r["SPLIT"] for r in nodes.build_training_set(features, PARAMS).collect()}
-    again = {r["APPLICATION_ID"]: r["SPLIT"] for r in nodes.build_training_set(features, PARAMS).collect()}
+    first = {
+        r["APPLICATION_ID"]: r["SPLIT"]
+        for r in nodes.build_training_set(features, PARAMS).collect()
+    }
+    again = {
+        r["APPLICATION_ID"]: r["SPLIT"]
+        for r in nodes.build_training_set(features, PARAMS).collect()
+    }
     assert first == again and len(first) == 320  # matured only
-    for app_id, split in first.items():  # the same rule in plain Python: engine-independent
+    for (
+        app_id,
+        split,
+    ) in first.items():  # the same rule in plain Python: engine-independent
         bucket = python_bucket(app_id, "salt-1")
-        expected = "train" if bucket < threshold(0.7) else "validation" if bucket < threshold(0.85) else "test"
+        expected = (
+            "train"
+            if bucket < threshold(0.7)
+            else "validation"
+            if bucket < threshold(0.85)
+            else "test"
+        )
         assert split == expected
     shares = Counter(first.values())
-    assert 0.6 < shares["train"] / 320 < 0.8 and shares["validation"] > 20 and shares["test"] > 20
+    assert (
+        0.6 < shares["train"] / 320 < 0.8
+        and shares["validation"] > 20
+        and shares["test"] > 20
+    )
 
 
 def test_a_new_salt_reshuffles_but_adding_rows_does_not(session):
-    small = {r["APPLICATION_ID"]: r["SPLIT"] for r in nodes.build_training_set(_features(session, 100), PARAMS).collect()}
-    large = {r["APPLICATION_ID"]: r["SPLIT"] for r in nodes.build_training_set(_features(session, 300), PARAMS).collect()}
+    small = {
+        r["APPLICATION_ID"]: r["SPLIT"]
+        for r in nodes.build_training_set(_features(session, 100), PARAMS).collect()
+    }
+    large = {
+        r["APPLICATION_ID"]: r["SPLIT"]
+        for r in nodes.build_training_set(_features(session, 300), PARAMS).collect()
+    }
     assert all(large[k] == v for k, v in small.items())
-    other = {r["APPLICATION_ID"]: r["SPLIT"] for r in nodes.build_training_set(_features(session, 100), {**PARAMS, "split_salt": "x"}).collect()}
+    other = {
+        r["APPLICATION_ID"]: r["SPLIT"]
+        for r in nodes.build_training_set(
+            _features(session, 100), {**PARAMS, "split_salt": "x"}
+        ).collect()
+    }
     assert other != small
 
 
@@ -48,7 +102,14 @@ def test_scoring_set_is_the_open_applications_without_label(session):
     assert scoring.count() == 10
 
 
-@pytest.mark.parametrize("fractions", [{"train": 0.7, "validation": 0.2, "test": 0.2}, {"train": 1.0, "test": 0.0}, {"train": -0.1, "validation": 0.6, "test": 0.5}])
+@pytest.mark.parametrize(
+    "fractions",
+    [
+        {"train": 0.7, "validation": 0.2, "test": 0.2},
+        {"train": 1.0, "test": 0.0},
+        {"train": -0.1, "validation": 0.6, "test": 0.5},
+    ],
+)
 def test_bad_split_fractions_are_refused(fractions):
     with pytest.raises(ValueError, match="split_fractions"):
         nodes.assign_split(F.col("X"), "s", fractions)

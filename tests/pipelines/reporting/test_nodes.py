@@ -15,8 +15,12 @@ from snowflake.snowpark import functions as F
 from credit_risk.pipelines.reporting import create_pipeline, nodes
 from tests.conftest import PROJECT, make_table
 
-PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_reporting.yml").read_text())["reporting"]
-SCORING = {"risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}}  # as parameters_scoring.yml
+PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_reporting.yml").read_text())[
+    "reporting"
+]
+SCORING = {
+    "risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}
+}  # as parameters_scoring.yml
 
 
 def _bulk_table(session, name: str, columns: list[str], rows: list[tuple]) -> str:
@@ -45,7 +49,12 @@ class StandInModel:
     importance: dict[str, float] = field(default_factory=dict)
 
     def feature_importance(self) -> pd.DataFrame:
-        return pd.DataFrame({"FEATURE": list(self.importance), "IMPORTANCE": list(self.importance.values())})
+        return pd.DataFrame(
+            {
+                "FEATURE": list(self.importance),
+                "IMPORTANCE": list(self.importance.values()),
+            }
+        )
 
 
 # ---------------------------------------------------------------- PSI (pure)
@@ -56,7 +65,9 @@ def test_psi_is_near_zero_for_the_same_distribution_and_large_for_a_shift():
     expected = pd.Series(rng.normal(650, 60, 20_000))
     same = pd.Series(rng.normal(650, 60, 20_000))
     shifted = pd.Series(rng.normal(710, 60, 20_000))  # one standard deviation up
-    assert nodes.population_stability_index(expected, expected, 10) == pytest.approx(0.0, abs=1e-12)
+    assert nodes.population_stability_index(expected, expected, 10) == pytest.approx(
+        0.0, abs=1e-12
+    )
     assert nodes.population_stability_index(expected, same, 10) < 0.01
     assert nodes.population_stability_index(expected, shifted, 10) > 0.25
 
@@ -81,15 +92,33 @@ def test_psi_known_value_null_bin_and_epsilon():
 
 
 def test_psi_handles_repeated_values_empty_sides_and_text():
-    counts = pd.Series([0] * 800 + [1] * 150 + [2] * 50)  # deciles collapse to a few cut points
-    assert nodes.population_stability_index(counts, counts.sample(frac=1, random_state=1), 10) == pytest.approx(0.0)
+    counts = pd.Series(
+        [0] * 800 + [1] * 150 + [2] * 50
+    )  # deciles collapse to a few cut points
+    assert nodes.population_stability_index(
+        counts, counts.sample(frac=1, random_state=1), 10
+    ) == pytest.approx(0.0)
     more = pd.Series([0] * 500 + [1] * 300 + [2] * 200)
     assert nodes.population_stability_index(counts, more, 10) > 0.1
-    assert math.isnan(nodes.population_stability_index(pd.Series([], dtype=float), counts, 10))
-    assert math.isnan(nodes.population_stability_index(counts, pd.Series([], dtype=float), 10))
+    assert math.isnan(
+        nodes.population_stability_index(pd.Series([], dtype=float), counts, 10)
+    )
+    assert math.isnan(
+        nodes.population_stability_index(counts, pd.Series([], dtype=float), 10)
+    )
     # all-NULL training values: one NULL bin against one non-NULL bin
-    assert nodes.population_stability_index(pd.Series([None] * 10), pd.Series([None] * 10), 10) == 0.0
-    assert nodes.population_stability_index(pd.Series(["1", "2", "3"]), pd.Series([1, 2, 3]), 3) == 0.0
+    assert (
+        nodes.population_stability_index(
+            pd.Series([None] * 10), pd.Series([None] * 10), 10
+        )
+        == 0.0
+    )
+    assert (
+        nodes.population_stability_index(
+            pd.Series(["1", "2", "3"]), pd.Series([1, 2, 3]), 3
+        )
+        == 0.0
+    )
 
 
 # ---------------------------------------------------------------- metrics tables (pure)
@@ -98,9 +127,33 @@ MODEL_METRICS = {
     "model_name": "gbm",
     "model_version": "2026-01-01T00.00.00",
     "splits": {
-        "test": {"rows": 300, "default_rate": 0.12, "roc_auc": 0.78, "pr_auc": 0.40, "brier": 0.09, "log_loss": 0.31, "ks": 0.42},
-        "train": {"rows": 1000, "default_rate": 0.11, "roc_auc": 0.81, "pr_auc": 0.45, "brier": 0.08, "log_loss": 0.29, "ks": 0.47},
-        "validation": {"rows": 200, "default_rate": 0.13, "roc_auc": 0.79, "pr_auc": 0.41, "brier": 0.09, "log_loss": 0.30, "ks": 0.44},
+        "test": {
+            "rows": 300,
+            "default_rate": 0.12,
+            "roc_auc": 0.78,
+            "pr_auc": 0.40,
+            "brier": 0.09,
+            "log_loss": 0.31,
+            "ks": 0.42,
+        },
+        "train": {
+            "rows": 1000,
+            "default_rate": 0.11,
+            "roc_auc": 0.81,
+            "pr_auc": 0.45,
+            "brier": 0.08,
+            "log_loss": 0.29,
+            "ks": 0.47,
+        },
+        "validation": {
+            "rows": 200,
+            "default_rate": 0.13,
+            "roc_auc": 0.79,
+            "pr_auc": 0.41,
+            "brier": 0.09,
+            "log_loss": 0.30,
+            "ks": 0.44,
+        },
     },
 }
 CANDIDATES = {
@@ -112,18 +165,42 @@ CANDIDATES = {
 
 def test_metrics_table_rows_equal_the_input_dicts():
     metrics, comparison = nodes.metrics_table(MODEL_METRICS, CANDIDATES)
-    assert list(metrics.columns) == ["MODEL_NAME", "MODEL_VERSION", "SPLIT", *nodes.METRIC_COLUMNS]
+    assert list(metrics.columns) == [
+        "MODEL_NAME",
+        "MODEL_VERSION",
+        "SPLIT",
+        *nodes.METRIC_COLUMNS,
+    ]
     assert metrics["SPLIT"].tolist() == ["train", "validation", "test"]
     for row in metrics.to_dict("records"):
         source = MODEL_METRICS["splits"][row["SPLIT"]]
-        assert row["MODEL_NAME"] == "gbm" and row["MODEL_VERSION"] == "2026-01-01T00.00.00"
-        assert {c: row[c] for c in nodes.METRIC_COLUMNS} == {c: source[c.lower()] for c in nodes.METRIC_COLUMNS}
+        assert (
+            row["MODEL_NAME"] == "gbm" and row["MODEL_VERSION"] == "2026-01-01T00.00.00"
+        )
+        assert {c: row[c] for c in nodes.METRIC_COLUMNS} == {
+            c: source[c.lower()] for c in nodes.METRIC_COLUMNS
+        }
     assert metrics["ROWS"].dtype == "int64" and metrics["KS"].dtype == "float64"
 
-    assert list(comparison.columns) == ["CANDIDATE", "VALIDATION_ROC_AUC", "FIT_SECONDS", "CHOSEN"]
+    assert list(comparison.columns) == [
+        "CANDIDATE",
+        "VALIDATION_ROC_AUC",
+        "FIT_SECONDS",
+        "CHOSEN",
+    ]
     assert comparison.to_dict("records") == [
-        {"CANDIDATE": "gbm", "VALIDATION_ROC_AUC": 0.79, "FIT_SECONDS": 12.0, "CHOSEN": True},
-        {"CANDIDATE": "logistic_regression", "VALIDATION_ROC_AUC": 0.77, "FIT_SECONDS": 1.5, "CHOSEN": False},
+        {
+            "CANDIDATE": "gbm",
+            "VALIDATION_ROC_AUC": 0.79,
+            "FIT_SECONDS": 12.0,
+            "CHOSEN": True,
+        },
+        {
+            "CANDIDATE": "logistic_regression",
+            "VALIDATION_ROC_AUC": 0.77,
+            "FIT_SECONDS": 1.5,
+            "CHOSEN": False,
+        },
     ]
 
 
@@ -150,24 +227,46 @@ def test_band_edges_of_the_project_scoring_parameters():
 
 def test_risk_band_summary_counts_shares_means_and_edges(session):
     rows = [
-        ("S1", "0.01", "A"), ("S2", "0.03", "A"), ("S3", "0.02", "A"),
-        ("S4", "0.10", "B"), ("S5", "0.12", "B"),
+        ("S1", "0.01", "A"),
+        ("S2", "0.03", "A"),
+        ("S3", "0.02", "A"),
+        ("S4", "0.10", "B"),
+        ("S5", "0.12", "B"),
         ("S6", "0.20", "C"),
-        ("S7", "0.40", "D"), ("S8", "0.60", "D"),
+        ("S7", "0.40", "D"),
+        ("S8", "0.60", "D"),
     ]
-    table = make_table(session, "T_RPT_SCORES", ["APPLICATION_ID", "DEFAULT_PROBABILITY", "RISK_BAND"], rows)
+    table = make_table(
+        session,
+        "T_RPT_SCORES",
+        ["APPLICATION_ID", "DEFAULT_PROBABILITY", "RISK_BAND"],
+        rows,
+    )
     scores = _typed(session, table, ["DEFAULT_PROBABILITY"])
-    got = {r["RISK_BAND"]: r.as_dict() for r in nodes.risk_band_summary(scores, SCORING).collect()}
+    got = {
+        r["RISK_BAND"]: r.as_dict()
+        for r in nodes.risk_band_summary(scores, SCORING).collect()
+    }
     assert sorted(got) == ["A", "B", "C", "D"]
-    assert {b: r["APPLICATIONS"] for b, r in got.items()} == {"A": 3, "B": 2, "C": 1, "D": 2}
+    assert {b: r["APPLICATIONS"] for b, r in got.items()} == {
+        "A": 3,
+        "B": 2,
+        "C": 1,
+        "D": 2,
+    }
     assert sum(r["SHARE"] for r in got.values()) == pytest.approx(1.0)
     assert got["A"]["SHARE"] == pytest.approx(3 / 8)
     assert got["A"]["MEAN_PROBABILITY"] == pytest.approx(0.02)
     assert got["B"]["MEAN_PROBABILITY"] == pytest.approx(0.11)
     assert got["D"]["MEAN_PROBABILITY"] == pytest.approx(0.50)
-    assert (got["A"]["MIN_PROBABILITY"], got["A"]["MAX_PROBABILITY"]) == pytest.approx((0.01, 0.03))
+    assert (got["A"]["MIN_PROBABILITY"], got["A"]["MAX_PROBABILITY"]) == pytest.approx(
+        (0.01, 0.03)
+    )
     assert {b: (r["LOWER_EDGE"], r["UPPER_EDGE"]) for b, r in got.items()} == {
-        "A": (0.0, 0.05), "B": (0.05, 0.15), "C": (0.15, 0.30), "D": (0.30, 1.0),
+        "A": (0.0, 0.05),
+        "B": (0.05, 0.15),
+        "C": (0.15, 0.30),
+        "D": (0.30, 1.0),
     }
 
 
@@ -176,9 +275,27 @@ def test_risk_band_summary_counts_shares_means_and_edges(session):
 
 def test_feature_drift_flags_shifted_and_null_heavy_features(session):
     n = 200
-    columns = ["APPLICATION_ID", "APPLICATION_DATE", "SPLIT", "DEFAULTED", "STABLE", "SHIFTED", "GAPPY", "CONSTANT"]
+    columns = [
+        "APPLICATION_ID",
+        "APPLICATION_DATE",
+        "SPLIT",
+        "DEFAULTED",
+        "STABLE",
+        "SHIFTED",
+        "GAPPY",
+        "CONSTANT",
+    ]
     training = [
-        (f"T{i}", "2024-01-01", ["train", "validation", "test"][i % 3], str(i % 2), i, i, i, 5)
+        (
+            f"T{i}",
+            "2024-01-01",
+            ["train", "validation", "test"][i % 3],
+            str(i % 2),
+            i,
+            i,
+            i,
+            5,
+        )
         for i in range(n)
     ]
     scoring = [
@@ -186,16 +303,32 @@ def test_feature_drift_flags_shifted_and_null_heavy_features(session):
         for i in range(n)
     ]
     features = ["STABLE", "SHIFTED", "GAPPY", "CONSTANT"]
-    train = _typed(session, _bulk_table(session, "T_RPT_TRAIN", columns, training), features)
+    train = _typed(
+        session, _bulk_table(session, "T_RPT_TRAIN", columns, training), features
+    )
     score = _typed(
         session,
-        _bulk_table(session, "T_RPT_SCORE", ["APPLICATION_ID", "APPLICATION_DATE", *features], scoring),
+        _bulk_table(
+            session,
+            "T_RPT_SCORE",
+            ["APPLICATION_ID", "APPLICATION_DATE", *features],
+            scoring,
+        ),
         features,
     )
-    model = StandInModel(numeric_features=[*features, "NOT_SCORED"], categorical_features=["LOAN_PURPOSE"])
+    model = StandInModel(
+        numeric_features=[*features, "NOT_SCORED"],
+        categorical_features=["LOAN_PURPOSE"],
+    )
     # NOT_SCORED is in neither set: all NULL on both sides, PSI 0
     report = nodes.feature_drift(train, score, model, PARAMS)
-    assert list(report.columns) == ["FEATURE", "PSI", "FLAGGED", "TRAINING_ROWS", "SCORING_ROWS"]
+    assert list(report.columns) == [
+        "FEATURE",
+        "PSI",
+        "FLAGGED",
+        "TRAINING_ROWS",
+        "SCORING_ROWS",
+    ]
     got = report.set_index("FEATURE")
     assert got.loc["STABLE", "PSI"] == pytest.approx(0.0, abs=1e-12)
     assert got.loc["CONSTANT", "PSI"] == pytest.approx(0.0, abs=1e-12)
@@ -203,13 +336,22 @@ def test_feature_drift_flags_shifted_and_null_heavy_features(session):
     assert got.loc["SHIFTED", "PSI"] > 0.25
     assert got.loc["GAPPY", "PSI"] > 0.25
     assert got["FLAGGED"].to_dict() == {
-        "SHIFTED": True, "GAPPY": True, "STABLE": False, "CONSTANT": False, "NOT_SCORED": False,
+        "SHIFTED": True,
+        "GAPPY": True,
+        "STABLE": False,
+        "CONSTANT": False,
+        "NOT_SCORED": False,
     }
     assert set(got["TRAINING_ROWS"]) == {n} and set(got["SCORING_ROWS"]) == {n}
-    assert report["FEATURE"].tolist()[:2] == sorted(["SHIFTED", "GAPPY"], key=lambda f: -got.loc[f, "PSI"])
+    assert report["FEATURE"].tolist()[:2] == sorted(
+        ["SHIFTED", "GAPPY"], key=lambda f: -got.loc[f, "PSI"]
+    )
 
     capped = nodes.feature_drift(train, score, model, {**PARAMS, "max_rows": 50})
-    assert 0 < capped["TRAINING_ROWS"].iloc[0] < n and 0 < capped["SCORING_ROWS"].iloc[0] < n
+    assert (
+        0 < capped["TRAINING_ROWS"].iloc[0] < n
+        and 0 < capped["SCORING_ROWS"].iloc[0] < n
+    )
 
 
 # ---------------------------------------------------------------- plots
@@ -223,13 +365,25 @@ def predictions(session):
     for split, n in (("train", 60), ("test", 40), ("validation", 20)):
         for i in range(n):
             defaulted = int(rng.random() < 0.3) if split != "validation" else 0
-            probability = float(np.clip(rng.normal(0.45 if defaulted else 0.2, 0.12), 0.001, 0.999))
-            rows.append((f"{split[:2].upper()}{i}", split, defaulted, round(probability, 6)))
-    table = _bulk_table(session, "T_RPT_PRED", ["APPLICATION_ID", "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"], rows)
-    frame = session.table(table).with_columns(
-        ["DEFAULTED", "DEFAULT_PROBABILITY"], [F.col("DEFAULTED").cast("int"), F.col("DEFAULT_PROBABILITY").cast("double")]
+            probability = float(
+                np.clip(rng.normal(0.45 if defaulted else 0.2, 0.12), 0.001, 0.999)
+            )
+            rows.append(
+                (f"{split[:2].upper()}{i}", split, defaulted, round(probability, 6))
+            )
+    table = _bulk_table(
+        session,
+        "T_RPT_PRED",
+        ["APPLICATION_ID", "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"],
+        rows,
     )
-    truth = pd.DataFrame(rows, columns=["APPLICATION_ID", "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"])
+    frame = session.table(table).with_columns(
+        ["DEFAULTED", "DEFAULT_PROBABILITY"],
+        [F.col("DEFAULTED").cast("int"), F.col("DEFAULT_PROBABILITY").cast("double")],
+    )
+    truth = pd.DataFrame(
+        rows, columns=["APPLICATION_ID", "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"]
+    )
     return frame, truth
 
 
@@ -248,30 +402,45 @@ def test_roc_curve_plot_one_trace_per_split_from_origin_to_one_one(predictions):
         assert (trace.x[-1], trace.y[-1]) == (1.0, 1.0)
         assert np.all(np.diff(trace.x) >= 0) and np.all(np.diff(trace.y) >= 0)
         part = truth[truth["SPLIT"] == trace.meta["split"]]
-        assert trace.meta["roc_auc"] == pytest.approx(roc_auc_score(part["DEFAULTED"], part["DEFAULT_PROBABILITY"]))
+        assert trace.meta["roc_auc"] == pytest.approx(
+            roc_auc_score(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
+        )
         assert trace.meta["rows"] == len(part)
     chance = [t for t in fig.data if t.meta == {"reference": "chance"}]
-    assert len(chance) == 1 and list(chance[0].x) == [0, 1] and list(chance[0].y) == [0, 1]
+    assert (
+        len(chance) == 1 and list(chance[0].x) == [0, 1] and list(chance[0].y) == [0, 1]
+    )
     assert "ROC" in fig.layout.title.text
-    assert "False positive rate" in fig.layout.xaxis.title.text and "True positive rate" in fig.layout.yaxis.title.text
+    assert (
+        "False positive rate" in fig.layout.xaxis.title.text
+        and "True positive rate" in fig.layout.yaxis.title.text
+    )
 
 
 def test_precision_recall_plot_one_trace_per_split(predictions):
     frame, truth = predictions
-    fig = nodes.precision_recall_plot(nodes.sample_evaluation_predictions(frame, PARAMS))
+    fig = nodes.precision_recall_plot(
+        nodes.sample_evaluation_predictions(frame, PARAMS)
+    )
     traces = _split_traces(fig)
     assert [t.meta["split"] for t in traces] == ["train", "test"] and len(fig.data) == 2
     for trace in traces:
         part = truth[truth["SPLIT"] == trace.meta["split"]]
-        assert trace.x[0] == 1.0 and trace.y[0] == pytest.approx(part["DEFAULTED"].mean(), abs=1e-5)  # everyone flagged
+        assert trace.x[0] == 1.0 and trace.y[0] == pytest.approx(
+            part["DEFAULTED"].mean(), abs=1e-5
+        )  # everyone flagged
         assert trace.x[-1] == 0.0 and trace.y[-1] == 1.0
         assert trace.meta["default_rate"] == pytest.approx(part["DEFAULTED"].mean())
-    assert fig.layout.xaxis.title.text.startswith("Recall") and fig.layout.yaxis.title.text.startswith("Precision")
+    assert fig.layout.xaxis.title.text.startswith(
+        "Recall"
+    ) and fig.layout.yaxis.title.text.startswith("Precision")
 
 
 def test_calibration_plot_bins_per_split_and_the_diagonal(predictions):
     frame, truth = predictions
-    fig = nodes.calibration_plot(nodes.sample_evaluation_predictions(frame, PARAMS), PARAMS)
+    fig = nodes.calibration_plot(
+        nodes.sample_evaluation_predictions(frame, PARAMS), PARAMS
+    )
     traces = _split_traces(fig)
     assert [t.meta["split"] for t in traces] == ["train", "validation", "test"]
     for trace in traces:
@@ -281,10 +450,18 @@ def test_calibration_plot_bins_per_split_and_the_diagonal(predictions):
         # bins are equal-count and ordered by prediction; their weighted means give back the split's
         assert np.all(np.diff(trace.x) > 0)
         weights = np.asarray(trace.customdata)
-        assert np.average(trace.y, weights=weights) == pytest.approx(part["DEFAULTED"].mean())
-        assert np.average(trace.x, weights=weights) == pytest.approx(part["DEFAULT_PROBABILITY"].mean())
+        assert np.average(trace.y, weights=weights) == pytest.approx(
+            part["DEFAULTED"].mean()
+        )
+        assert np.average(trace.x, weights=weights) == pytest.approx(
+            part["DEFAULT_PROBABILITY"].mean()
+        )
     diagonal = [t for t in fig.data if t.meta == {"reference": "diagonal"}]
-    assert len(diagonal) == 1 and list(diagonal[0].x) == list(diagonal[0].y) and diagonal[0].x[0] == 0
+    assert (
+        len(diagonal) == 1
+        and list(diagonal[0].x) == list(diagonal[0].y)
+        and diagonal[0].x[0] == 0
+    )
     assert diagonal[0].x[-1] >= max(max(t.x) for t in traces)
     assert fig.layout.xaxis.title.text == "Mean predicted default probability"
     assert fig.layout.yaxis.title.text == "Observed default rate"
@@ -303,31 +480,77 @@ def test_feature_importance_plot_top_twenty_largest_first():
 
 
 def test_score_distribution_plot_bars_per_band_and_edge_lines(session):
-    rows = [(f"P{i}", p, band) for i, (p, band) in enumerate(
-        [(0.01, "A"), (0.02, "A"), (0.04, "A"), (0.07, "B"), (0.12, "B"), (0.2, "C"), (0.45, "D")]
-    )]
-    table = make_table(session, "T_RPT_DIST", ["APPLICATION_ID", "DEFAULT_PROBABILITY", "RISK_BAND"], rows)
-    fig = nodes.score_distribution_plot(_typed(session, table, ["DEFAULT_PROBABILITY"]), SCORING, PARAMS)
+    rows = [
+        (f"P{i}", p, band)
+        for i, (p, band) in enumerate(
+            [
+                (0.01, "A"),
+                (0.02, "A"),
+                (0.04, "A"),
+                (0.07, "B"),
+                (0.12, "B"),
+                (0.2, "C"),
+                (0.45, "D"),
+            ]
+        )
+    ]
+    table = make_table(
+        session,
+        "T_RPT_DIST",
+        ["APPLICATION_ID", "DEFAULT_PROBABILITY", "RISK_BAND"],
+        rows,
+    )
+    fig = nodes.score_distribution_plot(
+        _typed(session, table, ["DEFAULT_PROBABILITY"]), SCORING, PARAMS
+    )
     counts = {t.meta["risk_band"]: int(sum(t.y)) for t in fig.data}
     assert counts == {"A": 3, "B": 2, "C": 1, "D": 1}
     assert all(len(t.x) == PARAMS["histogram_bins"] for t in fig.data)
     assert sorted(shape.x0 for shape in fig.layout.shapes) == [0.05, 0.15, 0.30]
-    assert fig.layout.barmode == "stack" and fig.layout.xaxis.title.text == "Predicted default probability"
+    assert (
+        fig.layout.barmode == "stack"
+        and fig.layout.xaxis.title.text == "Predicted default probability"
+    )
 
 
 def test_pipeline_node_names_inputs_and_outputs():
     pipeline = create_pipeline()
     assert {n.name for n in pipeline.nodes} == {
-        "metrics_table", "risk_band_summary", "feature_drift", "sample_evaluation_predictions",
-        "roc_curve_plot", "precision_recall_plot",
-        "calibration_plot", "feature_importance_plot", "score_distribution_plot",
+        "metrics_table",
+        "risk_band_summary",
+        "feature_drift",
+        "sample_evaluation_predictions",
+        "roc_curve_plot",
+        "precision_recall_plot",
+        "calibration_plot",
+        "feature_importance_plot",
+        "score_distribution_plot",
     }
     assert pipeline.inputs() == {
-        "model_metrics", "candidate_metrics", "evaluation_predictions", "model", "mo_application_scores",
-        "mi_training_set", "mi_scoring_set", "params:reporting", "params:scoring",
+        "model_metrics",
+        "candidate_metrics",
+        "evaluation_predictions",
+        "model",
+        "mo_application_scores",
+        "mi_training_set",
+        "mi_scoring_set",
+        "params:reporting",
+        "params:scoring",
     }
     assert pipeline.outputs() == {
-        "rpt_model_metrics", "rpt_candidate_comparison", "rpt_risk_band_summary", "rpt_feature_drift",
-        "rpt_roc_curve", "rpt_precision_recall", "rpt_calibration", "rpt_feature_importance", "rpt_score_distribution",
+        "rpt_model_metrics",
+        "rpt_candidate_comparison",
+        "rpt_risk_band_summary",
+        "rpt_feature_drift",
+        "rpt_roc_curve",
+        "rpt_precision_recall",
+        "rpt_calibration",
+        "rpt_feature_importance",
+        "rpt_score_distribution",
     }
-    assert PARAMS == {**PARAMS, "max_rows": 200000, "psi_threshold": 0.2, "psi_bins": 10}
+    assert PARAMS == {
+        **PARAMS,
+        "max_rows": 200000,
+        "psi_threshold": 0.2,
+        "psi_bins": 10,
+    }

@@ -21,7 +21,9 @@ from tests.pipelines.training.test_nodes import (
     synthetic_sample,
 )
 
-SCORING = yaml.safe_load((PROJECT / "conf/base/parameters_scoring.yml").read_text())["scoring"]
+SCORING = yaml.safe_load((PROJECT / "conf/base/parameters_scoring.yml").read_text())[
+    "scoring"
+]
 EDGES, LABELS = SCORING["risk_bands"]["edges"], SCORING["risk_bands"]["labels"]
 
 
@@ -32,7 +34,10 @@ def expected_band(p: float) -> str:
 
 @pytest.fixture(scope="module")
 def model():
-    fitted, _ = train_model(synthetic_sample(n=3000, seed=1), {**PARAMS, "candidates": {"logistic_regression": {}}})
+    fitted, _ = train_model(
+        synthetic_sample(n=3000, seed=1),
+        {**PARAMS, "candidates": {"logistic_regression": {}}},
+    )
     return fitted
 
 
@@ -41,7 +46,21 @@ def test_configured_bands_are_the_agreed_ones():
 
 
 def test_bands_at_and_around_the_edges():
-    p = np.array([0.0, 0.0499999, 0.05, 0.0500001, 0.1499999, 0.15, 0.2999999, 0.30, 0.3000001, 0.9, 1.0])
+    p = np.array(
+        [
+            0.0,
+            0.0499999,
+            0.05,
+            0.0500001,
+            0.1499999,
+            0.15,
+            0.2999999,
+            0.30,
+            0.3000001,
+            0.9,
+            1.0,
+        ]
+    )
     bands = nodes.assign_bands(p, EDGES, LABELS)
     assert list(bands) == ["A", "A", "B", "B", "B", "C", "C", "D", "D", "D", "D"]
     assert list(bands) == [expected_band(x) for x in p]
@@ -50,17 +69,31 @@ def test_bands_at_and_around_the_edges():
 @pytest.mark.parametrize(
     ("bands", "message"),
     [
-        ({"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C"]}, "one more label than edges"),
-        ({"edges": [0.05, 0.15], "labels": ["A", "B", "C", "D"]}, "one more label than edges"),
-        ({"edges": [0.15, 0.05, 0.30], "labels": ["A", "B", "C", "D"]}, "strictly increasing"),
-        ({"edges": [0.05, 0.05, 0.30], "labels": ["A", "B", "C", "D"]}, "strictly increasing"),
+        (
+            {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C"]},
+            "one more label than edges",
+        ),
+        (
+            {"edges": [0.05, 0.15], "labels": ["A", "B", "C", "D"]},
+            "one more label than edges",
+        ),
+        (
+            {"edges": [0.15, 0.05, 0.30], "labels": ["A", "B", "C", "D"]},
+            "strictly increasing",
+        ),
+        (
+            {"edges": [0.05, 0.05, 0.30], "labels": ["A", "B", "C", "D"]},
+            "strictly increasing",
+        ),
         ({}, "one more label than edges"),
     ],
 )
 def test_bad_band_config_raises_before_any_work(bands, message):
     with pytest.raises(ValueError, match=message):
         nodes.risk_bands({"risk_bands": bands})
-    with pytest.raises(ValueError, match=message):  # the node checks before touching the data
+    with pytest.raises(
+        ValueError, match=message
+    ):  # the node checks before touching the data
         nodes.score_applications(None, None, {"risk_bands": bands})
 
 
@@ -84,7 +117,9 @@ class BatchedFrame:
 
 def test_node_returns_a_generator_whose_batches_make_the_whole_set(model, caplog):
     applications = synthetic_sample(n=250, seed=2)
-    frame = BatchedFrame([applications.iloc[:100], applications.iloc[100:100], applications.iloc[100:]])
+    frame = BatchedFrame(
+        [applications.iloc[:100], applications.iloc[100:100], applications.iloc[100:]]
+    )
     assert not inspect.isgeneratorfunction(nodes.score_applications)
     result = nodes.score_applications(frame, model, SCORING)
     assert inspect.isgenerator(result)
@@ -95,7 +130,9 @@ def test_node_returns_a_generator_whose_batches_make_the_whole_set(model, caplog
     assert "scored 100 of ~250" in caplog.text and "scored 250 of ~250" in caplog.text
     scored = pd.concat(batches, ignore_index=True)
     assert list(scored["APPLICATION_ID"]) == list(applications["APPLICATION_ID"])
-    np.testing.assert_array_equal(scored["DEFAULT_PROBABILITY"], model.predict_proba(applications))
+    np.testing.assert_array_equal(
+        scored["DEFAULT_PROBABILITY"], model.predict_proba(applications)
+    )
     assert scored["SCORED_AT"].nunique() == 1
 
 
@@ -109,12 +146,17 @@ def _scoring_rows() -> pd.DataFrame:
     frame.loc[[2, 5], "CREDIT_SCORE"] = np.nan
     frame.loc[7, "LOAN_PURPOSE"] = "SPACE_TRAVEL"
     frame.loc[8, "LOAN_PURPOSE"] = None
-    frame["CREDIT_SCORE"] = frame["CREDIT_SCORE"].map(lambda v: None if np.isnan(v) else str(int(v)))  # as it lands
+    frame["CREDIT_SCORE"] = frame["CREDIT_SCORE"].map(
+        lambda v: None if np.isnan(v) else str(int(v))
+    )  # as it lands
     return frame
 
 
 def _scoring_table(session, frame: pd.DataFrame):
-    rows = [tuple(None if pd.isna(v) else v for v in row) for row in frame.itertuples(index=False)]
+    rows = [
+        tuple(None if pd.isna(v) else v for v in row)
+        for row in frame.itertuples(index=False)
+    ]
     name = make_table(session, "T_SCORING_SET", SCORING_COLUMNS, rows)
     return session.table(name).select(
         "APPLICATION_ID",
@@ -128,21 +170,33 @@ def _scoring_table(session, frame: pd.DataFrame):
 def test_score_applications_scores_every_open_application_once(session, model):
     applications = _scoring_rows()
     before = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    batches = list(nodes.score_applications(_scoring_table(session, applications), model, SCORING))
+    batches = list(
+        nodes.score_applications(_scoring_table(session, applications), model, SCORING)
+    )
     scored = pd.concat(batches, ignore_index=True)
     assert list(scored.columns) == nodes.OUTPUT_COLUMNS
     assert scored["APPLICATION_ID"].is_unique
     assert sorted(scored["APPLICATION_ID"]) == sorted(applications["APPLICATION_ID"])
     # the probabilities are the model's on the same rows read straight from pandas
-    expected = pd.Series(model.predict_proba(applications), index=applications["APPLICATION_ID"])
+    expected = pd.Series(
+        model.predict_proba(applications), index=applications["APPLICATION_ID"]
+    )
     got = scored.set_index("APPLICATION_ID")["DEFAULT_PROBABILITY"]
     np.testing.assert_allclose(got, expected.loc[got.index], rtol=0, atol=1e-12)
     assert got.dtype == np.float64 and ((got > 0) & (got < 1)).all()
-    assert list(scored["RISK_BAND"]) == [expected_band(p) for p in scored["DEFAULT_PROBABILITY"]]
+    assert list(scored["RISK_BAND"]) == [
+        expected_band(p) for p in scored["DEFAULT_PROBABILITY"]
+    ]
     assert scored["RISK_BAND"].nunique() >= 2
-    assert (scored["MODEL_NAME"] == model.name).all() and (scored["MODEL_VERSION"] == model.version).all()
+    assert (scored["MODEL_NAME"] == model.name).all() and (
+        scored["MODEL_VERSION"] == model.version
+    ).all()
     assert scored["SCORED_AT"].nunique() == 1
-    assert before - pd.Timedelta(seconds=1) <= scored["SCORED_AT"].iloc[0] <= pd.Timestamp.now(tz="UTC").tz_localize(None)
+    assert (
+        before - pd.Timedelta(seconds=1)
+        <= scored["SCORED_AT"].iloc[0]
+        <= pd.Timestamp.now(tz="UTC").tz_localize(None)
+    )
 
 
 def test_score_applications_on_an_empty_set_gives_one_empty_typed_frame(session, model):
@@ -157,7 +211,9 @@ def test_slices_of_a_few_rows_score_every_open_application_once(session, model):
     """24 rows in slices of 5 (5 queries by a hash of the key): the same rows and probabilities as one batch."""
     applications = _scoring_rows()
     table = _scoring_table(session, applications)
-    whole = pd.concat(list(nodes.score_applications(table, model, SCORING)), ignore_index=True)
+    whole = pd.concat(
+        list(nodes.score_applications(table, model, SCORING)), ignore_index=True
+    )
     batches = list(nodes.score_applications(table, model, {**SCORING, "batch_rows": 5}))
     sliced = pd.concat(batches, ignore_index=True)
     assert len(batches) >= 3 and max(len(b) for b in batches) < len(applications)

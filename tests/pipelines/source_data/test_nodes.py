@@ -41,7 +41,10 @@ DEFAULT_RATE_BAND = (0.10, 0.20)
 def _materialise(params: dict) -> dict[str, list[pd.DataFrame]]:
     """Evaluate every part callable of every table, table by table."""
     outputs = nodes.generate_source_data(params)
-    return {name: [part() for part in parts.values()] for name, parts in zip(TABLES, outputs)}
+    return {
+        name: [part() for part in parts.values()]
+        for name, parts in zip(TABLES, outputs)
+    }
 
 
 def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -66,14 +69,22 @@ def parts() -> dict[str, list[pd.DataFrame]]:
 
 @pytest.fixture(scope="module")
 def tables(parts) -> dict[str, pd.DataFrame]:
-    return {name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()}
+    return {
+        name: pd.concat(frames, ignore_index=True) for name, frames in parts.items()
+    }
 
 
 @pytest.fixture(scope="module")
 def labelled(tables) -> pd.DataFrame:
     """Truth joined to the (normalised) drawn outcome of each matured application."""
-    outcomes = tables["outcomes"].assign(label=lambda d: _labels(d["defaulted"])).dropna(subset=["label"])
-    return tables["truth"].merge(outcomes[["application_id", "label"]], on="application_id")
+    outcomes = (
+        tables["outcomes"]
+        .assign(label=lambda d: _labels(d["defaulted"]))
+        .dropna(subset=["label"])
+    )
+    return tables["truth"].merge(
+        outcomes[["application_id", "label"]], on="application_id"
+    )
 
 
 def test_pipeline_interface():
@@ -106,7 +117,7 @@ def test_columns_exact_and_landing_tables_are_text(tables):
         assert list(frame.columns) == COLUMNS[name]
     for name in ["applicants", "applications", "events", "outcomes"]:
         frame = tables[name]
-        assert (frame.dtypes == object).all()
+        assert all(dtype is np.dtype(object) for dtype in frame.dtypes)
         values = frame.stack()  # drops missing values
         assert values.map(type).eq(str).all()
     assert tables["truth"]["is_matured"].dtype == bool
@@ -128,7 +139,9 @@ def test_deterministic_and_chunk_independent(parts):
 
 def test_different_seed_changes_data(parts):
     other = nodes.generate_source_data({**PARAMS, "seed": 7})[4]["part-00000"]()
-    assert not np.allclose(other["true_default_probability"], parts["truth"][0]["true_default_probability"])
+    assert not np.allclose(
+        other["true_default_probability"], parts["truth"][0]["true_default_probability"]
+    )
 
 
 def test_ids_unique_across_chunks_and_well_formed(tables):
@@ -151,35 +164,59 @@ def test_referential_integrity(tables):
     assert set(tables["applications"]["applicant_id"]) <= known
     events = tables["events"]
     orphan = ~events["applicant_id"].isin(known)
-    assert events.loc[orphan, "applicant_id"].str.startswith(nodes.UNKNOWN_APPLICANT_PREFIX).all()
+    assert (
+        events.loc[orphan, "applicant_id"]
+        .str.startswith(nodes.UNKNOWN_APPLICANT_PREFIX)
+        .all()
+    )
     assert orphan.mean() == pytest.approx(0.005, abs=0.0015)
 
 
 def test_open_vs_matured_split(tables):
     apps = tables["applications"].drop_duplicates()
-    app_date = pd.to_datetime(apps["application_date"], format="%Y-%m-%d", errors="coerce")
-    expected = app_date + pd.Timedelta(days=PARAMS["maturity_days"]) <= pd.Timestamp(PARAMS["as_of_date"])
+    app_date = pd.to_datetime(
+        apps["application_date"], format="%Y-%m-%d", errors="coerce"
+    )
+    expected = app_date + pd.Timedelta(days=PARAMS["maturity_days"]) <= pd.Timestamp(
+        PARAMS["as_of_date"]
+    )
     merged = apps.assign(expected=expected).merge(tables["truth"], on="application_id")
     ok = app_date.notna().to_numpy()
     assert (merged.loc[ok, "expected"] == merged.loc[ok, "is_matured"]).all()
-    matured_ids = set(tables["truth"].loc[tables["truth"]["is_matured"], "application_id"])
+    matured_ids = set(
+        tables["truth"].loc[tables["truth"]["is_matured"], "application_id"]
+    )
     assert set(tables["outcomes"]["application_id"]) == matured_ids
     assert tables["outcomes"]["application_id"].is_unique
     # observed_at is exactly application_date + maturity_days
-    obs = tables["outcomes"].merge(apps[["application_id", "application_date"]], on="application_id")
-    lag = pd.to_datetime(obs["observed_at"], format="%Y-%m-%d", errors="coerce") - pd.to_datetime(
-        obs["application_date"], format="%Y-%m-%d", errors="coerce"
+    obs = tables["outcomes"].merge(
+        apps[["application_id", "application_date"]], on="application_id"
     )
+    lag = pd.to_datetime(
+        obs["observed_at"], format="%Y-%m-%d", errors="coerce"
+    ) - pd.to_datetime(obs["application_date"], format="%Y-%m-%d", errors="coerce")
     assert (lag.dropna() == pd.Timedelta(days=PARAMS["maturity_days"])).all()
     assert 0.75 < tables["truth"]["is_matured"].mean() < 0.88
 
 
 def test_clean_values_in_range_and_age_consistent(tables):
     apps = tables["applications"].drop_duplicates()
-    num = apps[["age", "income", "credit_score", "employment_length", "debt_to_income", "previous_defaults"]].apply(
-        pd.to_numeric
+    num = apps[
+        [
+            "age",
+            "income",
+            "credit_score",
+            "employment_length",
+            "debt_to_income",
+            "previous_defaults",
+        ]
+    ].apply(pd.to_numeric)
+    messy = (
+        num["age"].isin([250, -1])
+        | (num["income"] < 0)
+        | (num["credit_score"] == 9999)
+        | (num["debt_to_income"] < 0)
     )
-    messy = num["age"].isin([250, -1]) | (num["income"] < 0) | (num["credit_score"] == 9999) | (num["debt_to_income"] < 0)
     clean = num[~messy]
     assert clean["credit_score"].dropna().between(300, 850).all()
     assert clean["debt_to_income"].dropna().between(0, 1.5).all()
@@ -189,22 +226,36 @@ def test_clean_values_in_range_and_age_consistent(tables):
     assert 35_000 < clean["income"].median() < 55_000
     assert set(apps["loan_term_months"].dropna()) <= {"12", "24", "36", "48", "60"}
     # age equals completed years between date_of_birth and application_date
-    people = tables["applicants"].drop_duplicates("applicant_id")[["applicant_id", "date_of_birth"]]
-    joined = apps.merge(people, on="applicant_id").assign(age=lambda d: pd.to_numeric(d["age"]))
+    people = tables["applicants"].drop_duplicates("applicant_id")[
+        ["applicant_id", "date_of_birth"]
+    ]
+    joined = apps.merge(people, on="applicant_id").assign(
+        age=lambda d: pd.to_numeric(d["age"])
+    )
     dob = pd.to_datetime(joined["date_of_birth"], format="%Y-%m-%d", errors="coerce")
     on = pd.to_datetime(joined["application_date"], format="%Y-%m-%d", errors="coerce")
     ok = dob.notna() & on.notna() & joined["age"].between(0, 200)
-    years = on.dt.year - dob.dt.year - ((on.dt.month * 32 + on.dt.day) < (dob.dt.month * 32 + dob.dt.day))
+    years = (
+        on.dt.year
+        - dob.dt.year
+        - ((on.dt.month * 32 + on.dt.day) < (dob.dt.month * 32 + dob.dt.day))
+    )
     assert (years[ok] == joined.loc[ok, "age"]).all()
     assert joined.loc[ok, "age"].between(21, 90).all()
 
 
 def test_mess_rates_roughly_as_configured(tables):
-    apps, events, outcomes = tables["applications"], tables["events"], tables["outcomes"]
+    apps, events, outcomes = (
+        tables["applications"],
+        tables["events"],
+        tables["outcomes"],
+    )
     assert apps.duplicated().mean() == pytest.approx(0.01, abs=0.003)
     assert tables["applicants"].duplicated().mean() == pytest.approx(0.01, abs=0.004)
     assert events.duplicated().mean() == pytest.approx(0.01, abs=0.003)
-    assert apps["application_id"].duplicated().sum() == apps.duplicated().sum()  # copies are exact
+    assert (
+        apps["application_id"].duplicated().sum() == apps.duplicated().sum()
+    )  # copies are exact
     assert outcomes["application_id"].is_unique
     assert tables["truth"]["application_id"].is_unique
 
@@ -219,8 +270,11 @@ def test_mess_rates_roughly_as_configured(tables):
     assert (~etype.isin(nodes.EVENT_TYPES)).mean() == pytest.approx(0.05, abs=0.01)
 
     num = apps[["age", "income", "credit_score", "debt_to_income"]].apply(pd.to_numeric)
-    out_of_range = num["age"].isin([250, -1]) | (num["income"] < 0) | (num["credit_score"] == 9999) | (
-        num["debt_to_income"] < 0
+    out_of_range = (
+        num["age"].isin([250, -1])
+        | (num["income"] < 0)
+        | (num["credit_score"] == 9999)
+        | (num["debt_to_income"] < 0)
     )
     assert out_of_range.mean() == pytest.approx(0.005, abs=0.002)
 
@@ -236,18 +290,24 @@ def test_mess_rates_roughly_as_configured(tables):
 
 def test_default_rate_in_range(labelled):
     assert DEFAULT_RATE_BAND[0] < labelled["label"].mean() < DEFAULT_RATE_BAND[1]
-    assert labelled["label"].mean() == pytest.approx(labelled["true_default_probability"].mean(), abs=0.015)
+    assert labelled["label"].mean() == pytest.approx(
+        labelled["true_default_probability"].mean(), abs=0.015
+    )
 
 
 def test_ceiling_auc_in_documented_band(labelled):
-    auc = _auc(labelled["label"].to_numpy(), labelled["true_default_probability"].to_numpy())
+    auc = _auc(
+        labelled["label"].to_numpy(), labelled["true_default_probability"].to_numpy()
+    )
     assert AUC_BAND[0] < auc < AUC_BAND[1]
 
 
 def test_count_events_in_window_is_strictly_before():
     owner = np.array([0, 0, 0, 0, 1])
     day = np.array([100, 465, 466, 500, 400])
-    counts = nodes.count_events_in_window(owner, day, np.array([0, 0, 1, 2]), np.array([466, 501, 401, 466]), 365)
+    counts = nodes.count_events_in_window(
+        owner, day, np.array([0, 0, 1, 2]), np.array([466, 501, 401, 466]), 365
+    )
     # owner 0 at 466: days 101..465 -> {465}; at 501: 136..500 -> {465, 466, 500}
     np.testing.assert_array_equal(counts, [1, 3, 1, 0])
 
@@ -261,14 +321,20 @@ def _delinquency_counts(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     pairs = apps[["application_id", "applicant_id", "application_date"]].merge(
         events[["applicant_id", "event_date"]], on="applicant_id"
     )
-    gap = (_parse_dates(pairs["application_date"]) - _parse_dates(pairs["event_date"])).dt.days
-    counts = pd.DataFrame(
-        {
-            "recent": gap.between(1, 365),  # strictly before the application date
-            "previous_year": gap.between(366, 730),
-            "application_id": pairs["application_id"],
-        }
-    ).groupby("application_id")[["recent", "previous_year"]].sum()
+    gap = (
+        _parse_dates(pairs["application_date"]) - _parse_dates(pairs["event_date"])
+    ).dt.days
+    counts = (
+        pd.DataFrame(
+            {
+                "recent": gap.between(1, 365),  # strictly before the application date
+                "previous_year": gap.between(366, 730),
+                "application_id": pairs["application_id"],
+            }
+        )
+        .groupby("application_id")[["recent", "previous_year"]]
+        .sum()
+    )
     return counts.reindex(apps["application_id"].unique(), fill_value=0)
 
 

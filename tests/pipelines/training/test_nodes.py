@@ -25,7 +25,9 @@ from credit_risk.pipelines.training import nodes
 from credit_risk.sampling import python_bucket, threshold
 from tests.conftest import PROJECT, make_table
 
-PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_training.yml").read_text())["training"]
+PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_training.yml").read_text())[
+    "training"
+]
 NUMERIC = PARAMS["features"]["numeric"]
 CATEGORICAL = PARAMS["features"]["categorical"]
 # the configured candidates with fewer trees, for controls that need no fine fit
@@ -37,7 +39,9 @@ FAST = {
         "random_forest": {**PARAMS["candidates"]["random_forest"], "n_estimators": 50},
     },
 }
-PURPOSES = np.array(["DEBT_CONSOLIDATION", "HOME_IMPROVEMENT", "CAR", "BUSINESS", "OTHER"])
+PURPOSES = np.array(
+    ["DEBT_CONSOLIDATION", "HOME_IMPROVEMENT", "CAR", "BUSINESS", "OTHER"]
+)
 
 
 def true_probability(frame: pd.DataFrame) -> np.ndarray:
@@ -55,17 +59,27 @@ def true_probability(frame: pd.DataFrame) -> np.ndarray:
 def synthetic_sample(n: int = 8000, seed: int = 0) -> pd.DataFrame:
     """A training sample shaped like the pulled one, labels drawn from :func:`true_probability`."""
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({c: rng.normal(0, 1, n) for c in NUMERIC})  # noise unless set below
+    frame = pd.DataFrame(
+        {c: rng.normal(0, 1, n) for c in NUMERIC}
+    )  # noise unless set below
     frame["CREDIT_SCORE"] = rng.normal(690, 80, n).round()
     frame["DEBT_TO_INCOME"] = rng.uniform(0, 1.2, n)
     frame["DELINQUENCY_COUNT_365D"] = rng.poisson(0.4, n).astype("float64")
     frame["LOAN_PURPOSE"] = rng.choice(PURPOSES, n).astype(object)
-    frame.loc[rng.random(n) < 0.05, "LOAN_PURPOSE"] = None  # missing category: learnable as "MISSING"
-    for noisy in ("INCOME", "EMPLOYMENT_LENGTH", "TENURE_DAYS"):  # NULLs in features without signal
+    frame.loc[rng.random(n) < 0.05, "LOAN_PURPOSE"] = (
+        None  # missing category: learnable as "MISSING"
+    )
+    for noisy in (
+        "INCOME",
+        "EMPLOYMENT_LENGTH",
+        "TENURE_DAYS",
+    ):  # NULLs in features without signal
         frame.loc[rng.random(n) < 0.1, noisy] = np.nan
     frame["TRUE_P"] = true_probability(frame)
     frame.insert(0, "APPLICATION_ID", [f"L{i:010d}" for i in range(n)])
-    frame.insert(1, "SPLIT", rng.choice(["train", "validation", "test"], n, p=[0.6, 0.2, 0.2]))
+    frame.insert(
+        1, "SPLIT", rng.choice(["train", "validation", "test"], n, p=[0.6, 0.2, 0.2])
+    )
     frame.insert(2, "DEFAULTED", (rng.random(n) < frame["TRUE_P"]).astype("int64"))
     return frame
 
@@ -96,7 +110,10 @@ def test_chosen_model_reaches_the_auc_ceiling(sample, trained):
     assert 0.75 < top < 0.85
     assert abs(model.validation_roc_auc - top) < 0.03
     # every candidate finds the signal; logistic regression fits the planted logit almost exactly
-    assert all(v["validation_roc_auc"] > top - 0.05 and v["fit_seconds"] >= 0 for v in candidates.values())
+    assert all(
+        v["validation_roc_auc"] > top - 0.05 and v["fit_seconds"] >= 0
+        for v in candidates.values()
+    )
     assert abs(candidates["logistic_regression"]["validation_roc_auc"] - top) < 0.01
     json.dumps(metrics, allow_nan=False)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z", model.version)
@@ -116,17 +133,25 @@ def test_train_model_never_reads_the_test_split(sample, trained):
     garbled = sample.copy()
     test = garbled["SPLIT"] == "test"
     garbled["DEFAULTED"] = garbled["DEFAULTED"].astype("float64")
-    garbled.loc[test, "DEFAULTED"] = np.nan  # any use of a test label would fail the fit
-    garbled.loc[test, "CREDIT_SCORE"] = 1e12  # and any use of test features would move the imputers/scalers
+    garbled.loc[test, "DEFAULTED"] = (
+        np.nan
+    )  # any use of a test label would fail the fit
+    garbled.loc[test, "CREDIT_SCORE"] = (
+        1e12  # and any use of test features would move the imputers/scalers
+    )
     garbled.loc[test, "LOAN_PURPOSE"] = "GARBAGE"
     model, metrics = nodes.train_model(garbled, PARAMS)
     _, clean_metrics = trained
     assert metrics["chosen"] == clean_metrics["chosen"]
     for name in ("xgboost", "logistic_regression", "random_forest"):
-        assert metrics[name]["validation_roc_auc"] == pytest.approx(clean_metrics[name]["validation_roc_auc"], abs=1e-12)
+        assert metrics[name]["validation_roc_auc"] == pytest.approx(
+            clean_metrics[name]["validation_roc_auc"], abs=1e-12
+        )
     # the choice is made by validation ROC-AUC, recomputed here from the model's own predictions
     validation = sample[sample["SPLIT"] == "validation"]
-    assert roc_auc_score(validation["DEFAULTED"], model.predict_proba(validation)) == pytest.approx(model.validation_roc_auc)
+    assert roc_auc_score(
+        validation["DEFAULTED"], model.predict_proba(validation)
+    ) == pytest.approx(model.validation_roc_auc)
 
 
 def test_train_model_rejects_a_split_with_missing_labels(sample):
@@ -145,15 +170,22 @@ def test_predict_proba_is_the_pipelines_and_tolerates_snowpark_dtypes(sample, tr
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
     expected = model.pipeline.predict_proba(model.prepare(rows))[:, 1]
     np.testing.assert_array_equal(probabilities, expected)
-    complete = rows["LOAN_PURPOSE"].notna()  # where nothing needs coercing, the raw frame gives the same
-    np.testing.assert_array_equal(probabilities[complete], model.pipeline.predict_proba(rows.loc[complete, model.features])[:, 1])
+    complete = rows[
+        "LOAN_PURPOSE"
+    ].notna()  # where nothing needs coercing, the raw frame gives the same
+    np.testing.assert_array_equal(
+        probabilities[complete],
+        model.pipeline.predict_proba(rows.loc[complete, model.features])[:, 1],
+    )
     # Decimal / object columns, shuffled column order, extra columns: the same answer
     odd = rows.iloc[:, ::-1].copy()
     odd["EXTRA"] = "ignored"
     odd["CREDIT_SCORE"] = [Decimal(str(v)) for v in rows["CREDIT_SCORE"]]
     odd["DEBT_TO_INCOME"] = rows["DEBT_TO_INCOME"].map(repr).astype(object)
     odd["INCOME"] = rows["INCOME"].astype(object).where(rows["INCOME"].notna(), None)
-    np.testing.assert_allclose(model.predict_proba(odd), probabilities, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        model.predict_proba(odd), probabilities, rtol=0, atol=1e-9
+    )
     assert model.predict_proba(rows.head(0)).shape == (0,)
     with pytest.raises(KeyError, match="CREDIT_SCORE"):
         model.predict_proba(rows.drop(columns="CREDIT_SCORE"))
@@ -161,13 +193,19 @@ def test_predict_proba_is_the_pipelines_and_tolerates_snowpark_dtypes(sample, tr
 
 def test_feature_importance_ranks_the_planted_features(sample, trained):
     model, _ = trained
-    planted = {"numeric__CREDIT_SCORE", "numeric__DEBT_TO_INCOME", "numeric__DELINQUENCY_COUNT_365D"}
+    planted = {
+        "numeric__CREDIT_SCORE",
+        "numeric__DEBT_TO_INCOME",
+        "numeric__DELINQUENCY_COUNT_365D",
+    }
     importance = model.feature_importance()
     assert list(importance.columns) == ["FEATURE", "IMPORTANCE"]
     assert "categorical__LOAN_PURPOSE_BUSINESS" in set(importance["FEATURE"])
     assert planted <= set(importance["FEATURE"].head(4))
     assert importance["IMPORTANCE"].is_monotonic_decreasing
-    linear, _ = nodes.train_model(sample, {**PARAMS, "candidates": {"logistic_regression": {}}})
+    linear, _ = nodes.train_model(
+        sample, {**PARAMS, "candidates": {"logistic_regression": {}}}
+    )
     coefficients = linear.feature_importance()
     assert planted <= set(coefficients["FEATURE"].head(4))
     assert (coefficients["IMPORTANCE"] >= 0).all()
@@ -180,17 +218,30 @@ def test_trained_model_is_immutable(trained):
 
 
 def test_version_stamp_has_kedros_shape():
-    assert version_stamp(datetime(2026, 11, 23, 1, 2, 3, 456789, tzinfo=UTC)) == "2026-11-23T01.02.03.456Z"
+    assert (
+        version_stamp(datetime(2026, 11, 23, 1, 2, 3, 456789, tzinfo=UTC))
+        == "2026-11-23T01.02.03.456Z"
+    )
 
 
 def test_evaluate_model_metrics_match_sklearn(sample, trained):
     model, _ = trained
     predictions, metrics = nodes.evaluate_model(model, sample)
-    assert list(predictions.columns) == ["APPLICATION_ID", "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"]
+    assert list(predictions.columns) == [
+        "APPLICATION_ID",
+        "SPLIT",
+        "DEFAULTED",
+        "DEFAULT_PROBABILITY",
+    ]
     assert predictions["APPLICATION_ID"].is_unique and len(predictions) == len(sample)
-    np.testing.assert_array_equal(predictions["DEFAULT_PROBABILITY"], model.predict_proba(sample))
+    np.testing.assert_array_equal(
+        predictions["DEFAULT_PROBABILITY"], model.predict_proba(sample)
+    )
     json.dumps(metrics, allow_nan=False)
-    assert metrics["model_name"] == model.name and metrics["model_version"] == model.version
+    assert (
+        metrics["model_name"] == model.name
+        and metrics["model_version"] == model.version
+    )
     assert list(metrics["splits"]) == ["train", "validation", "test"]
     for split, got in metrics["splits"].items():
         rows = predictions[predictions["SPLIT"] == split]
@@ -202,7 +253,9 @@ def test_evaluate_model_metrics_match_sklearn(sample, trained):
         assert got["brier"] == pytest.approx(brier_score_loss(y, p))
         assert got["log_loss"] == pytest.approx(log_loss(y, p))
         assert got["ks"] == pytest.approx(ks_2samp(p[y == 1], p[y == 0]).statistic)
-    assert metrics["splits"]["validation"]["roc_auc"] == pytest.approx(model.validation_roc_auc)
+    assert metrics["splits"]["validation"]["roc_auc"] == pytest.approx(
+        model.validation_roc_auc
+    )
     # the held-out test split scores like validation: near the ceiling, no sign of leakage
     assert abs(metrics["splits"]["test"]["roc_auc"] - ceiling(sample, "test")) < 0.03
 
@@ -214,7 +267,9 @@ def test_ks_statistic_on_hand_made_scores():
     assert nodes.ks_statistic(labels, scores) == pytest.approx(0.75)
     assert nodes.ks_statistic(labels, np.where(labels == 1, 0.9, 0.1)) == 1.0
     assert nodes.ks_statistic(labels, np.full(8, 0.5)) == 0.0
-    assert nodes.ks_statistic(labels, 1 - scores) == pytest.approx(0.75)  # a distance: the sign does not matter
+    assert nodes.ks_statistic(labels, 1 - scores) == pytest.approx(
+        0.75
+    )  # a distance: the sign does not matter
     assert np.isnan(nodes.ks_statistic(np.zeros(3), np.array([0.1, 0.2, 0.3])))
 
 
@@ -227,14 +282,34 @@ def test_split_metrics_with_one_class_are_none_not_nan():
 
 # ---- sample_training_set on the embedded engine
 
-SMALL = {"max_rows": 1000, "features": {"numeric": ["AGE", "CREDIT_SCORE"], "categorical": ["LOAN_PURPOSE"]}}
-TABLE_COLUMNS = ["APPLICATION_ID", "APPLICATION_DATE", "SPLIT", "DEFAULTED", "AGE", "CREDIT_SCORE", "LOAN_PURPOSE", "EXTRA"]
+SMALL = {
+    "max_rows": 1000,
+    "features": {"numeric": ["AGE", "CREDIT_SCORE"], "categorical": ["LOAN_PURPOSE"]},
+}
+TABLE_COLUMNS = [
+    "APPLICATION_ID",
+    "APPLICATION_DATE",
+    "SPLIT",
+    "DEFAULTED",
+    "AGE",
+    "CREDIT_SCORE",
+    "LOAN_PURPOSE",
+    "EXTRA",
+]
 
 
 def _training_rows(n: int = 40) -> list[tuple]:
     return [
-        (f"L{i:04d}", "2024-01-01", ("train", "validation", "test")[i % 3], str(i % 2),
-         None if i % 7 == 0 else str(20 + i), str(600 + i), None if i % 5 == 0 else "CAR", "x")
+        (
+            f"L{i:04d}",
+            "2024-01-01",
+            ("train", "validation", "test")[i % 3],
+            str(i % 2),
+            None if i % 7 == 0 else str(20 + i),
+            str(600 + i),
+            None if i % 5 == 0 else "CAR",
+            "x",
+        )
         for i in range(n)
     ]
 
@@ -256,19 +331,34 @@ def training_table(session):
 
 def test_sample_training_set_pulls_only_the_named_columns(training_table):
     sample = nodes.sample_training_set(training_table, SMALL)
-    assert list(sample.columns) == ["APPLICATION_ID", "SPLIT", "DEFAULTED", "AGE", "CREDIT_SCORE", "LOAN_PURPOSE"]
+    assert list(sample.columns) == [
+        "APPLICATION_ID",
+        "SPLIT",
+        "DEFAULTED",
+        "AGE",
+        "CREDIT_SCORE",
+        "LOAN_PURPOSE",
+    ]
     rows = {r[0]: r for r in _training_rows()}
     assert sorted(sample["APPLICATION_ID"]) == sorted(rows)
     by_id = sample.set_index("APPLICATION_ID")
     assert by_id.loc["L0003", "AGE"] == 23.0 and np.isnan(by_id.loc["L0007", "AGE"])
-    assert by_id.loc["L0003", "CREDIT_SCORE"] == 603 and by_id.loc["L0003", "DEFAULTED"] == 1
-    assert by_id.loc["L0003", "LOAN_PURPOSE"] == "CAR" and by_id.loc["L0005", "LOAN_PURPOSE"] is None
+    assert (
+        by_id.loc["L0003", "CREDIT_SCORE"] == 603
+        and by_id.loc["L0003", "DEFAULTED"] == 1
+    )
+    assert (
+        by_id.loc["L0003", "LOAN_PURPOSE"] == "CAR"
+        and by_id.loc["L0005", "LOAN_PURPOSE"] is None
+    )
     assert (by_id["SPLIT"] == [rows[i][2] for i in by_id.index]).all()
 
 
 def test_sample_training_set_caps_by_a_hash_of_the_key(training_table):
     sample = nodes.sample_training_set(training_table, {**SMALL, "max_rows": 10})
     cut = threshold(10 / 40)
-    expected = sorted(r[0] for r in _training_rows() if python_bucket(r[0], "sample") < cut)
+    expected = sorted(
+        r[0] for r in _training_rows() if python_bucket(r[0], "sample") < cut
+    )
     assert sorted(sample["APPLICATION_ID"]) == expected
     assert 0 < len(sample) < 40

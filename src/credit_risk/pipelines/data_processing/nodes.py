@@ -68,7 +68,9 @@ def _out_of_range(typed: Column, bounds: list[float]) -> Column:
     return typed.is_not_null() & ((typed < F.lit(low)) | (typed > F.lit(high)))
 
 
-def _with_quality_rejects(checked: DataFrame, dataset: str, quality: dict[str, Any] | None) -> DataFrame:
+def _with_quality_rejects(
+    checked: DataFrame, dataset: str, quality: dict[str, Any] | None
+) -> DataFrame:
     """Give rows that pass the typing rules but break an ``action: reject`` data-quality check its reason."""
     rules = reject_rules(dataset, quality or {})
     if not rules:
@@ -76,14 +78,22 @@ def _with_quality_rejects(checked: DataFrame, dataset: str, quality: dict[str, A
     return checked.with_column(REASON, F.coalesce(F.col(REASON), _first_reason(rules)))
 
 
-def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], rejected: list[str]) -> tuple[DataFrame, DataFrame]:
+def _split(
+    checked: DataFrame,
+    key: str,
+    order: list[Column],
+    clean: list[str],
+    rejected: list[str],
+) -> tuple[DataFrame, DataFrame]:
     """Mark all but one row per valid ``key`` as duplicates, then split clean from rejected.
 
     The checked rows are computed once into a temporary table (``cache_result``): the clean
     and the rejected outputs are two cheap filters of it, not two runs of every check and
     of the de-duplicating window over the whole source.
     """
-    rank = F.row_number().over(Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order))
+    rank = F.row_number().over(
+        Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order)
+    )
     final = checked.with_column(
         REASON,
         F.coalesce(F.col(REASON), F.when(rank > 1, F.lit(f"duplicate {key.lower()}"))),
@@ -95,8 +105,14 @@ def _split(checked: DataFrame, key: str, order: list[Column], clean: list[str], 
 
 
 def _check_and_split(  # noqa: PLR0913
-    frame: DataFrame, raw_columns: list[str], typed: dict[str, Column], checks: list[tuple[Column, str]],
-    key: str, newest_first: list[Column], dataset: str = "", quality: dict[str, Any] | None = None,
+    frame: DataFrame,
+    raw_columns: list[str],
+    typed: dict[str, Column],
+    checks: list[tuple[Column, str]],
+    key: str,
+    newest_first: list[Column],
+    dataset: str = "",
+    quality: dict[str, Any] | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Keep the raw text beside the typed values and the first broken rule, then split.
 
@@ -113,7 +129,11 @@ def _check_and_split(  # noqa: PLR0913
     return _split(
         checked,
         key,
-        [*newest_first, F.col("_SOURCE_FILE"), *[F.col(f"RAW_{c}") for c in raw_columns]],
+        [
+            *newest_first,
+            F.col("_SOURCE_FILE"),
+            *[F.col(f"RAW_{c}") for c in raw_columns],
+        ],
         [*typed, *LINEAGE],
         [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
     )
@@ -144,18 +164,37 @@ def clean_applications(
         checks.append((_unparsed(name, typed[name]), f"{name.lower()} is not a number"))
         if name.lower() in ranges:
             bounds = ranges[name.lower()]
-            checks.append((_out_of_range(typed[name], bounds), f"{name.lower()} outside [{bounds[0]}, {bounds[1]}]"))
+            checks.append(
+                (
+                    _out_of_range(typed[name], bounds),
+                    f"{name.lower()} outside [{bounds[0]}, {bounds[1]}]",
+                )
+            )
     purposes = rules["applications"]["loan_purposes"]
     checks.append(
-        (typed["LOAN_PURPOSE"].is_not_null() & ~typed["LOAN_PURPOSE"].isin(purposes), "loan_purpose not an accepted value")
+        (
+            typed["LOAN_PURPOSE"].is_not_null() & ~typed["LOAN_PURPOSE"].isin(purposes),
+            "loan_purpose not an accepted value",
+        )
     )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("CREATED_AT").desc_nulls_last()],
-                            "int_applications", quality)
+    return _check_and_split(
+        raw,
+        raw_columns,
+        typed,
+        checks,
+        "APPLICATION_ID",
+        [F.col("CREATED_AT").desc_nulls_last()],
+        "int_applications",
+        quality,
+    )
 
 
 def clean_applicants(
-    raw: DataFrame, masking_key: str, rules: dict[str, Any], quality: dict[str, Any] | None = None
+    raw: DataFrame,
+    masking_key: str,
+    rules: dict[str, Any],
+    quality: dict[str, Any] | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Applicants with PII masked by a keyed hash (email, phone) or reduced (birth year) or dropped (name, address)."""
     dob = _date("DATE_OF_BIRTH", rules["date_format"])
@@ -164,14 +203,24 @@ def clean_applicants(
     masked = {
         "APPLICANT_ID": _text("APPLICANT_ID"),
         "EMAIL_HASH": keyed_hash(F.lower(_text("EMAIL"))),
-        "PHONE_HASH": keyed_hash(F.call_function("REGEXP_REPLACE", _text("PHONE"), F.lit("[^0-9]"), F.lit(""))),
+        "PHONE_HASH": keyed_hash(
+            F.call_function(
+                "REGEXP_REPLACE", _text("PHONE"), F.lit("[^0-9]"), F.lit("")
+            )
+        ),
         "BIRTH_YEAR": F.year(dob),
         "CREATED_AT": created,
     }
     checks = [
         (masked["APPLICANT_ID"].is_null(), "missing applicant_id"),
-        (_unparsed("DATE_OF_BIRTH", dob), f"date_of_birth is not a {rules['date_format']} date"),
-        (_out_of_range(F.year(dob), [low, high]), f"birth year outside [{low}, {high}]"),
+        (
+            _unparsed("DATE_OF_BIRTH", dob),
+            f"date_of_birth is not a {rules['date_format']} date",
+        ),
+        (
+            _out_of_range(F.year(dob), [low, high]),
+            f"birth year outside [{low}, {high}]",
+        ),
         (_unparsed("CREATED_AT", created), "created_at is not a timestamp"),
     ]
     checked = raw.cross_join(key_frame(raw.session, masking_key)).select(
@@ -184,19 +233,29 @@ def clean_applicants(
     return _split(
         checked,
         "APPLICANT_ID",
-        [F.col("CREATED_AT").desc_nulls_last(), F.col("_SOURCE_FILE"), F.col("EMAIL_HASH"), F.col("PHONE_HASH")],
+        [
+            F.col("CREATED_AT").desc_nulls_last(),
+            F.col("_SOURCE_FILE"),
+            F.col("EMAIL_HASH"),
+            F.col("PHONE_HASH"),
+        ],
         columns,
         columns,
     )
 
 
 def clean_bureau_events(
-    raw: DataFrame, raw_applicants: DataFrame, rules: dict[str, Any], quality: dict[str, Any] | None = None
+    raw: DataFrame,
+    raw_applicants: DataFrame,
+    rules: dict[str, Any],
+    quality: dict[str, Any] | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Typed credit-bureau events; events of applicants never seen are rejected, not dropped."""
     fmt = rules["date_format"]
     spec = rules["bureau_events"]
-    known = raw_applicants.select(_text("APPLICANT_ID").alias("KNOWN_APPLICANT_ID")).distinct()
+    known = raw_applicants.select(
+        _text("APPLICANT_ID").alias("KNOWN_APPLICANT_ID")
+    ).distinct()
     typed = {
         "EVENT_ID": _text("EVENT_ID"),
         "APPLICANT_ID": _text("APPLICANT_ID"),
@@ -210,13 +269,20 @@ def clean_bureau_events(
         (F.col("KNOWN_APPLICANT_ID").is_null(), "unknown applicant_id"),
         (typed["EVENT_DATE"].is_null(), f"event_date missing or not a {fmt} date"),
         (typed["EVENT_TYPE"].is_null(), "missing event_type"),
-        (~typed["EVENT_TYPE"].isin(spec["event_types"]), "event_type not an accepted value"),
+        (
+            ~typed["EVENT_TYPE"].isin(spec["event_types"]),
+            "event_type not an accepted value",
+        ),
         (_unparsed("AMOUNT", typed["AMOUNT"]), "amount is not a number"),
         (_out_of_range(typed["AMOUNT"], spec["amount_range"]), "amount out of range"),
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    joined = raw.join(known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left")
-    return _check_and_split(joined, raw_columns, typed, checks, "EVENT_ID", [], "int_bureau_events", quality)
+    joined = raw.join(
+        known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left"
+    )
+    return _check_and_split(
+        joined, raw_columns, typed, checks, "EVENT_ID", [], "int_bureau_events", quality
+    )
 
 
 def clean_loan_outcomes(
@@ -241,18 +307,30 @@ def clean_loan_outcomes(
         (defaulted.is_null(), "defaulted not an accepted value"),
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
-    return _check_and_split(raw, raw_columns, typed, checks, "APPLICATION_ID", [F.col("OBSERVED_AT").desc_nulls_last()],
-                            "int_loan_outcomes", quality)
+    return _check_and_split(
+        raw,
+        raw_columns,
+        typed,
+        checks,
+        "APPLICATION_ID",
+        [F.col("OBSERVED_AT").desc_nulls_last()],
+        "int_loan_outcomes",
+        quality,
+    )
 
 
-def build_applications(applications: DataFrame, applicants: DataFrame, outcomes: DataFrame) -> DataFrame:
+def build_applications(
+    applications: DataFrame, applicants: DataFrame, outcomes: DataFrame
+) -> DataFrame:
     """One row per application with its applicant and, once matured, its outcome."""
     applicant = applicants.select(
         F.col("APPLICANT_ID").alias("A_APPLICANT_ID"),
         "BIRTH_YEAR",
         F.col("CREATED_AT").alias("APPLICANT_CREATED_AT"),
     )
-    outcome = outcomes.select(F.col("APPLICATION_ID").alias("O_APPLICATION_ID"), "OBSERVED_AT", "DEFAULTED")
+    outcome = outcomes.select(
+        F.col("APPLICATION_ID").alias("O_APPLICATION_ID"), "OBSERVED_AT", "DEFAULTED"
+    )
     joined = applications.join(
         applicant, F.col("APPLICANT_ID") == F.col("A_APPLICANT_ID"), how="left"
     ).join(outcome, F.col("APPLICATION_ID") == F.col("O_APPLICATION_ID"), how="left")
@@ -268,12 +346,14 @@ def build_applications(applications: DataFrame, applicants: DataFrame, outcomes:
         F.col("A_APPLICANT_ID").is_not_null().alias("APPLICANT_KNOWN"),
         "OBSERVED_AT",
         "DEFAULTED",
-        F.iff(F.col("DEFAULTED").is_null(), F.lit("OPEN"), F.lit("MATURED")).alias("STATUS"),
+        F.iff(F.col("DEFAULTED").is_null(), F.lit("OPEN"), F.lit("MATURED")).alias(
+            "STATUS"
+        ),
     )
 
 
 def build_bureau_events(events: DataFrame) -> DataFrame:
     """Bureau events of the domain model: one row per event, by applicant and date."""
-    return events.select("EVENT_ID", "APPLICANT_ID", "EVENT_DATE", "EVENT_TYPE", "AMOUNT")
-
-
+    return events.select(
+        "EVENT_ID", "APPLICANT_ID", "EVENT_DATE", "EVENT_TYPE", "AMOUNT"
+    )

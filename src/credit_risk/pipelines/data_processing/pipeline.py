@@ -20,23 +20,52 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Clean each source, then join the domain model; a gate checks each table before it is written."""
     return Pipeline(
         [
-            Node(nodes.clean_applicants, ["raw_applicants", "masking_key", RULES, _dq("int_applicants")],
-                 ["unchecked_int_applicants", "rejected_applicants"], name="clean_applicants"),
+            Node(
+                nodes.clean_applicants,
+                ["raw_applicants", "masking_key", RULES, _dq("int_applicants")],
+                ["unchecked_int_applicants", "rejected_applicants"],
+                name="clean_applicants",
+            ),
             *quality.checks("int_applicants"),
-            Node(nodes.clean_applications, ["raw_applications", RULES, _dq("int_applications")],
-                 ["unchecked_int_applications", "rejected_applications"], name="clean_applications"),
+            Node(
+                nodes.clean_applications,
+                ["raw_applications", RULES, _dq("int_applications")],
+                ["unchecked_int_applications", "rejected_applications"],
+                name="clean_applications",
+            ),
             *quality.checks("int_applications"),
-            Node(nodes.clean_bureau_events, ["raw_bureau_events", "raw_applicants", RULES, _dq("int_bureau_events")],
-                 ["unchecked_int_bureau_events", "rejected_bureau_events"], name="clean_bureau_events"),
+            Node(
+                nodes.clean_bureau_events,
+                [
+                    "raw_bureau_events",
+                    "raw_applicants",
+                    RULES,
+                    _dq("int_bureau_events"),
+                ],
+                ["unchecked_int_bureau_events", "rejected_bureau_events"],
+                name="clean_bureau_events",
+            ),
             *quality.checks("int_bureau_events", related=("int_applicants",)),
-            Node(nodes.clean_loan_outcomes, ["raw_loan_outcomes", RULES, _dq("int_loan_outcomes")],
-                 ["unchecked_int_loan_outcomes", "rejected_loan_outcomes"], name="clean_loan_outcomes"),
+            Node(
+                nodes.clean_loan_outcomes,
+                ["raw_loan_outcomes", RULES, _dq("int_loan_outcomes")],
+                ["unchecked_int_loan_outcomes", "rejected_loan_outcomes"],
+                name="clean_loan_outcomes",
+            ),
             *quality.checks("int_loan_outcomes", related=("int_applications",)),
-            Node(nodes.build_applications, ["int_applications", "int_applicants", "int_loan_outcomes"],
-                 "unchecked_prm_applications", name="build_applications"),
+            Node(
+                nodes.build_applications,
+                ["int_applications", "int_applicants", "int_loan_outcomes"],
+                "unchecked_prm_applications",
+                name="build_applications",
+            ),
             *quality.checks("prm_applications"),
-            Node(nodes.build_bureau_events, "int_bureau_events", "unchecked_prm_bureau_events",
-                 name="build_bureau_events"),
+            Node(
+                nodes.build_bureau_events,
+                "int_bureau_events",
+                "unchecked_prm_bureau_events",
+                name="build_bureau_events",
+            ),
             *quality.checks("prm_bureau_events", related=("int_applicants",)),
         ]
     )

@@ -11,7 +11,12 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Load each landing folder into its RAW table."""
     return Pipeline(
         [
-            Node(load_raw, f"landing_{source}", f"raw_{source}", name=f"load_raw_{source}")
+            Node(
+                load_raw,
+                f"landing_{source}",
+                f"raw_{source}",
+                name=f"load_raw_{source}",
+            )
             for source in SOURCES
         ]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
@@ -13,9 +15,15 @@ SPLITS = ("train", "validation", "test")
 def _check_fractions(fractions: dict[str, float]) -> list[float]:
     """The cumulative split bounds, after checking the fractions make sense."""
     if set(fractions) != set(SPLITS):
-        raise ValueError(f"model_input.split_fractions needs exactly {SPLITS}, got {sorted(fractions)}")
-    if any(f < 0 for f in fractions.values()) or abs(sum(fractions.values()) - 1) > 1e-9:
-        raise ValueError(f"model_input.split_fractions must be >= 0 and sum to 1, got {fractions}")
+        raise ValueError(
+            f"model_input.split_fractions needs exactly {SPLITS}, got {sorted(fractions)}"
+        )
+    if any(f < 0 for f in fractions.values()) or not math.isclose(
+        sum(fractions.values()), 1, abs_tol=1e-9
+    ):
+        raise ValueError(
+            f"model_input.split_fractions must be >= 0 and sum to 1, got {fractions}"
+        )
     train = fractions["train"]
     return [train, train + fractions["validation"]]
 
@@ -34,12 +42,30 @@ def assign_split(key, salt: str, fractions: dict[str, float]):
 def build_training_set(features: DataFrame, params: dict) -> DataFrame:
     """Matured applications with their label and a deterministic split."""
     matured = features.filter(F.col("STATUS") == F.lit("MATURED"))
-    split = assign_split(F.col("APPLICATION_ID"), params["split_salt"], params["split_fractions"])
-    columns = [c for c in features.columns if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")]
-    return matured.select("APPLICATION_ID", "APPLICATION_DATE", split.alias("SPLIT"), F.col("DEFAULTED").cast("int").alias("DEFAULTED"), *columns)
+    split = assign_split(
+        F.col("APPLICATION_ID"), params["split_salt"], params["split_fractions"]
+    )
+    columns = [
+        c
+        for c in features.columns
+        if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")
+    ]
+    return matured.select(
+        "APPLICATION_ID",
+        "APPLICATION_DATE",
+        split.alias("SPLIT"),
+        F.col("DEFAULTED").cast("int").alias("DEFAULTED"),
+        *columns,
+    )
 
 
 def build_scoring_set(features: DataFrame) -> DataFrame:
     """Open applications, the ones to score."""
-    columns = [c for c in features.columns if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")]
-    return features.filter(F.col("STATUS") == F.lit("OPEN")).select("APPLICATION_ID", "APPLICATION_DATE", *columns)
+    columns = [
+        c
+        for c in features.columns
+        if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")
+    ]
+    return features.filter(F.col("STATUS") == F.lit("OPEN")).select(
+        "APPLICATION_ID", "APPLICATION_DATE", *columns
+    )

@@ -35,7 +35,15 @@ logger = logging.getLogger(__name__)
 
 KEY = "APPLICATION_ID"
 SPLIT_ORDER = ("train", "validation", "test")
-METRIC_COLUMNS = ["ROWS", "DEFAULT_RATE", "ROC_AUC", "PR_AUC", "BRIER", "LOG_LOSS", "KS"]
+METRIC_COLUMNS = [
+    "ROWS",
+    "DEFAULT_RATE",
+    "ROC_AUC",
+    "PR_AUC",
+    "BRIER",
+    "LOG_LOSS",
+    "KS",
+]
 PSI_EPSILON = 1e-4
 MAX_CURVE_POINTS = 1000
 BOTH_CLASSES = 2
@@ -64,7 +72,9 @@ def _ordered_splits(splits: Sequence[str]) -> list[str]:
 # ---------------------------------------------------------------- metrics tables
 
 
-def metrics_table(model_metrics: dict, candidate_metrics: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def metrics_table(
+    model_metrics: dict, candidate_metrics: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The chosen model's metrics, one row per split, and the candidates side by side.
 
     Returns ``(rpt_model_metrics, rpt_candidate_comparison)``:
@@ -85,8 +95,14 @@ def metrics_table(model_metrics: dict, candidate_metrics: dict) -> tuple[pd.Data
                 **{col: values.get(col.lower()) for col in METRIC_COLUMNS},
             }
         )
-    metrics = pd.DataFrame(rows, columns=["MODEL_NAME", "MODEL_VERSION", "SPLIT", *METRIC_COLUMNS])
-    metrics["ROWS"] = pd.to_numeric(metrics["ROWS"]).astype("int64") if len(metrics) else metrics["ROWS"].astype("int64")
+    metrics = pd.DataFrame(
+        rows, columns=["MODEL_NAME", "MODEL_VERSION", "SPLIT", *METRIC_COLUMNS]
+    )
+    metrics["ROWS"] = (
+        pd.to_numeric(metrics["ROWS"]).astype("int64")
+        if len(metrics)
+        else metrics["ROWS"].astype("int64")
+    )
     for col in METRIC_COLUMNS[1:]:
         metrics[col] = pd.to_numeric(metrics[col]).astype("float64")
 
@@ -101,7 +117,9 @@ def metrics_table(model_metrics: dict, candidate_metrics: dict) -> tuple[pd.Data
         for name, values in candidate_metrics.items()
         if name != "chosen" and isinstance(values, Mapping)
     ]
-    comparison = pd.DataFrame(candidates, columns=["CANDIDATE", "VALIDATION_ROC_AUC", "FIT_SECONDS", "CHOSEN"])
+    comparison = pd.DataFrame(
+        candidates, columns=["CANDIDATE", "VALIDATION_ROC_AUC", "FIT_SECONDS", "CHOSEN"]
+    )
     for col in ("VALIDATION_ROC_AUC", "FIT_SECONDS"):
         comparison[col] = pd.to_numeric(comparison[col]).astype("float64")
     comparison["CHOSEN"] = comparison["CHOSEN"].astype(bool)
@@ -151,7 +169,10 @@ def risk_band_summary(scores: DataFrame, scoring_params: dict) -> DataFrame:
     return grouped.select(
         F.col("RISK_BAND"),
         F.col("APPLICATIONS"),
-        (F.col("APPLICATIONS").cast("double") / F.sum(F.col("APPLICATIONS")).over(Window.partition_by())).alias("SHARE"),
+        (
+            F.col("APPLICATIONS").cast("double")
+            / F.sum(F.col("APPLICATIONS")).over(Window.partition_by())
+        ).alias("SHARE"),
         F.col("MEAN_PROBABILITY"),
         F.col("MIN_PROBABILITY"),
         F.col("MAX_PROBABILITY"),
@@ -163,7 +184,9 @@ def risk_band_summary(scores: DataFrame, scoring_params: dict) -> DataFrame:
 # ---------------------------------------------------------------- feature drift
 
 
-def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int = 10) -> float:
+def population_stability_index(
+    expected: pd.Series, actual: pd.Series, bins: int = 10
+) -> float:
     """PSI of ``actual`` against ``expected``: sum over bins of (a - e) * ln(a / e).
 
     Bins are the quantiles of the non-null ``expected`` values (``bins`` of them; fewer when
@@ -185,7 +208,9 @@ def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int
     def shares(values: pd.Series) -> np.ndarray:
         present = values.dropna().to_numpy()
         # bin i holds cuts[i-1] < x <= cuts[i]; the last bin everything above the top cut
-        counts = np.bincount(np.searchsorted(cuts, present, side="left"), minlength=len(cuts) + 1)
+        counts = np.bincount(
+            np.searchsorted(cuts, present, side="left"), minlength=len(cuts) + 1
+        )
         counts = np.append(counts, values.isna().sum())
         return counts / len(values)
 
@@ -195,16 +220,22 @@ def population_stability_index(expected: pd.Series, actual: pd.Series, bins: int
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def _numeric_sample(frame: DataFrame, features: list[str], max_rows: int) -> pd.DataFrame:
+def _numeric_sample(
+    frame: DataFrame, features: list[str], max_rows: int
+) -> pd.DataFrame:
     """A capped sample of ``APPLICATION_ID`` and the features, as floats."""
     present = {c.upper() for c in frame.columns}
     columns = [KEY] + [f for f in features if f.upper() in present]
-    sample = sampling.to_pandas(sampling.capped(frame.select(*columns), int(max_rows), KEY))
+    sample = sampling.to_pandas(
+        sampling.capped(frame.select(*columns), int(max_rows), KEY)
+    )
     sample.columns = [str(c).upper() for c in sample.columns]
     return sample
 
 
-def feature_drift(training_set: DataFrame, scoring_set: DataFrame, model: Any, params: dict) -> pd.DataFrame:
+def feature_drift(
+    training_set: DataFrame, scoring_set: DataFrame, model: Any, params: dict
+) -> pd.DataFrame:
     """Population stability of each numeric feature: training population vs scoring population.
 
     Both populations are capped hash samples (``params["max_rows"]``); the training
@@ -220,11 +251,22 @@ def feature_drift(training_set: DataFrame, scoring_set: DataFrame, model: Any, p
     score = _numeric_sample(scoring_set, features, max_rows)
     rows = []
     for feature in features:
-        expected = train[feature] if feature in train else pd.Series([np.nan] * len(train), dtype="float64")
-        actual = score[feature] if feature in score else pd.Series([np.nan] * len(score), dtype="float64")
+        expected = (
+            train[feature]
+            if feature in train
+            else pd.Series([np.nan] * len(train), dtype="float64")
+        )
+        actual = (
+            score[feature]
+            if feature in score
+            else pd.Series([np.nan] * len(score), dtype="float64")
+        )
         if feature not in train or feature not in score:
-            logger.warning("feature_drift: %s is missing from the %s set", feature,
-                           "training" if feature not in train else "scoring")
+            logger.warning(
+                "feature_drift: %s is missing from the %s set",
+                feature,
+                "training" if feature not in train else "scoring",
+            )
         psi = population_stability_index(expected, actual, bins)
         rows.append(
             {
@@ -235,23 +277,44 @@ def feature_drift(training_set: DataFrame, scoring_set: DataFrame, model: Any, p
                 "SCORING_ROWS": len(score),
             }
         )
-    report = pd.DataFrame(rows, columns=["FEATURE", "PSI", "FLAGGED", "TRAINING_ROWS", "SCORING_ROWS"])
-    report = report.astype({"PSI": "float64", "FLAGGED": bool, "TRAINING_ROWS": "int64", "SCORING_ROWS": "int64"})
+    report = pd.DataFrame(
+        rows, columns=["FEATURE", "PSI", "FLAGGED", "TRAINING_ROWS", "SCORING_ROWS"]
+    )
+    report = report.astype(
+        {
+            "PSI": "float64",
+            "FLAGGED": bool,
+            "TRAINING_ROWS": "int64",
+            "SCORING_ROWS": "int64",
+        }
+    )
     flagged = report.loc[report["FLAGGED"], "FEATURE"].tolist()
     if flagged:
-        logger.warning("feature_drift: PSI above %s for %s", threshold, ", ".join(flagged))
-    return report.sort_values(["PSI", "FEATURE"], ascending=[False, True], na_position="last").reset_index(drop=True)
+        logger.warning(
+            "feature_drift: PSI above %s for %s", threshold, ", ".join(flagged)
+        )
+    return report.sort_values(
+        ["PSI", "FEATURE"], ascending=[False, True], na_position="last"
+    ).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- plots
 
 
-def sample_evaluation_predictions(evaluation_predictions: DataFrame, params: dict) -> pd.DataFrame:
+def sample_evaluation_predictions(
+    evaluation_predictions: DataFrame, params: dict
+) -> pd.DataFrame:
     """The capped evaluation sample the plots share: SPLIT, DEFAULTED (int), DEFAULT_PROBABILITY (float)."""
-    frame = evaluation_predictions.select(KEY, "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY")
-    sample = sampling.to_pandas(sampling.capped(frame, int(_param(params, "max_rows")), KEY))
+    frame = evaluation_predictions.select(
+        KEY, "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"
+    )
+    sample = sampling.to_pandas(
+        sampling.capped(frame, int(_param(params, "max_rows")), KEY)
+    )
     sample.columns = [str(c).upper() for c in sample.columns]
-    sample["DEFAULT_PROBABILITY"] = pd.to_numeric(sample["DEFAULT_PROBABILITY"], errors="coerce")
+    sample["DEFAULT_PROBABILITY"] = pd.to_numeric(
+        sample["DEFAULT_PROBABILITY"], errors="coerce"
+    )
     sample["DEFAULTED"] = pd.to_numeric(sample["DEFAULTED"], errors="coerce")
     sample = sample.dropna(subset=["DEFAULTED", "DEFAULT_PROBABILITY"])
     sample["DEFAULTED"] = sample["DEFAULTED"].astype("int64")
@@ -264,7 +327,9 @@ def _per_split(sample: pd.DataFrame, plot: str):
     for split in _ordered_splits(sample["SPLIT"].unique().tolist()):
         part = sample[sample["SPLIT"] == split]
         if part["DEFAULTED"].nunique() < BOTH_CLASSES:
-            logger.warning("%s: split %r has a single outcome class; no curve drawn", plot, split)
+            logger.warning(
+                "%s: split %r has a single outcome class; no curve drawn", plot, split
+            )
             continue
         yield split, part
 
@@ -272,20 +337,35 @@ def _per_split(sample: pd.DataFrame, plot: str):
 def _thin(*arrays: np.ndarray, limit: int = MAX_CURVE_POINTS) -> list[np.ndarray]:
     """At most ``limit`` evenly spaced points of a curve (always its first and last), 5 decimals."""
     n = len(arrays[0])
-    keep = np.unique(np.linspace(0, n - 1, limit).round().astype(int)) if n > limit else slice(None)
+    keep = (
+        np.unique(np.linspace(0, n - 1, limit).round().astype(int))
+        if n > limit
+        else slice(None)
+    )
     return [np.round(np.asarray(a, dtype=float)[keep], 5) for a in arrays]
 
 
 def _empty_note(fig: go.Figure, sample: pd.DataFrame) -> None:
     if not len(sample):
-        fig.add_annotation(text="no evaluation predictions", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper")
+        fig.add_annotation(
+            text="no evaluation predictions",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
     fig.update_layout(
-        title=title, xaxis_title=x, yaxis_title=y, template="plotly_white",
-        legend_title_text="Split", hovermode="closest", **extra,
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        template="plotly_white",
+        legend_title_text="Split",
+        hovermode="closest",
+        **extra,
     )
     return fig
 
@@ -300,20 +380,37 @@ def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
         fpr, tpr, _ = roc_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
         fpr, tpr = _thin(fpr, tpr)
         auc = roc_auc_score(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
-        fig.add_trace(go.Scatter(
-            x=fpr, y=tpr, mode="lines", name=f"{split} (AUC {auc:.3f}, n={len(part):,})",
-            meta={"split": split, "roc_auc": float(auc), "rows": len(part)},
-            hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra>" + split + "</extra>",
-        ))
-    fig.add_trace(go.Scatter(
-        x=[0, 1], y=[0, 1], mode="lines", name="Chance (AUC 0.5)",
-        line={"dash": "dash", "color": "grey"}, meta={"reference": "chance"}, hoverinfo="skip",
-    ))
+        fig.add_trace(
+            go.Scatter(
+                x=fpr,
+                y=tpr,
+                mode="lines",
+                name=f"{split} (AUC {auc:.3f}, n={len(part):,})",
+                meta={"split": split, "roc_auc": float(auc), "rows": len(part)},
+                hovertemplate="FPR %{x:.3f}<br>TPR %{y:.3f}<extra>"
+                + split
+                + "</extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="Chance (AUC 0.5)",
+            line={"dash": "dash", "color": "grey"},
+            meta={"reference": "chance"},
+            hoverinfo="skip",
+        )
+    )
     _empty_note(fig, sample)
     return _layout(
-        fig, "ROC curve by split: ranking of defaulters above non-defaulters",
-        "False positive rate (share of good loans flagged)", "True positive rate (share of defaults caught)",
-        xaxis={"range": [0, 1], "constrain": "domain"}, yaxis={"range": [0, 1.01], "scaleanchor": "x"},
+        fig,
+        "ROC curve by split: ranking of defaulters above non-defaulters",
+        "False positive rate (share of good loans flagged)",
+        "True positive rate (share of defaults caught)",
+        xaxis={"range": [0, 1], "constrain": "domain"},
+        yaxis={"range": [0, 1.01], "scaleanchor": "x"},
     )
 
 
@@ -327,21 +424,37 @@ def precision_recall_plot(sample: pd.DataFrame) -> go.Figure:
 
     fig = go.Figure()
     for split, part in _per_split(sample, "precision_recall_plot"):
-        precision, recall, _ = precision_recall_curve(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
+        precision, recall, _ = precision_recall_curve(
+            part["DEFAULTED"], part["DEFAULT_PROBABILITY"]
+        )
         recall, precision = _thin(recall, precision)
         ap = average_precision_score(part["DEFAULTED"], part["DEFAULT_PROBABILITY"])
         rate = part["DEFAULTED"].mean()
-        fig.add_trace(go.Scatter(
-            x=recall, y=precision, mode="lines",
-            name=f"{split} (AP {ap:.3f}, default rate {rate:.1%})",
-            meta={"split": split, "average_precision": float(ap), "default_rate": float(rate), "rows": len(part)},
-            hovertemplate="Recall %{x:.3f}<br>Precision %{y:.3f}<extra>" + split + "</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=recall,
+                y=precision,
+                mode="lines",
+                name=f"{split} (AP {ap:.3f}, default rate {rate:.1%})",
+                meta={
+                    "split": split,
+                    "average_precision": float(ap),
+                    "default_rate": float(rate),
+                    "rows": len(part),
+                },
+                hovertemplate="Recall %{x:.3f}<br>Precision %{y:.3f}<extra>"
+                + split
+                + "</extra>",
+            )
+        )
     _empty_note(fig, sample)
     return _layout(
-        fig, "Precision-recall curve by split (a random model sits at the split's default rate)",
-        "Recall (share of defaults caught)", "Precision (default rate among flagged applications)",
-        xaxis={"range": [0, 1]}, yaxis={"range": [0, 1.01]},
+        fig,
+        "Precision-recall curve by split (a random model sits at the split's default rate)",
+        "Recall (share of defaults caught)",
+        "Precision (default rate among flagged applications)",
+        xaxis={"range": [0, 1]},
+        yaxis={"range": [0, 1.01]},
     )
 
 
@@ -358,27 +471,47 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
     for split in _ordered_splits(sample["SPLIT"].unique().tolist()):
         part = sample[sample["SPLIT"] == split]
         n_bins = max(1, min(bins, len(part)))
-        bucket = pd.qcut(part["DEFAULT_PROBABILITY"].rank(method="first"), n_bins, labels=False)
+        bucket = pd.qcut(
+            part["DEFAULT_PROBABILITY"].rank(method="first"), n_bins, labels=False
+        )
         table = part.groupby(bucket).agg(
-            predicted=("DEFAULT_PROBABILITY", "mean"), observed=("DEFAULTED", "mean"), rows=("DEFAULTED", "size"),
+            predicted=("DEFAULT_PROBABILITY", "mean"),
+            observed=("DEFAULTED", "mean"),
+            rows=("DEFAULTED", "size"),
         )
         top = max(top, float(table["predicted"].max()), float(table["observed"].max()))
-        fig.add_trace(go.Scatter(
-            x=table["predicted"], y=table["observed"], mode="lines+markers", name=f"{split} (n={len(part):,})",
-            customdata=table["rows"], meta={"split": split, "bins": int(len(table))},
-            hovertemplate="Mean predicted %{x:.3f}<br>Observed %{y:.3f}<br>%{customdata:,} applications"
-                          "<extra>" + split + "</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=table["predicted"],
+                y=table["observed"],
+                mode="lines+markers",
+                name=f"{split} (n={len(part):,})",
+                customdata=table["rows"],
+                meta={"split": split, "bins": int(len(table))},
+                hovertemplate="Mean predicted %{x:.3f}<br>Observed %{y:.3f}<br>%{customdata:,} applications"
+                "<extra>" + split + "</extra>",
+            )
+        )
     edge = min(1.0, math.ceil(max(top, 0.01) * 1.05 * 100) / 100)
-    fig.add_trace(go.Scatter(
-        x=[0, edge], y=[0, edge], mode="lines", name="Perfect calibration",
-        line={"dash": "dash", "color": "grey"}, meta={"reference": "diagonal"}, hoverinfo="skip",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[0, edge],
+            y=[0, edge],
+            mode="lines",
+            name="Perfect calibration",
+            line={"dash": "dash", "color": "grey"},
+            meta={"reference": "diagonal"},
+            hoverinfo="skip",
+        )
+    )
     _empty_note(fig, sample)
     return _layout(
-        fig, f"Calibration by split: observed vs predicted default rate ({bins} equal-count bins)",
-        "Mean predicted default probability", "Observed default rate",
-        xaxis={"range": [0, edge]}, yaxis={"range": [0, edge]},
+        fig,
+        f"Calibration by split: observed vs predicted default rate ({bins} equal-count bins)",
+        "Mean predicted default probability",
+        "Observed default rate",
+        xaxis={"range": [0, edge]},
+        yaxis={"range": [0, edge]},
     )
 
 
@@ -389,38 +522,63 @@ def feature_importance_plot(model: Any, params: dict) -> go.Figure:
     top_n = int(_param(params, "top_features"))
     importance = model.feature_importance().copy()
     importance.columns = [str(c).upper() for c in importance.columns]
-    importance["IMPORTANCE"] = pd.to_numeric(importance["IMPORTANCE"], errors="coerce").fillna(0.0)
+    importance["IMPORTANCE"] = pd.to_numeric(
+        importance["IMPORTANCE"], errors="coerce"
+    ).fillna(0.0)
     importance = (
         importance.assign(_ABS=importance["IMPORTANCE"].abs())
         .sort_values(["_ABS", "FEATURE"], ascending=[False, True])
         .head(top_n)
     )
-    fig = go.Figure(go.Bar(
-        x=importance["IMPORTANCE"], y=importance["FEATURE"].astype(str), orientation="h",
-        name="Importance", marker_color="#1f77b4",
-        hovertemplate="%{y}<br>importance %{x:.4g}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=importance["IMPORTANCE"],
+            y=importance["FEATURE"].astype(str),
+            orientation="h",
+            name="Importance",
+            marker_color="#1f77b4",
+            hovertemplate="%{y}<br>importance %{x:.4g}<extra></extra>",
+        )
+    )
     fig.update_layout(
         title=f"Top {len(importance)} features: {getattr(model, 'name', 'model')} {getattr(model, 'version', '')}".rstrip(),
-        xaxis_title="Importance", yaxis_title="Feature", template="plotly_white", showlegend=False,
-        yaxis={"autorange": "reversed"}, height=max(400, 24 * len(importance) + 150),
+        xaxis_title="Importance",
+        yaxis_title="Feature",
+        template="plotly_white",
+        showlegend=False,
+        yaxis={"autorange": "reversed"},
+        height=max(400, 24 * len(importance) + 150),
     )
     return fig
 
 
-def score_distribution_plot(scores: DataFrame, scoring_params: dict, params: dict) -> go.Figure:
+def score_distribution_plot(
+    scores: DataFrame, scoring_params: dict, params: dict
+) -> go.Figure:
     """Histogram of predicted default probability, stacked by risk band, with the band edges."""
     import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     frame = scores.select(KEY, "DEFAULT_PROBABILITY", "RISK_BAND")
-    sample = sampling.to_pandas(sampling.capped(frame, int(_param(params, "max_rows")), KEY))
+    sample = sampling.to_pandas(
+        sampling.capped(frame, int(_param(params, "max_rows")), KEY)
+    )
     sample.columns = [str(c).upper() for c in sample.columns]
-    sample["DEFAULT_PROBABILITY"] = pd.to_numeric(sample["DEFAULT_PROBABILITY"], errors="coerce")
+    sample["DEFAULT_PROBABILITY"] = pd.to_numeric(
+        sample["DEFAULT_PROBABILITY"], errors="coerce"
+    )
     sample = sample.dropna(subset=["DEFAULT_PROBABILITY"])
     edges = band_edges(scoring_params)
     n_bins = int(_param(params, "histogram_bins"))
-    cuts = sorted({edge for bounds in edges.values() for edge in bounds if 0.0 < edge < 1.0})
-    top = max([float(sample["DEFAULT_PROBABILITY"].max()) if len(sample) else 0.0, *cuts, 1e-9])
+    cuts = sorted(
+        {edge for bounds in edges.values() for edge in bounds if 0.0 < edge < 1.0}
+    )
+    top = max(
+        [
+            float(sample["DEFAULT_PROBABILITY"].max()) if len(sample) else 0.0,
+            *cuts,
+            1e-9,
+        ]
+    )
     top = min(1.0, top * 1.02) if cuts and top == cuts[-1] else top
     bin_edges = np.linspace(0.0, top, n_bins + 1)
     centres, width = (bin_edges[:-1] + bin_edges[1:]) / 2, bin_edges[1] - bin_edges[0]
@@ -428,23 +586,44 @@ def score_distribution_plot(scores: DataFrame, scoring_params: dict, params: dic
     fig = go.Figure()
     bands = sorted(set(sample["RISK_BAND"].dropna().astype(str)) | set(edges))
     for i, band in enumerate(bands):
-        values = sample.loc[sample["RISK_BAND"].astype(str) == band, "DEFAULT_PROBABILITY"]
+        values = sample.loc[
+            sample["RISK_BAND"].astype(str) == band, "DEFAULT_PROBABILITY"
+        ]
         counts, _ = np.histogram(values.clip(upper=bin_edges[-1]), bins=bin_edges)
-        fig.add_trace(go.Bar(
-            x=centres, y=counts, width=width, name=f"{band} ({len(values):,})",
-            marker_color=BAND_COLOURS[i % len(BAND_COLOURS)], meta={"risk_band": band, "rows": len(values)},
-            hovertemplate="p ≈ %{x:.3f}<br>%{y:,} applications<extra>band " + band + "</extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=centres,
+                y=counts,
+                width=width,
+                name=f"{band} ({len(values):,})",
+                marker_color=BAND_COLOURS[i % len(BAND_COLOURS)],
+                meta={"risk_band": band, "rows": len(values)},
+                hovertemplate="p ≈ %{x:.3f}<br>%{y:,} applications<extra>band "
+                + band
+                + "</extra>",
+            )
+        )
     for edge in cuts:
         fig.add_vline(x=edge, line_dash="dot", line_color="black", opacity=0.6)
     for band, (low, _high) in edges.items():
         if 0.0 <= low < top:
-            fig.add_annotation(x=low, y=1.0, yref="paper", text=f"band {band}", showarrow=False,
-                               xanchor="left", yanchor="bottom")
+            fig.add_annotation(
+                x=low,
+                y=1.0,
+                yref="paper",
+                text=f"band {band}",
+                showarrow=False,
+                xanchor="left",
+                yanchor="bottom",
+            )
     fig.update_layout(
         title=f"Distribution of predicted default probability by risk band (n={len(sample):,})",
-        xaxis_title="Predicted default probability", yaxis_title="Applications",
-        legend_title_text="Risk band", barmode="stack", bargap=0, template="plotly_white",
+        xaxis_title="Predicted default probability",
+        yaxis_title="Applications",
+        legend_title_text="Risk band",
+        barmode="stack",
+        bargap=0,
+        template="plotly_white",
         xaxis={"range": [0, bin_edges[-1]]},
     )
     return fig

@@ -15,20 +15,54 @@ def create_pipeline(**kwargs) -> Pipeline:
     rpt_calibration, rpt_feature_importance, rpt_score_distribution)."""
     return Pipeline(
         [
-            Node(nodes.metrics_table, ["model_metrics", "candidate_metrics"],
-                 ["rpt_model_metrics", "rpt_candidate_comparison"], name="metrics_table"),
-            Node(nodes.risk_band_summary, ["mo_application_scores", SCORING],
-                 "rpt_risk_band_summary", name="risk_band_summary"),
-            Node(nodes.feature_drift, ["mi_training_set", "mi_scoring_set", "model", PARAMS],
-                 "rpt_feature_drift", name="feature_drift"),
-            Node(nodes.sample_evaluation_predictions, ["evaluation_predictions", PARAMS], SAMPLE,
-                 name="sample_evaluation_predictions"),
+            Node(
+                nodes.metrics_table,
+                ["model_metrics", "candidate_metrics"],
+                ["rpt_model_metrics", "rpt_candidate_comparison"],
+                name="metrics_table",
+            ),
+            Node(
+                nodes.risk_band_summary,
+                ["mo_application_scores", SCORING],
+                "rpt_risk_band_summary",
+                name="risk_band_summary",
+            ),
+            Node(
+                nodes.feature_drift,
+                ["mi_training_set", "mi_scoring_set", "model", PARAMS],
+                "rpt_feature_drift",
+                name="feature_drift",
+            ),
+            Node(
+                nodes.sample_evaluation_predictions,
+                ["evaluation_predictions", PARAMS],
+                SAMPLE,
+                name="sample_evaluation_predictions",
+            ),
             Node(nodes.roc_curve_plot, SAMPLE, "rpt_roc_curve", name="roc_curve_plot"),
-            Node(nodes.precision_recall_plot, SAMPLE, "rpt_precision_recall", name="precision_recall_plot"),
-            Node(nodes.calibration_plot, [SAMPLE, PARAMS], "rpt_calibration", name="calibration_plot"),
-            Node(nodes.feature_importance_plot, ["model", PARAMS], "rpt_feature_importance",
-                 name="feature_importance_plot"),
-            Node(nodes.score_distribution_plot, ["mo_application_scores", SCORING, PARAMS],
-                 "rpt_score_distribution", name="score_distribution_plot"),
+            Node(
+                nodes.precision_recall_plot,
+                SAMPLE,
+                "rpt_precision_recall",
+                name="precision_recall_plot",
+            ),
+            Node(
+                nodes.calibration_plot,
+                [SAMPLE, PARAMS],
+                "rpt_calibration",
+                name="calibration_plot",
+            ),
+            Node(
+                nodes.feature_importance_plot,
+                ["model", PARAMS],
+                "rpt_feature_importance",
+                name="feature_importance_plot",
+            ),
+            Node(
+                nodes.score_distribution_plot,
+                ["mo_application_scores", SCORING, PARAMS],
+                "rpt_score_distribution",
+                name="score_distribution_plot",
+            ),
         ]
     )

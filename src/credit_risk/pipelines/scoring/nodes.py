@@ -25,7 +25,14 @@ from credit_risk.model import PROBABILITY, ScoringModel
 logger = logging.getLogger(__name__)
 
 KEY = "APPLICATION_ID"
-OUTPUT_COLUMNS = ["APPLICATION_ID", "DEFAULT_PROBABILITY", "RISK_BAND", "MODEL_NAME", "MODEL_VERSION", "SCORED_AT"]
+OUTPUT_COLUMNS = [
+    "APPLICATION_ID",
+    "DEFAULT_PROBABILITY",
+    "RISK_BAND",
+    "MODEL_NAME",
+    "MODEL_VERSION",
+    "SCORED_AT",
+]
 
 
 def risk_bands(params: dict[str, Any]) -> tuple[list[float], list[str]]:
@@ -39,7 +46,9 @@ def risk_bands(params: dict[str, Any]) -> tuple[list[float], list[str]]:
             f"{len(labels)} labels {labels}"
         )
     if any(low >= high for low, high in zip(edges, edges[1:], strict=False)):
-        raise ValueError(f"scoring.risk_bands.edges must be strictly increasing, got {edges}")
+        raise ValueError(
+            f"scoring.risk_bands.edges must be strictly increasing, got {edges}"
+        )
     return edges, labels
 
 
@@ -47,26 +56,44 @@ def batch_rows(params: dict[str, Any]) -> int:
     """``params["batch_rows"]``: rows per client batch, a positive integer (default 250,000)."""
     value = params.get("batch_rows", 250_000)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"scoring.batch_rows must be a positive whole number of rows, got {value!r}")
+        raise ValueError(
+            f"scoring.batch_rows must be a positive whole number of rows, got {value!r}"
+        )
     return value
 
 
-def assign_bands(probabilities: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
+def assign_bands(
+    probabilities: np.ndarray, edges: Sequence[float], labels: Sequence[str]
+) -> np.ndarray:
     """``labels[number of edges <= p]`` for every probability ``p``."""
-    positions = np.searchsorted(np.asarray(edges, dtype="float64"), np.asarray(probabilities, dtype="float64"), side="right")
+    positions = np.searchsorted(
+        np.asarray(edges, dtype="float64"),
+        np.asarray(probabilities, dtype="float64"),
+        side="right",
+    )
     return np.asarray(labels, dtype=object)[positions]
 
 
-def band_column(probability: Column, edges: Sequence[float], labels: Sequence[str]) -> Column:
+def band_column(
+    probability: Column, edges: Sequence[float], labels: Sequence[str]
+) -> Column:
     """The same bands as :func:`assign_bands`, as a column computed in the engine."""
-    band = F.when(probability < F.lit(edges[0]), F.lit(labels[0])) if edges else F.lit(labels[0])
+    band = (
+        F.when(probability < F.lit(edges[0]), F.lit(labels[0]))
+        if edges
+        else F.lit(labels[0])
+    )
     for edge, label in zip(edges[1:], labels[1:-1], strict=False):
         band = band.when(probability < F.lit(edge), F.lit(label))
     return band.otherwise(F.lit(labels[-1])) if edges else band
 
 
 def score_batch(
-    probabilities: pd.DataFrame, model: ScoringModel, edges: Sequence[float], labels: Sequence[str], scored_at: pd.Timestamp
+    probabilities: pd.DataFrame,
+    model: ScoringModel,
+    edges: Sequence[float],
+    labels: Sequence[str],
+    scored_at: pd.Timestamp,
 ) -> pd.DataFrame:
     """One batch of ``APPLICATION_ID, DEFAULT_PROBABILITY`` with its band and the model that scored it."""
     p = probabilities[PROBABILITY].to_numpy(dtype="float64")
@@ -77,13 +104,19 @@ def score_batch(
             "RISK_BAND": assign_bands(p, edges, labels),
             "MODEL_NAME": model.name,
             "MODEL_VERSION": model.version,
-            "SCORED_AT": pd.Series(scored_at, index=range(len(p)), dtype="datetime64[ns]"),
+            "SCORED_AT": pd.Series(
+                scored_at, index=range(len(p)), dtype="datetime64[ns]"
+            ),
         },
         columns=OUTPUT_COLUMNS,
     )
 
 
-def _score_batches(batches: Iterator[pd.DataFrame], total: int, score: Callable[[pd.DataFrame], pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def _score_batches(
+    batches: Iterator[pd.DataFrame],
+    total: int,
+    score: Callable[[pd.DataFrame], pd.DataFrame],
+) -> Iterator[pd.DataFrame]:
     """Band and label each batch of probabilities as it arrives."""
     done = 0
     for batch in batches:
@@ -95,7 +128,11 @@ def _score_batches(batches: Iterator[pd.DataFrame], total: int, score: Callable[
 
 
 def score_frame(
-    probabilities: DataFrame, model: ScoringModel, edges: Sequence[float], labels: Sequence[str], scored_at: pd.Timestamp
+    probabilities: DataFrame,
+    model: ScoringModel,
+    edges: Sequence[float],
+    labels: Sequence[str],
+    scored_at: pd.Timestamp,
 ) -> DataFrame:
     """The same columns as :func:`score_batch`, computed in the engine from a Snowpark DataFrame of probabilities."""
     p = F.col(PROBABILITY).cast("DOUBLE")
@@ -105,11 +142,15 @@ def score_frame(
         band_column(p, edges, labels).alias("RISK_BAND"),
         F.lit(model.name).alias("MODEL_NAME"),
         F.lit(model.version).alias("MODEL_VERSION"),
-        F.lit(scored_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]).cast("TIMESTAMP_NTZ").alias("SCORED_AT"),
+        F.lit(scored_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
+        .cast("TIMESTAMP_NTZ")
+        .alias("SCORED_AT"),
     )
 
 
-def score_applications(scoring_set: DataFrame, model: ScoringModel, params: dict[str, Any]) -> Iterator[pd.DataFrame] | DataFrame:
+def score_applications(
+    scoring_set: DataFrame, model: ScoringModel, params: dict[str, Any]
+) -> Iterator[pd.DataFrame] | DataFrame:
     """Every open application scored: probability, band, model and time.
 
     The model computes the probabilities (``model.default_probabilities``): a
@@ -121,9 +162,13 @@ def score_applications(scoring_set: DataFrame, model: ScoringModel, params: dict
     frame = scoring_set.select(KEY, *model.features)
     total = frame.count()
     scored_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("ms")
-    logger.info("scoring ~%s applications with %s %s", f"{total:,}", model.name, model.version)
+    logger.info(
+        "scoring ~%s applications with %s %s", f"{total:,}", model.name, model.version
+    )
     probabilities = model.default_probabilities(frame, KEY, total, batch_rows(params))
     if isinstance(probabilities, DataFrame):
         return score_frame(probabilities, model, edges, labels, scored_at)
-    score = partial(score_batch, model=model, edges=edges, labels=labels, scored_at=scored_at)
+    score = partial(
+        score_batch, model=model, edges=edges, labels=labels, scored_at=scored_at
+    )
     return _score_batches(probabilities, total, score)

@@ -9,7 +9,11 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Score the open applications."""
     return Pipeline(
         [
-            Node(nodes.score_applications, ["mi_scoring_set", "model", "params:scoring"],
-                 "mo_application_scores", name="score_applications"),
+            Node(
+                nodes.score_applications,
+                ["mi_scoring_set", "model", "params:scoring"],
+                "mo_application_scores",
+                name="score_applications",
+            ),
         ]
     )

@@ -51,7 +51,13 @@ APPLICATION_COLUMNS = [
     "loan_purpose",
     "created_at",
 ]
-BUREAU_EVENT_COLUMNS = ["event_id", "applicant_id", "event_date", "event_type", "amount"]
+BUREAU_EVENT_COLUMNS = [
+    "event_id",
+    "applicant_id",
+    "event_date",
+    "event_type",
+    "amount",
+]
 LOAN_OUTCOME_COLUMNS = ["application_id", "observed_at", "defaulted"]
 TRUTH_COLUMNS = ["application_id", "true_default_probability", "is_matured"]
 
@@ -332,7 +338,9 @@ def _part_name(index: int) -> str:
     return f"part-{index:05d}"
 
 
-def _build_part(key: str, index: int, table: str, builder: TableBuilder) -> pd.DataFrame:
+def _build_part(
+    key: str, index: int, table: str, builder: TableBuilder
+) -> pd.DataFrame:
     """Build one part of one table, logging progress."""
     cfg = parse_config(json.loads(key))
     bounds = chunk_bounds(cfg, index)
@@ -397,7 +405,9 @@ def _same_day_repeats(owner: np.ndarray, day: np.ndarray) -> np.ndarray:
     return repeat
 
 
-def _first_day_per_owner(owner: np.ndarray, day: np.ndarray, n_owners: int) -> np.ndarray:
+def _first_day_per_owner(
+    owner: np.ndarray, day: np.ndarray, n_owners: int
+) -> np.ndarray:
     """Earliest application day of each applicant (input sorted by day)."""
     _, first_index = np.unique(owner, return_index=True)
     first = np.empty(n_owners, dtype=np.int64)
@@ -406,7 +416,10 @@ def _first_day_per_owner(owner: np.ndarray, day: np.ndarray, n_owners: int) -> n
 
 
 def _simulate_applicants(
-    rng: np.random.Generator, bounds: ChunkBounds, owner: np.ndarray, app_day: np.ndarray
+    rng: np.random.Generator,
+    bounds: ChunkBounds,
+    owner: np.ndarray,
+    app_day: np.ndarray,
 ) -> ApplicantSim:
     """Latent risk, PII and dates of the applicants of a chunk."""
     na = bounds.n_applicants
@@ -469,7 +482,9 @@ def _event_amounts(rng: np.random.Generator, kind: np.ndarray) -> np.ndarray:
     """Cents: delinquencies 50-5000, new-account limits 500-25000, inquiries -1."""
     n = len(kind)
     arrears = np.clip(rng.lognormal(np.log(400.0), 0.9, n), 50.0, 5_000.0)
-    limit = np.round(np.clip(rng.lognormal(np.log(3_000.0), 0.8, n), 500.0, 25_000.0), -2)
+    limit = np.round(
+        np.clip(rng.lognormal(np.log(3_000.0), 0.8, n), 500.0, 25_000.0), -2
+    )
     amount = np.round(np.where(kind == DELINQUENCY, arrears, limit) * 100)
     return np.where(kind == INQUIRY, -1, amount).astype(np.int64)
 
@@ -688,7 +703,9 @@ def build_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame
     cols["event_type"] = _mess_casing(
         rng, cols["event_type"], cfg.casing_whitespace_rate
     )
-    cols["event_date"] = _malform_dates(rng, cols["event_date"], cfg.malformed_date_rate)
+    cols["event_date"] = _malform_dates(
+        rng, cols["event_date"], cfg.malformed_date_rate
+    )
     frame = pd.DataFrame(cols, columns=BUREAU_EVENT_COLUMNS)
     return _with_duplicates(rng, frame, cfg.duplicate_rate)
 
@@ -793,13 +810,18 @@ def _date_to_day(date: str) -> int:
 # ----------------------------------------------------------------------------- mess
 
 
-def _table_rng(cfg: SourceConfig, sim: ChunkSimulation, salt: int) -> np.random.Generator:
+def _table_rng(
+    cfg: SourceConfig, sim: ChunkSimulation, salt: int
+) -> np.random.Generator:
     """Independent mess generator for one table of one chunk."""
     return np.random.default_rng([cfg.seed, sim.bounds.index, salt])
 
 
 def _inject_nulls(
-    rng: np.random.Generator, cols: dict[str, np.ndarray], columns: list[str], rate: float
+    rng: np.random.Generator,
+    cols: dict[str, np.ndarray],
+    columns: list[str],
+    rate: float,
 ) -> None:
     """Blank out each cell of ``columns`` with probability ``rate`` (copies, in dict)."""
     for col in columns:
@@ -807,7 +829,9 @@ def _inject_nulls(
         cols[col][rng.random(len(cols[col])) < rate] = None
 
 
-def _mess_casing(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
+def _mess_casing(
+    rng: np.random.Generator, values: np.ndarray, rate: float
+) -> np.ndarray:
     """Flip the casing and/or pad with whitespace a ``rate`` fraction of values."""
     out = values.copy()
     hit = (rng.random(len(out)) < rate) & pd.notna(out)
@@ -816,7 +840,7 @@ def _mess_casing(rng: np.random.Generator, values: np.ndarray, rate: float) -> n
     upper = np.strings.upper(text)
     flipped = np.where(text == upper, np.strings.lower(text), upper)
     messy = np.select(
-        [variant == 0, variant == 1, variant == 2],
+        [variant == kind for kind in range(3)],
         [flipped, np.strings.add(" ", text), np.strings.add(text, "  ")],
         default=np.strings.add(np.strings.add(" ", flipped), " "),
     )
@@ -836,7 +860,10 @@ def _mess_labels(
 
 
 def _inject_out_of_range(
-    rng: np.random.Generator, cols: dict[str, np.ndarray], income: np.ndarray, rate: float
+    rng: np.random.Generator,
+    cols: dict[str, np.ndarray],
+    income: np.ndarray,
+    rate: float,
 ) -> None:
     """Give a ``rate`` fraction of application rows one impossible value (in place)."""
     n = len(income)
@@ -848,7 +875,9 @@ def _inject_out_of_range(
     cols["income"][negative] = _ints(-income[negative])
 
 
-def _malform_dates(rng: np.random.Generator, values: np.ndarray, rate: float) -> np.ndarray:
+def _malform_dates(
+    rng: np.random.Generator, values: np.ndarray, rate: float
+) -> np.ndarray:
     """Replace a ``rate`` fraction of dates with unparseable ones."""
     out = values.copy()
     hit = rng.random(len(out)) < rate
@@ -865,5 +894,7 @@ def _with_duplicates(
     duplicated = np.flatnonzero(rng.random(n) < rate)
     after = rng.integers(0, max(n, 1), len(duplicated)) + 0.5
     position = np.concatenate([np.arange(n, dtype=np.float64), after])
-    rows = np.concatenate([np.arange(n), duplicated])[np.argsort(position, kind="stable")]
+    rows = np.concatenate([np.arange(n), duplicated])[
+        np.argsort(position, kind="stable")
+    ]
     return frame.iloc[rows].reset_index(drop=True)

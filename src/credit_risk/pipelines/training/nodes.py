@@ -54,12 +54,18 @@ def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     return list(features.get("numeric") or []), list(features.get("categorical") or [])
 
 
-def sample_training_set(training_set: DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+def sample_training_set(
+    training_set: DataFrame, params: dict[str, Any]
+) -> pd.DataFrame:
     """A hash-capped sample of the training set's key, split, label and features, pulled to pandas."""
     numeric, categorical = feature_lists(params)
     selected = training_set.select(KEY, SPLIT, TARGET, *numeric, *categorical)
     total = selected.count()
-    sample = to_pandas(capped(selected, int(params.get("max_rows", DEFAULT_MAX_ROWS)), KEY, total=total))
+    sample = to_pandas(
+        capped(
+            selected, int(params.get("max_rows", DEFAULT_MAX_ROWS)), KEY, total=total
+        )
+    )
     # the engine returns rows in no set order: sort, so the same data always fits the same model
     sample = sample.sort_values(KEY, ignore_index=True)
     logger.info("pulled %s of %s training rows", f"{len(sample):,}", f"{total:,}")
@@ -72,7 +78,9 @@ def sample_training_set(training_set: DataFrame, params: dict[str, Any]) -> pd.D
 def _xgboost(hyper: dict[str, Any], seed: int) -> XGBClassifier:
     from xgboost import XGBClassifier  # noqa: PLC0415
 
-    return XGBClassifier(**{"tree_method": "hist", "n_jobs": 2, "random_state": seed, **hyper})
+    return XGBClassifier(
+        **{"tree_method": "hist", "n_jobs": 2, "random_state": seed, **hyper}
+    )
 
 
 def _logistic_regression(hyper: dict[str, Any], seed: int) -> LogisticRegression:
@@ -101,23 +109,38 @@ def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransforme
     from sklearn.pipeline import Pipeline  # noqa: PLC0415
     from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
 
-    numbers = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    numbers = Pipeline(
+        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+    )
     categories = Pipeline(
         [
             ("impute", SimpleImputer(strategy="constant", fill_value="MISSING")),
             ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
     )
-    return ColumnTransformer([("numeric", numbers, numeric), ("categorical", categories, categorical)])
+    return ColumnTransformer(
+        [("numeric", numbers, numeric), ("categorical", categories, categorical)]
+    )
 
 
-def build_candidate(name: str, hyper: dict[str, Any], numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
+def build_candidate(
+    name: str,
+    hyper: dict[str, Any],
+    numeric: list[str],
+    categorical: list[str],
+    seed: int,
+) -> Pipeline:
     """An unfitted pipeline: preprocessing, then the candidate's estimator."""
     from sklearn.pipeline import Pipeline  # noqa: PLC0415 - slow import, deferred
 
     if name not in ESTIMATORS:
         raise ValueError(f"unknown candidate {name!r}; known: {sorted(ESTIMATORS)}")
-    return Pipeline([(PREPROCESS_STEP, preprocessor(numeric, categorical)), (ESTIMATOR_STEP, ESTIMATORS[name](dict(hyper or {}), seed))])
+    return Pipeline(
+        [
+            (PREPROCESS_STEP, preprocessor(numeric, categorical)),
+            (ESTIMATOR_STEP, ESTIMATORS[name](dict(hyper or {}), seed)),
+        ]
+    )
 
 
 # ---- training
@@ -138,14 +161,18 @@ def shuffled(labels: np.ndarray, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(labels)
 
 
-def fit_candidate(pipeline: Pipeline, x_train: pd.DataFrame, y_train: np.ndarray) -> float:
+def fit_candidate(
+    pipeline: Pipeline, x_train: pd.DataFrame, y_train: np.ndarray
+) -> float:
     """Fit ``pipeline`` in place; the seconds it took."""
     start = time.perf_counter()
     pipeline.fit(x_train, y_train)
     return time.perf_counter() - start
 
 
-def train_model(training_sample: pd.DataFrame, params: dict[str, Any]) -> tuple[TrainedModel, dict[str, Any]]:
+def train_model(
+    training_sample: pd.DataFrame, params: dict[str, Any]
+) -> tuple[TrainedModel, dict[str, Any]]:
     """Fit every candidate on ``train``, keep the one with the best ROC-AUC on ``validation``."""
     from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - slow import, deferred
 
@@ -153,10 +180,17 @@ def train_model(training_sample: pd.DataFrame, params: dict[str, Any]) -> tuple[
     seed = int(params.get("random_state", DEFAULT_SEED))
     train = training_sample[training_sample[SPLIT] == "train"]
     validation = training_sample[training_sample[SPLIT] == "validation"]
-    x_train, x_validation = (prepare_features(f, numeric, categorical) for f in (train, validation))
-    y_train, y_validation = labels_of(train, "train"), labels_of(validation, "validation")
+    x_train, x_validation = (
+        prepare_features(f, numeric, categorical) for f in (train, validation)
+    )
+    y_train, y_validation = (
+        labels_of(train, "train"),
+        labels_of(validation, "validation"),
+    )
     if params.get("shuffle_labels", False):
-        logger.warning("shuffle_labels is on: training on shuffled labels (a no-signal control)")
+        logger.warning(
+            "shuffle_labels is on: training on shuffled labels (a no-signal control)"
+        )
         y_train = shuffled(y_train, seed)
 
     fitted: dict[str, Pipeline] = {}
@@ -164,8 +198,16 @@ def train_model(training_sample: pd.DataFrame, params: dict[str, Any]) -> tuple[
     for name, hyper in params["candidates"].items():
         pipeline = build_candidate(name, hyper, numeric, categorical, seed)
         seconds = fit_candidate(pipeline, x_train, y_train)
-        auc = float(roc_auc_score(y_validation, pipeline.predict_proba(x_validation)[:, 1]))
-        logger.info("%s: validation ROC-AUC %.4f, fitted in %.1f s on %s rows", name, auc, seconds, f"{len(x_train):,}")
+        auc = float(
+            roc_auc_score(y_validation, pipeline.predict_proba(x_validation)[:, 1])
+        )
+        logger.info(
+            "%s: validation ROC-AUC %.4f, fitted in %.1f s on %s rows",
+            name,
+            auc,
+            seconds,
+            f"{len(x_train):,}",
+        )
         fitted[name] = pipeline
         metrics[name] = {"validation_roc_auc": auc, "fit_seconds": round(seconds, 3)}
     if not fitted:
@@ -184,7 +226,12 @@ def train_model(training_sample: pd.DataFrame, params: dict[str, Any]) -> tuple[
         validation_roc_auc=metrics[chosen]["validation_roc_auc"],
         trained_at=now.isoformat(timespec="milliseconds"),
     )
-    logger.info("chose %s (validation ROC-AUC %.4f), version %s", chosen, model.validation_roc_auc, model.version)
+    logger.info(
+        "chose %s (validation ROC-AUC %.4f), version %s",
+        chosen,
+        model.validation_roc_auc,
+        model.version,
+    )
     return model, metrics
 
 
@@ -217,7 +264,10 @@ def split_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
         roc_auc_score,
     )
 
-    labels, scores = np.asarray(labels, dtype="int64"), np.asarray(scores, dtype="float64")
+    labels, scores = (
+        np.asarray(labels, dtype="int64"),
+        np.asarray(scores, dtype="float64"),
+    )
     both = len(np.unique(labels)) == 2  # noqa: PLR2004
     return {
         "rows": int(len(labels)),
@@ -225,7 +275,9 @@ def split_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
         "roc_auc": _number(roc_auc_score(labels, scores)) if both else None,
         "pr_auc": _number(average_precision_score(labels, scores)) if both else None,
         "brier": _number(brier_score_loss(labels, scores)) if len(labels) else None,
-        "log_loss": _number(log_loss(labels, scores, labels=[0, 1])) if len(labels) else None,
+        "log_loss": _number(log_loss(labels, scores, labels=[0, 1]))
+        if len(labels)
+        else None,
         "ks": _number(ks_statistic(labels, scores)) if both else None,
     }
 
@@ -236,7 +288,9 @@ def _split_order(splits: pd.Series) -> list[str]:
     return [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
 
 
-def evaluate_model(model: TrainedModel, training_sample: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+def evaluate_model(
+    model: TrainedModel, training_sample: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Score every sampled row once; metrics per split (the only place the test split is used)."""
     predictions = pd.DataFrame(
         {
@@ -250,6 +304,14 @@ def evaluate_model(model: TrainedModel, training_sample: pd.DataFrame) -> tuple[
     for split in _split_order(predictions[SPLIT]):
         rows = predictions[predictions[SPLIT] == split]
         splits[split] = split_metrics(rows[TARGET].to_numpy(), rows[SCORE].to_numpy())
-        logger.info("%s: %s", split, {k: v for k, v in splits[split].items() if k in ("rows", "roc_auc", "ks")})
-    metrics = {"model_name": model.name, "model_version": model.version, "splits": splits}
+        logger.info(
+            "%s: %s",
+            split,
+            {k: v for k, v in splits[split].items() if k in ("rows", "roc_auc", "ks")},
+        )
+    metrics = {
+        "model_name": model.name,
+        "model_version": model.version,
+        "splits": splits,
+    }
     return predictions, metrics

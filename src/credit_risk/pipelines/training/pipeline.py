@@ -11,11 +11,23 @@ def create_pipeline(**kwargs) -> Pipeline:
     """Sample, train, evaluate."""
     return Pipeline(
         [
-            Node(nodes.sample_training_set, ["mi_training_set", PARAMS], "training_sample",
-                 name="sample_training_set"),
-            Node(nodes.train_model, ["training_sample", PARAMS], ["model", "candidate_metrics"],
-                 name="train_model"),
-            Node(nodes.evaluate_model, ["model", "training_sample"],
-                 ["evaluation_predictions", "model_metrics"], name="evaluate_model"),
+            Node(
+                nodes.sample_training_set,
+                ["mi_training_set", PARAMS],
+                "training_sample",
+                name="sample_training_set",
+            ),
+            Node(
+                nodes.train_model,
+                ["training_sample", PARAMS],
+                ["model", "candidate_metrics"],
+                name="train_model",
+            ),
+            Node(
+                nodes.evaluate_model,
+                ["model", "training_sample"],
+                ["evaluation_predictions", "model_metrics"],
+                name="evaluate_model",
+            ),
         ]
     )
