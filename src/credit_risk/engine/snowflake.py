@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_risk.engine.errors import EngineConfigError, EngineError
+from snowpark_embedded.errors import EngineConfigError, EngineError
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session

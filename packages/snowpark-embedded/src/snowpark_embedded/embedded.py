@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_risk.engine import layout, shims
-from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
+from snowpark_embedded import layout, shims
+from snowpark_embedded.errors import EngineBusyError, EngineConfigError, EngineError
 
 if (
     TYPE_CHECKING
@@ -39,15 +39,6 @@ DEFAULTS = {
     "linger_s": 15,
 }
 SERVES_CHECK_S = 5.0  # how often a reused session's server is checked (serves)
-
-
-def options(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The embedded options, with defaults and the folder made absolute."""
-    from credit_risk.engine import embedded_dir
-
-    opts = {**DEFAULTS, **(cfg.get("embedded") or {})}
-    opts["db_dir"] = embedded_dir(cfg, cfg["project_path"])
-    return opts
 
 
 def _pid_alive(pid: int) -> bool:
@@ -75,7 +66,7 @@ def server_state(db_dir: Path) -> dict[str, Any] | None:
     if not _pid_alive(int(state.get("pid", 0))):
         return None
     try:
-        url = f"http://127.0.0.1:{int(state['port'])}/credit-risk/health"
+        url = f"http://127.0.0.1:{int(state['port'])}/snowpark-embedded/health"
         with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - loopback only
             health = json.loads(resp.read())
     except (OSError, ValueError, urllib.error.URLError):
@@ -105,7 +96,7 @@ def _start_lock(db_dir: Path, timeout: float) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise EngineBusyError(
                         f"waited {timeout:.0f}s for another process starting the embedded "
-                        f"engine in {db_dir}; try again, or run `python -m credit_risk.engine status`"
+                        f"engine in {db_dir}; try again, or run `python -m snowpark_embedded status --db-dir {db_dir}`"
                     ) from None
                 time.sleep(0.1)
         yield
@@ -132,7 +123,7 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
                     raise EngineBusyError(
                         f"the embedded database {db_dir} is held by {holder(db_dir)}, which does "
                         f"not answer; waited {timeout:.0f}s. Let it finish, or stop it with "
-                        "`python -m credit_risk.engine stop`, then run again."
+                        f"`python -m snowpark_embedded stop --db-dir {db_dir}`, then run again."
                     )
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
                 continue
@@ -204,7 +195,7 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
-        "credit_risk.engine.server",
+        "snowpark_embedded.server",
         "--db-dir",
         str(db_dir),
         "--idle-timeout",
@@ -230,7 +221,7 @@ def stop_server(db_dir: Path, timeout: float = 30.0) -> bool:
     if not state:
         return False
     req = urllib.request.Request(  # noqa: S310 - loopback only
-        f"http://127.0.0.1:{state['port']}/credit-risk/shutdown", method="POST"
+        f"http://127.0.0.1:{state['port']}/snowpark-embedded/shutdown", method="POST"
     )
     with contextlib.suppress(OSError):
         urllib.request.urlopen(req, timeout=5).close()  # noqa: S310
@@ -263,12 +254,22 @@ def _create_schemas(session: Session, database: str, schemas: list[str]) -> None
             time.sleep(0.2 * (attempt + 1))
 
 
-def connect(cfg: dict[str, Any]) -> Session:
-    """A Snowpark session on the embedded engine, with the project's schemas created."""
-    opts = options(cfg)
-    schemas = cfg.get("schemas") or {}
+def connect(
+    db_dir: Path | str,
+    database: str,
+    schemas: list[str],
+    **opts: Any,
+) -> Session:
+    """A Snowpark session on the embedded engine of ``db_dir``, with ``schemas`` of ``database`` created.
+
+    ``opts`` are the server options of :data:`DEFAULTS` (``start_timeout_s``,
+    ``idle_timeout_s``, ``linger_s``, ``memory_limit``); the session's schema is the first one.
+    """
+    opts = {**DEFAULTS, **opts, "db_dir": Path(db_dir).absolute()}
     if not schemas:
-        raise EngineConfigError("engine.schemas is not set (conf/base/engine.yml)")
+        raise EngineConfigError(
+            "no schema given: name at least one schema to create and use"
+        )
     last_error: Exception | None = None
     for _attempt in range(3):
         state = ensure_server(opts)
@@ -283,8 +284,8 @@ def connect(cfg: dict[str, Any]) -> Session:
                     "host": "127.0.0.1",
                     "port": state["port"],
                     "protocol": "http",
-                    "database": cfg["database"],
-                    "schema": next(iter(schemas.values())),
+                    "database": database,
+                    "schema": schemas[0],
                     # network_timeout would also cancel any query running longer; the server
                     # answers unsupported statements as errors, so nothing needs it here
                     "login_timeout": 10,
@@ -304,11 +305,12 @@ def connect(cfg: dict[str, Any]) -> Session:
             time.sleep(0.5)
     else:
         raise EngineError(f"could not connect to the embedded engine: {last_error}")
-    _create_schemas(session, cfg["database"], list(schemas.values()))
+    _create_schemas(session, database, list(schemas))
     # Not auto_clean_up_temp_table_enabled: its drop runs from a garbage-collection finalizer,
     # which can fire inside another request on the same connection (seen: during a PUT) and
     # hang it. cache_result() tables are temporary: they go when the run's session closes.
-    session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
+    session.use_schema(f"{database}.{schemas[0]}")
+    session._snowpark_embedded_db_dir = opts["db_dir"]  # noqa: SLF001 - read by serves()
     logger.info(
         "Snowpark session on the embedded engine (127.0.0.1:%s, %s)",
         state["port"],
@@ -317,7 +319,7 @@ def connect(cfg: dict[str, Any]) -> Session:
     return session
 
 
-def serves(session: Session, cfg: dict[str, Any]) -> bool:
+def serves(session: Session) -> bool:
     """Whether the server this session talks to still runs (asked at most every few seconds).
 
     A session can outlive its server: a notebook left open past ``idle_timeout_s``. The
@@ -325,15 +327,15 @@ def serves(session: Session, cfg: dict[str, Any]) -> bool:
     caller drops such a session and connects again.
     """
     now = time.monotonic()
-    if now - getattr(session, "_credit_risk_checked_at", 0.0) < SERVES_CHECK_S:
+    if now - getattr(session, "_snowpark_embedded_checked_at", 0.0) < SERVES_CHECK_S:
         return True
-    state = server_state(options(cfg)["db_dir"])
+    state = server_state(session._snowpark_embedded_db_dir)  # noqa: SLF001
     if state is None or int(state["port"]) != int(session.connection.port):
         logger.warning(
             "the embedded engine this session used has stopped; connecting again"
         )
         return False
-    session._credit_risk_checked_at = now  # noqa: SLF001 - our own mark on the session
+    session._snowpark_embedded_checked_at = now  # noqa: SLF001 - our own mark on the session
     return True
 
 
