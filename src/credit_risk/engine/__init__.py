@@ -11,10 +11,12 @@ it reads the ``engine`` config. Emulator gaps are handled in :mod:`snowpark_embe
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +24,12 @@ import snowpark_embedded.embedded
 import snowpark_embedded.errors
 import snowpark_embedded.layout
 import snowpark_embedded.shims
-from snowpark_embedded.errors import EngineBusyError, EngineConfigError, EngineError
+from snowpark_embedded.errors import (
+    EngineBusyError,
+    EngineConfigError,
+    EngineError,
+    EngineGoneError,
+)
 
 # The engine's modules moved to the snowpark_embedded package; their old names still import.
 for _name in ("embedded", "errors", "layout", "shims"):
@@ -34,6 +41,7 @@ __all__ = [
     "EngineBusyError",
     "EngineConfigError",
     "EngineError",
+    "EngineGoneError",
     "close_session",
     "configure",
     "embedded_dir",
@@ -87,7 +95,21 @@ def start_early() -> None:
     """Start the embedded engine's server in the background (a no-op for Snowflake)."""
     cfg = settings()
     if cfg["kind"] == "embedded":
-        snowpark_embedded.embedded.start_early(embedded_options(cfg))
+        with _folder_hint():
+            snowpark_embedded.embedded.start_early(embedded_options(cfg))
+
+
+@contextlib.contextmanager
+def _folder_hint() -> Iterator[None]:
+    """Add where the project sets the embedded folder to the engine's error about it."""
+    try:
+        yield
+    except EngineConfigError as exc:
+        if "folder" not in str(exc):
+            raise
+        raise EngineConfigError(
+            f"{exc} (engine.embedded.db_dir in conf/base/engine.yml, or CREDIT_RISK_ENGINE_DIR)"
+        ) from None
 
 
 def embedded_dir(engine_cfg: dict[str, Any], project_path: Path) -> Path:
@@ -132,9 +154,12 @@ def get_session() -> Session:
                     raise EngineConfigError(
                         "engine.schemas is not set (conf/base/engine.yml)"
                     )
-                _session = snowpark_embedded.embedded.connect(
-                    database=cfg["database"], schemas=schemas, **embedded_options(cfg)
-                )
+                with _folder_hint():
+                    _session = snowpark_embedded.embedded.connect(
+                        database=cfg["database"],
+                        schemas=schemas,
+                        **embedded_options(cfg),
+                    )
             else:
                 from credit_risk.engine import snowflake
 

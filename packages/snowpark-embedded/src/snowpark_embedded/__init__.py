@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from snowpark_embedded.embedded import DEFAULTS, connect, server_state, stop_server
-from snowpark_embedded.errors import EngineBusyError, EngineConfigError, EngineError
+from snowpark_embedded.errors import (
+    EngineBusyError,
+    EngineConfigError,
+    EngineError,
+    EngineGoneError,
+)
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
@@ -29,6 +34,7 @@ __all__ = [
     "EngineBusyError",
     "EngineConfigError",
     "EngineError",
+    "EngineGoneError",
     "connect",
     "server_state",
     "session",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from snowpark_embedded import layout, shims
 from snowpark_embedded.errors import EngineBusyError, EngineConfigError, EngineError
+from snowpark_embedded.unreachable import bound_unreachable
 
 if (
     TYPE_CHECKING
@@ -37,6 +38,9 @@ DEFAULTS = {
     "start_timeout_s": 60,
     "idle_timeout_s": 1800,
     "linger_s": 15,
+    # a request fails after this long without reaching the server (it died, or was killed);
+    # a statement that runs longer while the server answers is never cut
+    "unreachable_timeout_s": 60,
 }
 SERVES_CHECK_S = 5.0  # how often a reused session's server is checked (serves)
 
@@ -104,10 +108,32 @@ def _start_lock(db_dir: Path, timeout: float) -> Iterator[None]:
         os.close(fd)
 
 
+def prepare_folder(db_dir: Path) -> None:
+    """Make the database folder, or say why it cannot be used (not a bare PermissionError)."""
+    try:
+        db_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EngineConfigError(
+            f"the embedded engine's folder {db_dir} cannot be created ({exc.strerror}): "
+            "choose a folder this user may write"
+        ) from None
+    probe = db_dir / layout.START_LOCK_FILE
+    try:
+        if not os.access(db_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+        os.close(os.open(probe, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as exc:
+        raise EngineConfigError(
+            f"the embedded engine's folder {db_dir} is not writable by this user "
+            f"({exc.strerror}); it keeps the database, its lock and the server's log: "
+            "make it writable (chmod / chown), or choose another folder"
+        ) from None
+
+
 def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
     """Return the state of the folder's server, starting one if none answers."""
     db_dir: Path = opts["db_dir"]
-    db_dir.mkdir(parents=True, exist_ok=True)
+    prepare_folder(db_dir)
     timeout = float(opts["start_timeout_s"])
     with _start_lock(db_dir, timeout):
         if state := server_state(db_dir):
@@ -155,7 +181,7 @@ def start_early(opts: dict[str, Any]) -> bool:
     :func:`ensure_server`. True if a server was spawned.
     """
     db_dir: Path = opts["db_dir"]
-    db_dir.mkdir(parents=True, exist_ok=True)
+    prepare_folder(db_dir)
     try:
         with _start_lock(db_dir, timeout=0):
             if _lock_held(db_dir) or server_state(db_dir):
@@ -274,6 +300,9 @@ def connect(
     for _attempt in range(3):
         state = ensure_server(opts)
         try:
+            from snowflake.connector.backoff_policies import (
+                exponential_backoff,  # noqa: PLC0415
+            )
             from snowflake.snowpark import Session  # noqa: PLC0415
 
             session = Session.builder.configs(
@@ -293,12 +322,16 @@ def connect(
                     # millions of rows takes minutes, and the connector's 60 s default would
                     # resend it while the first still runs
                     "socket_timeout": 3600,
+                    # the server is on this machine: a failed request is retried within
+                    # 1-2 s, not the connector's up to 16 s (see unreachable_timeout_s)
+                    "backoff_policy": exponential_backoff(cap=2),
                     "session_parameters": {
                         "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False
                     },
                 }
             ).create()
             shims.no_cancel_all(session)
+            _fail_when_gone(session, opts, state)
             break
         except Exception as exc:  # the server may have stopped between check and login
             last_error = exc
@@ -317,6 +350,30 @@ def connect(
         opts["db_dir"],
     )
     return session
+
+
+def _fail_when_gone(
+    session: Session, opts: dict[str, Any], state: dict[str, Any]
+) -> None:
+    """Fail the session's requests once its server is gone, instead of retrying for ever."""
+    db_dir: Path = opts["db_dir"]
+
+    def gone_now() -> bool:
+        now = server_state(db_dir)
+        return now is None or int(now["port"]) != int(state["port"])
+
+    def message(waited: float, cause: BaseException) -> str:
+        return (
+            f"the embedded engine's server (pid {state['pid']}, 127.0.0.1:{state['port']}) "
+            f"went away during this statement ({type(cause).__name__}; gave up after "
+            f"{waited:.0f} s, unreachable_timeout_s={opts['unreachable_timeout_s']}). It was "
+            f"stopped or killed: see {db_dir / layout.LOG_FILE}. Tables keep their last "
+            "completed state; run again and a new server starts."
+        )
+
+    bound_unreachable(
+        session, float(opts["unreachable_timeout_s"]), message, gone_now=gone_now
+    )
 
 
 def serves(session: Session) -> bool:
