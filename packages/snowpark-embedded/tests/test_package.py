@@ -100,3 +100,32 @@ def test_version_matches_the_distribution():
     except PackageNotFoundError:
         pytest.skip("snowpark-embedded is not installed (run from the source tree)")
     assert installed == snowpark_embedded.__version__
+
+
+def test_every_database_and_schema_survives_a_restart(tmp_path):
+    """A database other than the session's (and its schemas and tables) is there after the server restarts."""
+    db_dir = tmp_path / "eng"
+    s = snowpark_embedded.session(db_dir, database="HOME_DB")
+    s.sql("CREATE DATABASE IF NOT EXISTS OTHER").collect()
+    s.sql("CREATE SCHEMA IF NOT EXISTS OTHER.SIDE").collect()
+    s.sql("CREATE OR REPLACE TABLE OTHER.SIDE.T AS SELECT 7 AS X").collect()
+    s.sql("CREATE SCHEMA IF NOT EXISTS HOME_DB.EXTRA").collect()
+    s.sql("CREATE OR REPLACE TABLE HOME_DB.EXTRA.U AS SELECT 8 AS Y").collect()
+    s.use_database("HOME_DB")
+    embedded.close(s)
+    embedded.stop_server(db_dir)
+    again = snowpark_embedded.session(db_dir, database="HOME_DB")
+    try:
+        assert again.table("OTHER.SIDE.T").collect()[0]["X"] == 7
+        assert again.table("HOME_DB.EXTRA.U").collect()[0]["Y"] == 8
+        databases = {r["name"] for r in again.sql("SHOW DATABASES").collect()}
+        assert {"HOME_DB", "OTHER"} <= databases
+    finally:
+        embedded.close(again)
+        embedded.stop_server(db_dir)
+
+
+def test_a_database_name_duckdb_reserves_is_refused_before_connecting(tmp_path):
+    with pytest.raises(snowpark_embedded.EngineConfigError, match="reserved by DuckDB"):
+        snowpark_embedded.session(tmp_path / "eng", database="main")
+    assert not (tmp_path / "eng").exists()

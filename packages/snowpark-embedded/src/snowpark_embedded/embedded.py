@@ -42,6 +42,7 @@ DEFAULTS = {
     # a statement that runs longer while the server answers is never cut
     "unreachable_timeout_s": 60,
 }
+DUCKDB_RESERVED_DATABASES = frozenset({"MAIN", "TEMP", "SYSTEM"})
 SERVES_CHECK_S = 5.0  # how often a reused session's server is checked (serves)
 
 
@@ -296,6 +297,11 @@ def connect(
         raise EngineConfigError(
             "no schema given: name at least one schema to create and use"
         )
+    if database.upper() in DUCKDB_RESERVED_DATABASES:
+        raise EngineConfigError(
+            f"database name {database!r} is reserved by DuckDB under the embedded engine "
+            f"({', '.join(sorted(DUCKDB_RESERVED_DATABASES))}); choose another name"
+        )
     last_error: Exception | None = None
     for _attempt in range(3):
         state = ensure_server(opts)
@@ -331,6 +337,7 @@ def connect(
                 }
             ).create()
             shims.no_cancel_all(session)
+            shims.pandas_frames_as_rows(session)
             _fail_when_gone(session, opts, state)
             break
         except Exception as exc:  # the server may have stopped between check and login

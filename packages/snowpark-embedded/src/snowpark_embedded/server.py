@@ -104,6 +104,9 @@ def serve(  # noqa: PLR0913, PLR0915
         _limit_memory(fs_server.shared_fs.duck_conn, db_dir, memory_limit)
     # a Snowflake table has no row order, so DuckDB need not keep one: writes and scans run in parallel
     fs_server.shared_fs.duck_conn.execute("SET preserve_insertion_order = false")
+    # Snowflake raises "Division by zero"; DuckDB's IEEE mode returns inf / NaN instead
+    fs_server.shared_fs.duck_conn.execute("SET GLOBAL ieee_floating_point_ops = false")
+    shims.attach_databases(fs_server.shared_fs.duck_conn, db_dir)
     activity = {"last": time.monotonic(), "no_sessions_since": time.monotonic()}
 
     async def health(_request):
