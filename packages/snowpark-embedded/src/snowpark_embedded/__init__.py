@@ -36,6 +36,7 @@ __all__ = [
     "EngineError",
     "EngineGoneError",
     "connect",
+    "connection_parameters",
     "server_state",
     "session",
     "stop_server",
@@ -54,3 +55,32 @@ def session(
     options (``start_timeout_s``, ``idle_timeout_s``, ``linger_s``, ``memory_limit``).
     """
     return connect(db_dir, database, [schema], **options)
+
+
+def connection_parameters(
+    db_dir: Path | str = "snowpark_data",
+    database: str = "DB",
+    schema: str = "PUBLIC",
+    **options: Any,
+) -> dict[str, Any]:
+    """Connector settings for the engine of ``db_dir`` (its server started if needed), for code that makes its own session.
+
+    ``Session.builder.configs(connection_parameters(...)).create()`` (or a tool that takes
+    credentials, such as kedro-datasets' ``SnowparkTableDataset``) then talks to the engine.
+    Prefer :func:`session`: a session made elsewhere lacks the engine's client-side shims
+    (``create_dataframe`` of a pandas frame, a bounded wait when the server dies).
+    """
+    from snowpark_embedded.embedded import ensure_server  # noqa: PLC0415
+
+    opts = {**DEFAULTS, **options, "db_dir": Path(db_dir).absolute()}
+    state = ensure_server(opts)
+    return {
+        "account": "fakesnow",
+        "user": "fake",
+        "password": "snow",
+        "host": "127.0.0.1",
+        "port": state["port"],
+        "protocol": "http",
+        "database": database,
+        "schema": schema,
+    }
