@@ -218,8 +218,8 @@ def test_docstrings_have_args_and_a_yaml_example_that_builds():
     assert example, "no ```yaml example in the class docstring"
     entries = yaml.safe_load(example.group(1))
     credentials = {"snowflake": {"database": DATABASE, "schema": "MODEL_OUTPUT"}}
-    for name, config in entries.items():
-        config = dict(config)
+    for name, entry in entries.items():
+        config = dict(entry)
         if isinstance(config.get("credentials"), str):
             config["credentials"] = credentials[config["credentials"]]
         ds = AbstractDataset.from_config(name, config)
