@@ -96,6 +96,34 @@ def test_create_dataframe_from_pandas_keeps_values_and_nulls(sp):
     )
 
 
+def test_create_dataframe_from_a_large_pandas_frame(sp):
+    """Past 512 values the frame goes through a stage (Parquet, COPY): same values, types and NULLs."""
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "ID": range(n),
+            "X": [None if i % 7 == 0 else i / 4 for i in range(n)],
+            "S": [None if i % 5 == 0 else f"s{i}" for i in range(n)],
+            "FLAG": [i % 2 == 0 for i in range(n)],
+            "D": [dt.date(2024, 1, 1) + dt.timedelta(days=i % 400) for i in range(n)],
+            "T": pd.to_datetime(["2024-01-01 10:00"] * (n - 1) + [None]),
+        }
+    )
+    got = (
+        sp.create_dataframe(frame).to_pandas().sort_values("ID").reset_index(drop=True)
+    )
+    assert list(got.columns) == list(frame.columns)
+    pd.testing.assert_frame_equal(got, frame, check_dtype=False)
+
+
+@pytest.mark.parametrize("n", [3, 3000], ids=["bound values", "through a stage"])
+def test_create_dataframe_from_pandas_keeps_the_case_of_column_names(sp, n):
+    """As Snowflake's write_pandas quotes them: a lower-case pandas column stays lower case."""
+    df = sp.create_dataframe(pd.DataFrame({"id": range(n), "Mixed": ["x"] * n}))
+    assert df.columns == ['"id"', '"Mixed"']
+    assert df.select('"id"').agg(F.max('"id"')).collect()[0][0] == n - 1
+
+
 def test_create_dataframe_many_rows(sp):
     n = 5000
     df = sp.create_dataframe([[i, f"k{i}"] for i in range(n)], schema=["I", "K"])

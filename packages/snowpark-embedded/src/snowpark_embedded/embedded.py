@@ -62,8 +62,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def server_state(db_dir: Path) -> dict[str, Any] | None:
+def server_state(db_dir: Path | str) -> dict[str, Any] | None:
     """The running server of this folder (pid, port), if it answers."""
+    db_dir = Path(db_dir)
     try:
         state = json.loads((db_dir / layout.STATE_FILE).read_text())
     except (OSError, ValueError):
@@ -242,8 +243,9 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
         )
 
 
-def stop_server(db_dir: Path, timeout: float = 30.0) -> bool:
+def stop_server(db_dir: Path | str, timeout: float = 30.0) -> bool:
     """Ask the folder's server to stop and wait for it; True if one was running."""
+    db_dir = Path(db_dir)
     state = server_state(db_dir)
     if not state:
         return False

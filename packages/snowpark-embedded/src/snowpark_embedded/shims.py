@@ -592,12 +592,88 @@ def pandas_frames_as_rows(session: Session) -> None:
         import pandas as pd  # noqa: PLC0415
 
         if isinstance(data, pd.DataFrame):
+            if schema is None and not kwargs and data.size > BIND_CELLS:
+                return _pandas_through_stage(session, data)
             rows, struct = _pandas_rows(data)
             return create(rows, schema=schema or struct, **kwargs)
         return create(data, schema=schema, **kwargs)
 
     create_dataframe.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    create_dataframe.__wrapped__ = create  # type: ignore[attr-defined]
     session.create_dataframe = create_dataframe  # type: ignore[method-assign]
+
+
+# Snowpark binds up to 512 values in one statement; more go as an array-bound INSERT, which
+# fakesnow runs one row at a time (10,000 rows: 69 s). Larger frames go through a stage.
+BIND_CELLS = 512
+_PARQUET_SQL_TYPES = {
+    "i": "BIGINT",
+    "u": "BIGINT",
+    "f": "DOUBLE",
+    "b": "BOOLEAN",
+    "M": "TIMESTAMP_NTZ",
+}
+
+
+def _pandas_through_stage(session: Session, frame):
+    """A large pandas frame as a temporary table: Parquet, ``PUT``, ``COPY INTO ... MATCH_BY_COLUMN_NAME``.
+
+    fakesnow's ``COPY`` cannot match the columns of a temporary table, so the rows land in a
+    transient table first, are copied into a temporary one (gone with the session), and the
+    transient table is dropped.
+    """
+    import datetime  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+    import uuid  # noqa: PLC0415
+
+    tag = uuid.uuid4().hex[:10].upper()
+    names = [str(c) for c in frame.columns]
+    # names that differ only in case cannot be matched apart (fakesnow's COPY has no CASE_SENSITIVE)
+    if len({n.upper() for n in names}) != len(names) or not all(
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", n) for n in names
+    ):
+        rows, struct = _pandas_rows(
+            frame
+        )  # names Parquet matching cannot take: bind them
+        return session.create_dataframe.__wrapped__(rows, schema=struct)  # type: ignore[attr-defined]
+    columns = []
+    for name in names:
+        col = frame[name]
+        sql_type = _PARQUET_SQL_TYPES.get(col.dtype.kind)
+        if sql_type is None:
+            first = col.dropna().iloc[0] if col.notna().any() else None
+            sql_type = (
+                "TIMESTAMP_NTZ"
+                if isinstance(first, datetime.datetime)
+                else "DATE"
+                if isinstance(first, datetime.date)
+                else "VARCHAR"
+            )
+        columns.append(
+            f'"{name}" {sql_type}'
+        )  # as Snowflake's write_pandas: quoted, case kept
+    stage, scratch, temp = (
+        f"SNOWPARK_EMBEDDED_{kind}_{tag}" for kind in ("STAGE", "LOAD", "FRAME")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.parquet"
+        frame.to_parquet(path, index=False)
+        session.sql(f"CREATE TEMPORARY STAGE {stage}").collect()
+        session.sql(
+            f"CREATE TRANSIENT TABLE {scratch} ({', '.join(columns)})"
+        ).collect()
+        try:
+            session.sql(f"PUT 'file://{path}' @{stage} AUTO_COMPRESS=FALSE").collect()
+            session.sql(
+                f"COPY INTO {scratch} FROM @{stage} FILE_FORMAT=(TYPE=PARQUET) "
+                "MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE"
+            ).collect()
+            session.sql(
+                f"CREATE TEMPORARY TABLE {temp} AS SELECT * FROM {scratch}"
+            ).collect()
+        finally:
+            session.sql(f"DROP TABLE IF EXISTS {scratch}").collect()
+    return session.table(temp)
 
 
 def _pandas_rows(frame):
@@ -638,7 +714,8 @@ def _pandas_rows(frame):
             else v
             for v in col.astype(object).tolist()
         ]
-        fields.append(T.StructField(str(name), dtype, nullable=True))
+        # quoted, so the case is kept, as Snowflake's write_pandas keeps it
+        fields.append(T.StructField(f'"{name}"', dtype, nullable=True))
         columns.append(values)
     return [list(r) for r in zip(*columns, strict=True)], T.StructType(fields)
 
