@@ -222,9 +222,9 @@ def seeded_random(node: exp.Expr) -> exp.Expr:
     """``RANDOM(seed)`` is refused: DuckDB cannot repeat a seeded sequence per query, so its draws would differ run to run."""
     if isinstance(node, exp.Rand) and node.args.get("this") is not None:
         refuse(
-            "RANDOM(seed) (functions.random(seed))",
-            "for draws that repeat, use UNIFORM(lo, hi, HASH(<key column>, <seed>)), or "
-            "functions.random() where repeating does not matter",
+            "RANDOM(seed) (functions.random(), which sends a seed, and random_split)",
+            "for draws that repeat, use UNIFORM(lo, hi, HASH(<key column>, <seed>)); for a "
+            "draw that need not, functions.sql_expr('RANDOM()')",
         )
     return node
 
