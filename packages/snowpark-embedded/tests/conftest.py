@@ -18,9 +18,12 @@ def engine_folder(tmp_path_factory) -> Iterator[Path]:
     embedded.stop_server(db_dir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sp(engine_folder) -> Iterator:
-    """A Snowpark session on the test engine (database CONFORMANCE, schema PUBLIC)."""
+    """A Snowpark session on the test engine (database CONFORMANCE, schema PUBLIC).
+
+    Module-scoped: closed after the module, so it is never a second active Snowpark session
+    for tests that rely on there being one (the stock Kedro dataset's)."""
     session = snowpark_embedded.session(
         engine_folder, database="CONFORMANCE", linger_s=2
     )
