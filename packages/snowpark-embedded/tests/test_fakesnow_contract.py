@@ -175,3 +175,29 @@ def test_server_fakesnow_instance(tmp_path):
         "snowpark_embedded.server"
     )
     assert hasattr(fs_server, "shared_fs"), "snowpark_embedded.server (shared_fs)"
+
+
+def test_shim_bound_unreachable_connector_hook():
+    """unreachable.bound_unreachable wraps the connector's SnowflakeRestful._request_exec, whose
+    connection failures reach _request_exec_wrapper as RetryRequest (snowflake-connector-python)."""
+    from snowflake.connector.network import RetryRequest, SnowflakeRestful
+
+    assert callable(SnowflakeRestful._request_exec), (
+        "snowpark_embedded.unreachable.bound_unreachable"
+    )
+    wrapper = inspect.getsource(SnowflakeRestful._request_exec_wrapper)
+    assert "self._request_exec(" in wrapper and "except RetryRequest" in wrapper, (
+        "snowpark_embedded.unreachable.bound_unreachable"
+    )
+    assert issubclass(RetryRequest, Exception)
+
+
+def test_shim_no_cancel_all_and_close():
+    """no_cancel_all replaces Session.cancel_all; close() reads the connector's rest.token and server_url."""
+    from snowflake.connector.network import SnowflakeRestful
+    from snowflake.snowpark import Session
+
+    assert callable(Session.cancel_all), f"{SHIM}.no_cancel_all"
+    assert {"token", "server_url"} <= {
+        name for name, _ in inspect.getmembers(SnowflakeRestful)
+    }, "snowpark_embedded.embedded.close"
