@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from credit_risk import engine
 from credit_risk.engine.project import config_group
+from credit_risk.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def offer(catalog: DataCatalog, name: str, value: Any) -> None:
         catalog[name] = MemoryDataset(value, copy_mode="assign")
 
 
-class UnsupportedRunnerError(RuntimeError):
+class UnsupportedRunnerError(UserError):
     """The run asked for a runner the project cannot run on (ThreadRunner)."""
 
 
