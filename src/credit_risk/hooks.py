@@ -83,35 +83,36 @@ class UnsupportedRunnerError(UserError):
 
 
 class SnowparkSessionHook:
-    """Configures the engine for the Kedro session and closes its Snowpark session at the end."""
+    """Configures the engine for the Kedro session and closes its Snowpark session at the end.
+
+    Nothing starts or connects until something needs a session: ``kedro catalog
+    describe-datasets`` or ``kedro airflow create`` never start the embedded server nor write
+    a masking key. A run's first dataset that reads or writes a table connects (starting the
+    embedded server if none serves the folder), and a run whose nodes mask PII gets the key.
+    """
 
     def __init__(self) -> None:
-        self._masking_key: str | None = None
+        self._engine_cfg: dict[str, Any] = {}
+        self._credentials: dict[str, Any] = {}
+        self._project_path = Path()
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        """Read ``engine`` config and credentials; start the embedded server, but connect nothing yet.
-
-        The embedded server (a separate process, 1-3 s to start) is spawned now, without
-        waiting, so that it starts while Kedro loads the pipelines and the catalog.
-        """
-        engine_cfg = _config(context, "engine").get("engine") or {}
-        credentials = _credentials(context)
-        engine.configure(engine_cfg, context.project_path, credentials.get("snowflake"))
-        engine.start_early()
-        self._masking_key = resolve_masking_key(
-            credentials, engine_cfg, Path(context.project_path)
+        """Read ``engine`` config and credentials and check them; connect and start nothing."""
+        self._engine_cfg = _config(context, "engine").get("engine") or {}
+        self._credentials = _credentials(context)
+        self._project_path = Path(context.project_path)
+        engine.configure(
+            self._engine_cfg, self._project_path, self._credentials.get("snowflake")
         )
 
     @hook_impl
-    def after_catalog_created(self, catalog: DataCatalog) -> None:
-        """Offer the masking key to nodes as the ``masking_key`` input (never a parameter)."""
-        if self._masking_key is not None:
-            offer(catalog, "masking_key", self._masking_key)
-
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Refuse ``--runner ThreadRunner`` before any node runs, with the reason.
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: DataCatalog
+    ) -> None:
+        """Refuse ``--runner ThreadRunner`` before any node runs, with the reason; offer the
+        masking key to nodes as the ``masking_key`` input (never a parameter) when a node
+        of the run needs it.
 
         The process has one Snowpark session, which threads would share: its query tag names
         one node at a time, a data-quality results append is a transaction on it (another
@@ -126,6 +127,11 @@ class SnowparkSessionHook:
                 "results transaction). Run without --runner (SequentialRunner); for parallel work, "
                 "run pipelines in separate processes (kedro airflow create does, one task each)."
             )
+        if "masking_key" in pipeline.inputs():
+            key = resolve_masking_key(
+                self._credentials, self._engine_cfg, self._project_path
+            )
+            offer(catalog, "masking_key", key)
 
     @hook_impl
     def after_pipeline_run(self) -> None:
