@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 
-from credit_risk.hooks import SnowparkSessionHook
+from credit_risk.hooks import DemoDataError, SnowparkSessionHook
 from credit_risk.pipeline_registry import MODULAR, register_pipelines
 
 
@@ -70,3 +71,34 @@ def test_the_hook_makes_a_local_key_only_for_a_run_that_masks(tmp_path, monkeypa
     assert "masking_key" not in catalog and not (tmp_path / "masking.key").exists()
     hook.before_pipeline_run({}, _masking_pipeline(True), catalog)
     assert catalog.load("masking_key") == (tmp_path / "masking.key").read_text()
+
+
+def test_the_generator_is_in_the_default_run_only_in_the_local_env(monkeypatch):
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    local = register_pipelines()
+    monkeypatch.setenv("KEDRO_ENV", "snowflake")
+    snowflake = register_pipelines()
+    generator = {n.name for n in local["source_data"].nodes}
+    assert generator and generator <= {n.name for n in local["__default__"].nodes}
+    assert not generator & {n.name for n in snowflake["__default__"].nodes}
+    # everything else is still in the snowflake env's default run, and the demo by name
+    assert {n.name for n in snowflake["__default__"].nodes} == {
+        n.name for n in local["__default__"].nodes
+    } - generator
+    assert {n.name for n in snowflake["source_data"].nodes} == generator
+
+
+def test_a_snowflake_run_never_generates_landing_files_unless_asked(tmp_path):
+    hook = _hook(tmp_path)
+    hook._engine_cfg = {"kind": "snowflake"}
+    hook._credentials = {"masking": {"key": "k" * 64}}
+    everything = register_pipelines()[
+        "__default__"
+    ]  # built in the local env: has the demo
+    with pytest.raises(DemoDataError, match="--pipelines source_data"):
+        hook.before_pipeline_run({"pipeline_names": []}, everything, DataCatalog())
+    hook.before_pipeline_run(
+        {"pipeline_names": ["source_data"]}, everything, DataCatalog()
+    )
+    hook._engine_cfg = {"kind": "embedded"}
+    hook.before_pipeline_run({"pipeline_names": []}, everything, DataCatalog())

@@ -16,6 +16,7 @@ from omegaconf import OmegaConf
 from credit_risk import engine
 from credit_risk.engine.project import config_group
 from credit_risk.errors import UserError
+from credit_risk.pipelines import DEMO, kedro_env
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ class UnsupportedRunnerError(UserError):
     """The run asked for a runner the project cannot run on (ThreadRunner)."""
 
 
+class DemoDataError(UserError):
+    """A run on Snowflake would have generated demo landing files without asking for them."""
+
+
 class SnowparkSessionHook:
     """Configures the engine for the Kedro session and closes its Snowpark session at the end.
 
@@ -127,11 +132,30 @@ class SnowparkSessionHook:
                 "results transaction). Run without --runner (SequentialRunner); for parallel work, "
                 "run pipelines in separate processes (kedro airflow create does, one task each)."
             )
+        self._refuse_demo_data_on_snowflake(run_params, pipeline)
         if "masking_key" in pipeline.inputs():
             key = resolve_masking_key(
                 self._credentials, self._engine_cfg, self._project_path
             )
             offer(catalog, "masking_key", key)
+
+    def _refuse_demo_data_on_snowflake(
+        self, run_params: dict[str, Any], pipeline: Any
+    ) -> None:
+        """On Snowflake the landing files are real: the generator runs only when named."""
+        named = run_params.get("pipeline_names") or []
+        generates = any(n.namespace == DEMO for n in pipeline.nodes)
+        if (
+            self._engine_cfg.get("kind") == "snowflake"
+            and generates
+            and DEMO not in named
+        ):
+            raise DemoDataError(
+                "this run includes the source-data generator, which would replace the landing "
+                "files with made-up data, and the engine is Snowflake (real data). Run the "
+                f"pipelines you need by name; to load demo data on purpose: "
+                f"kedro run --env {kedro_env()} --pipelines {DEMO}"
+            )
 
     @hook_impl
     def after_pipeline_run(self) -> None:
