@@ -7,9 +7,8 @@ import math
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.columns import SPLITS
 from credit_risk.sampling import bucket_of, threshold
-
-SPLITS = ("train", "validation", "test")
 
 
 def _check_fractions(fractions: dict[str, float]) -> list[float]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,8 @@ from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
+from credit_risk.columns import KEY
+from credit_risk.columns import ordered_splits as _ordered_splits
 from credit_risk.pipelines.scoring.nodes import risk_bands
 
 # scikit-learn takes about 2 s to import: each plot that needs it imports it when it runs,
@@ -35,8 +37,6 @@ from credit_risk.pipelines.scoring.nodes import risk_bands
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
-SPLIT_ORDER = ("train", "validation", "test")
 METRIC_COLUMNS = [
     "ROWS",
     "DEFAULT_RATE",
@@ -63,12 +63,6 @@ BAND_COLOURS = ["#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"
 def _param(params: Mapping[str, Any] | None, name: str) -> Any:
     value = (params or {}).get(name)
     return DEFAULTS[name] if value is None else value
-
-
-def _ordered_splits(splits: Sequence[str]) -> list[str]:
-    """train, validation, test first, then any other split name alphabetically."""
-    known = [s for s in SPLIT_ORDER if s in splits]
-    return known + sorted(s for s in set(splits) if s not in SPLIT_ORDER)
 
 
 # ---------------------------------------------------------------- metrics tables
