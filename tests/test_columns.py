@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from credit_risk import columns, model, registry_model
-from credit_risk.pipelines.model_input import nodes as model_input
 from credit_risk.pipelines.reporting import nodes as reporting
 from credit_risk.pipelines.scoring import nodes as scoring
 from credit_risk.pipelines.training import nodes as training
@@ -24,7 +23,6 @@ def test_splits_are_ordered_train_validation_test_then_the_rest():
 
 def test_every_pipeline_uses_the_one_definition():
     assert training._split_order is reporting._ordered_splits is columns.ordered_splits
-    assert model_input.SPLITS is columns.SPLITS
     assert training.KEY == scoring.KEY == reporting.KEY == columns.KEY
     assert (
         model.PROBABILITY
