@@ -100,6 +100,7 @@ class SnowparkSessionHook:
         self._engine_cfg: dict[str, Any] = {}
         self._credentials: dict[str, Any] = {}
         self._project_path = Path()
+        self._config_error: engine.EngineConfigError | None = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -107,9 +108,17 @@ class SnowparkSessionHook:
         self._engine_cfg = _config(context, "engine").get("engine") or {}
         self._credentials = _credentials(context)
         self._project_path = Path(context.project_path)
-        engine.configure(
-            self._engine_cfg, self._project_path, self._credentials.get("snowflake")
-        )
+        self._config_error = None
+        try:
+            engine.configure(
+                self._engine_cfg, self._project_path, self._credentials.get("snowflake")
+            )
+        except engine.EngineConfigError as exc:
+            # A command that runs no node (kedro catalog, kedro airflow create -e snowflake on
+            # a machine without credentials) needs no connection settings: the error stops a
+            # run instead, before any node (and a notebook's first query, which configures
+            # the engine from conf itself and meets the same error).
+            self._config_error = exc
 
     @hook_impl
     def before_pipeline_run(
@@ -125,6 +134,8 @@ class SnowparkSessionHook:
         cursor and Snowpark's (without Snowflake's thread-safe session parameter) are not
         safe to share; seen as "Unhandled exception" and empty results.
         """
+        if self._config_error is not None:
+            raise self._config_error
         if "ThreadRunner" in str(run_params.get("runner") or ""):
             raise UnsupportedRunnerError(
                 "credit_risk runs its nodes one at a time on one Snowpark session per process: "
