@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from kedro.io import DataCatalog
 from kedro.pipeline import Node, Pipeline
 
-from credit_risk.hooks import DemoDataError, SnowparkSessionHook
+from credit_risk.hooks import (
+    DemoDataError,
+    SnowparkSessionHook,
+    resolve_masking_key,
+)
 from credit_risk.pipeline_registry import MODULAR, register_pipelines
 
 
@@ -102,3 +108,29 @@ def test_a_snowflake_run_never_generates_landing_files_unless_asked(tmp_path):
     )
     hook._engine_cfg = {"kind": "embedded"}
     hook.before_pipeline_run({"pipeline_names": []}, everything, DataCatalog())
+
+
+def test_processes_starting_at_once_share_one_complete_local_key(tmp_path, monkeypatch):
+    """Eight callers at once on an empty folder (as parallel Airflow tasks): one key, whole."""
+    monkeypatch.delenv("CREDIT_RISK_MASKING_KEY", raising=False)
+    monkeypatch.delenv("CREDIT_RISK_ENGINE_DIR", raising=False)
+    for trial in range(20):
+        folder = tmp_path / str(trial)
+        cfg = {"kind": "embedded", "embedded": {"db_dir": str(folder)}}
+        barrier, keys, errors = threading.Barrier(8), [], []
+
+        def resolve(cfg=cfg, folder=folder, barrier=barrier, keys=keys, errors=errors):
+            barrier.wait()
+            try:
+                keys.append(resolve_masking_key({}, cfg, folder))
+            except Exception as exc:  # noqa: BLE001 - collected, asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=resolve) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [] and len(keys) == 8
+        assert {len(k) for k in keys} == {64} and len(set(keys)) == 1
+        assert sorted(p.name for p in folder.iterdir()) == ["masking.key"]

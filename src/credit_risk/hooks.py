@@ -58,15 +58,24 @@ def resolve_masking_key(
         )
     path = engine.embedded_dir(engine_cfg, project_path) / "masking.key"
     if not path.exists():
+        # Written whole under another name, then linked into place: of processes starting at
+        # once (parallel Airflow tasks), one creates the key and every one reads it complete.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".masking.key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-        logger.info(
-            "created a local PII masking key in %s (set %s to choose one)",
-            path,
-            MASKING_KEY_ENV,
-        )
+        try:
+            os.link(draft, path)
+            logger.info(
+                "created a local PII masking key in %s (set %s to choose one)",
+                path,
+                MASKING_KEY_ENV,
+            )
+        except FileExistsError:
+            pass  # another process made it first: use that one
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
