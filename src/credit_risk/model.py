@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from credit_risk.columns import DEFAULT_PROBABILITY as PROBABILITY
+
 if (
     TYPE_CHECKING
 ):  # scikit-learn is slow to import; unpickling a model imports it anyway
@@ -17,7 +19,6 @@ if (
     from snowflake.snowpark import DataFrame
 
 PREPROCESS_STEP = "preprocess"
-PROBABILITY = "DEFAULT_PROBABILITY"
 ESTIMATOR_STEP = "model"
 
 

@@ -21,10 +21,11 @@ from snowflake.ml.model import custom_model
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.columns import DEFAULT_PROBABILITY
 from credit_risk.model import PREPROCESS_STEP, TrainedModel
 
 FUNCTION = "predict_proba"
-OUTPUT = "DEFAULT_PROBABILITY"
+OUTPUT = DEFAULT_PROBABILITY
 
 
 class DefaultRiskModel(custom_model.CustomModel):

@@ -15,26 +15,28 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
+from credit_risk.columns import KEY
+from credit_risk.columns import ordered_splits as _ordered_splits
 from credit_risk.pipelines.scoring.nodes import risk_bands
 
-# Plotly and scikit-learn take about 2 s to import: each plot imports them when it runs,
+# scikit-learn takes about 2 s to import: each plot that needs it imports it when it runs,
 # so `kedro run --pipeline X` starts fast when X draws nothing (see benchmarks/README.md).
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
+# Plotly's figures import in about 25 ms, and Kedro resolves the node functions' type hints
+# (for typed parameters), so `go` is imported here.
+
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
-SPLIT_ORDER = ("train", "validation", "test")
 METRIC_COLUMNS = [
     "ROWS",
     "DEFAULT_RATE",
@@ -61,12 +63,6 @@ BAND_COLOURS = ["#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"
 def _param(params: Mapping[str, Any] | None, name: str) -> Any:
     value = (params or {}).get(name)
     return DEFAULTS[name] if value is None else value
-
-
-def _ordered_splits(splits: Sequence[str]) -> list[str]:
-    """train, validation, test first, then any other split name alphabetically."""
-    known = [s for s in SPLIT_ORDER if s in splits]
-    return known + sorted(s for s in set(splits) if s not in SPLIT_ORDER)
 
 
 # ---------------------------------------------------------------- metrics tables
@@ -372,7 +368,6 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figu
 
 def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
     """ROC curve per split (AUC in the legend), with the chance diagonal."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
     from sklearn.metrics import roc_auc_score, roc_curve  # noqa: PLC0415
 
     fig = go.Figure()
@@ -416,7 +411,6 @@ def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
 
 def precision_recall_plot(sample: pd.DataFrame) -> go.Figure:
     """Precision-recall curve per split (average precision and default rate in the legend)."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
     from sklearn.metrics import (  # noqa: PLC0415
         average_precision_score,
         precision_recall_curve,
@@ -463,7 +457,6 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
 
     Points on the diagonal are well calibrated; above it the model under-predicts risk.
     """
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     bins = int(_param(params, "calibration_bins"))
     fig = go.Figure()
@@ -517,7 +510,6 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
 
 def feature_importance_plot(model: Any, params: dict) -> go.Figure:
     """The model's top features by absolute importance, as horizontal bars (largest on top)."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     top_n = int(_param(params, "top_features"))
     importance = model.feature_importance().copy()
@@ -556,7 +548,6 @@ def score_distribution_plot(
     scores: DataFrame, scoring_params: dict, params: dict
 ) -> go.Figure:
     """Histogram of predicted default probability, stacked by risk band, with the band edges."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     frame = scores.select(KEY, "DEFAULT_PROBABILITY", "RISK_BAND")
     sample = sampling.to_pandas(

@@ -20,11 +20,11 @@ import pandas as pd
 from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.columns import KEY
 from credit_risk.model import PROBABILITY, ScoringModel
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
 OUTPUT_COLUMNS = [
     "APPLICATION_ID",
     "DEFAULT_PROBABILITY",

@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 from snowflake.snowpark import DataFrame
 
+from credit_risk.columns import DEFAULT_PROBABILITY as SCORE
+from credit_risk.columns import KEY, SPLIT, TARGET
+from credit_risk.columns import ordered_splits as _split_order
 from credit_risk.model import (
     ESTIMATOR_STEP,
     PREPROCESS_STEP,
@@ -36,11 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
-SPLIT = "SPLIT"
-TARGET = "DEFAULTED"
-SCORE = "DEFAULT_PROBABILITY"
-SPLITS = ("train", "validation", "test")
 DEFAULT_MAX_ROWS = 500_000
 DEFAULT_SEED = 42
 
@@ -280,12 +278,6 @@ def split_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
         else None,
         "ks": _number(ks_statistic(labels, scores)) if both else None,
     }
-
-
-def _split_order(splits: pd.Series) -> list[str]:
-    """train, validation, test first, then any other split names in sorted order."""
-    present = set(splits.dropna().unique())
-    return [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
 
 
 def evaluate_model(
