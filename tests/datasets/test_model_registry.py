@@ -11,7 +11,7 @@ from kedro.io import DatasetError, Version
 
 import credit_risk
 from credit_risk.datasets import ModelRegistryDataset
-from credit_risk.model import TrainedModel
+from credit_risk.modelling.model import TrainedModel
 from credit_risk.pipelines.training.nodes import train_model
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
@@ -160,7 +160,7 @@ def test_the_sample_and_output_give_a_registry_signature(trained):
     """snowflake-ml infers the version's signature from what save passes (a real library call)."""
     from snowflake.ml.model import model_signature
 
-    from credit_risk.registry_model import DefaultRiskModel, sample_input
+    from credit_risk.modelling.registry import DefaultRiskModel, sample_input
 
     sample = sample_input(trained)
     signature = model_signature.infer_signature(

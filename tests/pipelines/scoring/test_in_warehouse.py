@@ -14,8 +14,8 @@ from snowflake.snowpark import functions as F
 from snowflake.snowpark.types import DoubleType, StringType
 
 from credit_risk.datasets import SnowparkTableDataset
+from credit_risk.modelling.registry import RegisteredModel
 from credit_risk.pipelines.scoring import nodes
-from credit_risk.registry_model import RegisteredModel
 from tests.conftest import make_table
 from tests.pipelines.scoring.test_nodes import EDGES, LABELS, SCORING, expected_band
 

@@ -20,7 +20,7 @@ from sklearn.metrics import (
 )
 from snowflake.snowpark import functions as F
 
-from credit_risk.model import version_stamp
+from credit_risk.modelling.model import version_stamp
 from credit_risk.pipelines.training import nodes
 from credit_risk.sampling import python_bucket, threshold
 from tests.conftest import PROJECT, make_table

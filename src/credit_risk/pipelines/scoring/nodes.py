@@ -20,7 +20,7 @@ import pandas as pd
 from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
-from credit_risk.model import PROBABILITY, ScoringModel
+from credit_risk.modelling.model import PROBABILITY, ScoringModel
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def score_applications(
     """Every open application scored: probability, band, model and time.
 
     The model computes the probabilities (``model.default_probabilities``): a
-    :class:`~credit_risk.model.TrainedModel` pulls batches and scores them on the client
+    :class:`~credit_risk.modelling.model.TrainedModel` pulls batches and scores them on the client
     (a generator of frames, consumed by the dataset); a registry model version gives a
     lazy Snowpark DataFrame computed in the warehouse, banded there too.
     """

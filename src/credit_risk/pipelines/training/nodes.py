@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from snowflake.snowpark import DataFrame
 
-from credit_risk.model import (
+from credit_risk.modelling.model import (
     ESTIMATOR_STEP,
     PREPROCESS_STEP,
     TrainedModel,

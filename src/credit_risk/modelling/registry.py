@@ -1,6 +1,6 @@
 """The trained model as Snowflake's Model Registry holds it, and as scoring reads it back.
 
-:class:`DefaultRiskModel` wraps a :class:`~credit_risk.model.TrainedModel` as a
+:class:`DefaultRiskModel` wraps a :class:`~credit_risk.modelling.model.TrainedModel` as a
 snowflake-ml ``CustomModel`` with one inference method, ``predict_proba``, returning a
 ``DEFAULT_PROBABILITY`` column: the same preparation and pipeline as local scoring, run
 by the warehouse. :class:`RegisteredModel` is what the registry dataset loads: it answers
@@ -21,7 +21,7 @@ from snowflake.ml.model import custom_model
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
-from credit_risk.model import PREPROCESS_STEP, TrainedModel
+from credit_risk.modelling.model import PREPROCESS_STEP, TrainedModel
 
 FUNCTION = "predict_proba"
 OUTPUT = "DEFAULT_PROBABILITY"
