@@ -15,8 +15,8 @@ from credit_risk.modelling.model import TrainedModel
 from credit_risk.pipelines.training.nodes import train_model
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
+    LINEAR,
     NUMERIC,
-    PARAMS,
     synthetic_sample,
 )
 
@@ -106,9 +106,9 @@ class FakeRegistry:
 
 @pytest.fixture(scope="module")
 def trained() -> TrainedModel:
-    model, _ = train_model(
+    model, *_ = train_model(
         synthetic_sample(n=2000, seed=5),
-        {**PARAMS, "candidates": {"logistic_regression": {}}},
+        LINEAR,
     )
     return model
 

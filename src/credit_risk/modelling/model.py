@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -63,6 +63,11 @@ class ScoringModel(Protocol):
         ``total`` is the number of rows of ``frame``; a client batch holds about ``batch_rows``.
         """
 
+    def scores_with_reasons(
+        self, frame: DataFrame, key: str, total: int, batch_rows: int
+    ) -> Iterator[pd.DataFrame] | DataFrame:
+        """As ``default_probabilities``, plus ``REASON_FEATURE_1..4`` (the features that raised the risk most)."""
+
 
 @dataclass(frozen=True)
 class TrainedModel:
@@ -76,6 +81,8 @@ class TrainedModel:
     params: dict[str, Any]
     validation_roc_auc: float
     trained_at: str
+    # the business direction each constrained feature's risk follows (1 rises, -1 falls)
+    monotone_constraints: dict[str, int] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -103,6 +110,28 @@ class TrainedModel:
         pulled with ``to_pandas_batches``, so one slice at most is in memory on the client
         and in the engine's answer. Nothing to score gives one empty, typed frame.
         """
+        yield from self._batches(frame, key, total, batch_rows, reasons=False)
+
+    def scores_with_reasons(
+        self, frame: DataFrame, key: str, total: int, batch_rows: int
+    ) -> Iterator[pd.DataFrame]:
+        """As :meth:`default_probabilities`, plus ``REASON_FEATURE_1..4``: the features that raised each risk most."""
+        yield from self._batches(frame, key, total, batch_rows, reasons=True)
+
+    def explain(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``DEFAULT_PROBABILITY, REASON_FEATURE_1..4`` of every row of a pandas ``frame``."""
+        from credit_risk.modelling.reasons import (  # noqa: PLC0415 - imports the model's library
+            reason_contributions,
+            top_reason_features,
+        )
+
+        reasons = top_reason_features(reason_contributions(self, frame))
+        reasons.insert(0, PROBABILITY, self.predict_proba(frame))
+        return reasons
+
+    def _batches(
+        self, frame: DataFrame, key: str, total: int, batch_rows: int, *, reasons: bool
+    ) -> Iterator[pd.DataFrame]:
         from credit_risk.sampling import (
             slices,  # noqa: PLC0415 - sampling imports Snowpark, needed only here
         )
@@ -113,23 +142,35 @@ class TrainedModel:
                 if batch.empty:
                     continue
                 scored_any = True
-                yield pd.DataFrame(
-                    {
-                        key: batch[key].astype("object").to_numpy(),
-                        PROBABILITY: self.predict_proba(batch),
-                    }
-                )
+                keys = pd.DataFrame({key: batch[key].astype("object").to_numpy()})
+                if reasons:
+                    explained = self.explain(batch).reset_index(drop=True)
+                    yield pd.concat([keys, explained], axis=1)
+                else:
+                    keys[PROBABILITY] = self.predict_proba(batch)
+                    yield keys
         if not scored_any:
-            yield pd.DataFrame(
-                {
-                    key: pd.Series(dtype="object"),
-                    PROBABILITY: pd.Series(dtype="float64"),
-                }
+            empty = (
+                self.explain(pd.DataFrame(columns=self.features)) if reasons else None
+            )
+            yield pd.concat(
+                [
+                    pd.DataFrame({key: pd.Series(dtype="object")}),
+                    empty
+                    if empty is not None
+                    else pd.DataFrame({PROBABILITY: pd.Series(dtype="float64")}),
+                ],
+                axis=1,
             )
 
     def feature_importance(self) -> pd.DataFrame:
         """``FEATURE, IMPORTANCE`` per transformed feature, largest first."""
-        names = self.pipeline.named_steps[PREPROCESS_STEP].get_feature_names_out()
+        step = self.pipeline.named_steps[PREPROCESS_STEP]
+        names = (
+            self.features
+            if step is None or step == "passthrough"
+            else step.get_feature_names_out()
+        )
         estimator = self.pipeline.named_steps[ESTIMATOR_STEP]
         if hasattr(estimator, "feature_importances_"):
             values = np.asarray(estimator.feature_importances_, dtype="float64")

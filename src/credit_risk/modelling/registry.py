@@ -1,9 +1,11 @@
 """The trained model as Snowflake's Model Registry holds it, and as scoring reads it back.
 
 :class:`DefaultRiskModel` wraps a :class:`~credit_risk.modelling.model.TrainedModel` as a
-snowflake-ml ``CustomModel`` with one inference method, ``predict_proba``, returning a
-``DEFAULT_PROBABILITY`` column: the same preparation and pipeline as local scoring, run
-by the warehouse. :class:`RegisteredModel` is what the registry dataset loads: it answers
+snowflake-ml ``CustomModel`` with two inference methods: ``predict_proba``, returning a
+``DEFAULT_PROBABILITY`` column, and ``explain_reasons``, returning it with
+``REASON_FEATURE_1..4`` (the features that raised each risk most, from the model's own
+contributions): the same preparation, pipeline and reasons as local scoring, run by the
+warehouse. :class:`RegisteredModel` is what the registry dataset loads: it answers
 like a ``TrainedModel`` (name, features, ``predict_proba`` on pandas, importances) and
 scores a Snowpark DataFrame in the warehouse with ``ModelVersion.run``.
 
@@ -22,8 +24,10 @@ from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
 from credit_risk.modelling.model import PREPROCESS_STEP, TrainedModel
+from credit_risk.modelling.reasons import REASON_FEATURES
 
 FUNCTION = "predict_proba"
+EXPLAIN_FUNCTION = "explain_reasons"
 OUTPUT = "DEFAULT_PROBABILITY"
 
 
@@ -38,6 +42,15 @@ class DefaultRiskModel(custom_model.CustomModel):
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803 - the registry's name
         """The probability of default of every row."""
         return pd.DataFrame({OUTPUT: self.trained.predict_proba(X)}, index=X.index)
+
+    @custom_model.inference_api
+    def explain_reasons(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803 - the registry's name
+        """The probability of default of every row and the features that raised it most."""
+        explained = self.trained.explain(X)
+        # text columns, never all-None objects: the registry infers a string signature
+        for column in REASON_FEATURES:
+            explained[column] = explained[column].astype("string")
+        return explained.set_axis(X.index)
 
 
 def sample_input(trained: TrainedModel, rows: int = 10) -> pd.DataFrame:
@@ -144,20 +157,34 @@ class RegisteredModel:
         """Importances of the loaded model."""
         return self.trained.feature_importance()
 
+    def _typed(self, frame: DataFrame, key: str) -> DataFrame:
+        """Columns cast as at training (numbers to DOUBLE, categories to text), for the signature."""
+        return frame.select(
+            F.col(key),
+            *[F.col(c).cast("DOUBLE").alias(c) for c in self.numeric_features],
+            *[F.col(c).cast("STRING").alias(c) for c in self.categorical_features],
+        )
+
     def default_probabilities(
         self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0
     ) -> DataFrame:  # noqa: ARG002
         """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, computed in the warehouse.
 
-        ``total`` and ``batch_rows`` size client batches; nothing is batched here.
-
-        Columns are cast as at training (numbers to DOUBLE, categories to text) so the
-        version's signature accepts them; nothing is pulled to the client.
+        ``total`` and ``batch_rows`` size client batches; nothing is batched here, and
+        nothing is pulled to the client.
         """
-        typed = frame.select(
-            F.col(key),
-            *[F.col(c).cast("DOUBLE").alias(c) for c in self.numeric_features],
-            *[F.col(c).cast("STRING").alias(c) for c in self.categorical_features],
-        )
-        scored = self.model_version.run(typed, function_name=FUNCTION)
+        scored = self.model_version.run(self._typed(frame, key), function_name=FUNCTION)
         return scored.select(F.col(key), F.col(OUTPUT).cast("DOUBLE").alias(OUTPUT))
+
+    def scores_with_reasons(
+        self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0
+    ) -> DataFrame:  # noqa: ARG002
+        """``key, DEFAULT_PROBABILITY, REASON_FEATURE_1..4``, computed in the warehouse (``explain_reasons``)."""
+        scored = self.model_version.run(
+            self._typed(frame, key), function_name=EXPLAIN_FUNCTION
+        )
+        return scored.select(
+            F.col(key),
+            F.col(OUTPUT).cast("DOUBLE").alias(OUTPUT),
+            *[F.col(c).cast("STRING").alias(c) for c in REASON_FEATURES],
+        )

@@ -16,8 +16,8 @@ from credit_risk.pipelines.training.nodes import train_model
 from tests.conftest import PROJECT, make_table
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
+    LINEAR,
     NUMERIC,
-    PARAMS,
     synthetic_sample,
 )
 
@@ -34,9 +34,9 @@ def expected_band(p: float) -> str:
 
 @pytest.fixture(scope="module")
 def model():
-    fitted, _ = train_model(
+    fitted, *_ = train_model(
         synthetic_sample(n=3000, seed=1),
-        {**PARAMS, "candidates": {"logistic_regression": {}}},
+        LINEAR,
     )
     return fitted
 
