@@ -169,6 +169,19 @@ def test_the_sample_and_output_give_a_registry_signature(trained):
     assert [f.name for f in signature.inputs] == trained.features
     assert [f.name for f in signature.outputs] == ["DEFAULT_PROBABILITY"]
     assert str(signature.outputs[0].as_snowpark_type()) == "DoubleType()"
+    # the reasons method: the probability and four text columns (NULL where no reason)
+    explained = DefaultRiskModel(trained).explain_reasons(sample)
+    reasons = model_signature.infer_signature(sample, explained)
+    assert [f.name for f in reasons.outputs] == [
+        "DEFAULT_PROBABILITY",
+        *[f"REASON_FEATURE_{i}" for i in range(1, 5)],
+    ]
+    assert [str(f.as_snowpark_type()) for f in reasons.outputs[1:]] == [
+        "StringType()"
+    ] * 4
+    np.testing.assert_array_equal(
+        explained["DEFAULT_PROBABILITY"], trained.predict_proba(sample)
+    )
 
 
 def test_load_gives_the_default_version_back_and_each_run_is_a_version(trained):

@@ -89,6 +89,10 @@ class TrainedModel:
         """Every column the model reads, numeric first."""
         return [*self.numeric_features, *self.categorical_features]
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle; a model saved before a field was added gets that field's default."""
+        self.__dict__.update({"monotone_constraints": {}, **state})
+
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's own columns of ``frame``, typed as at training."""
         return prepare_features(frame, self.numeric_features, self.categorical_features)
