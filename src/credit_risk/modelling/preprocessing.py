@@ -11,6 +11,10 @@ if TYPE_CHECKING:  # scikit-learn is slow to import: imported where used
 # ``standard``: median-impute and scale numbers, one-hot encode categories (unknown ones ignored);
 # ``none``: the typed feature columns as they are (an estimator that bins or encodes itself).
 PREPROCESSINGS = ("standard", "none")
+# step names inside the standard preprocessing, defined once (the registry reads them)
+NUMERIC_STEP, CATEGORICAL_STEP = "numeric", "categorical"
+IMPUTE_STEP, SCALE_STEP, ENCODE_STEP = "impute", "scale", "encode"
+MISSING_CATEGORY = "MISSING"
 
 
 def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
@@ -21,16 +25,25 @@ def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransforme
     from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
 
     numbers = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+        [
+            (IMPUTE_STEP, SimpleImputer(strategy="median")),
+            (SCALE_STEP, StandardScaler()),
+        ]
     )
     categories = Pipeline(
         [
-            ("impute", SimpleImputer(strategy="constant", fill_value="MISSING")),
-            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            (
+                IMPUTE_STEP,
+                SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY),
+            ),
+            (ENCODE_STEP, OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
         ]
     )
     return ColumnTransformer(
-        [("numeric", numbers, numeric), ("categorical", categories, categorical)]
+        [
+            (NUMERIC_STEP, numbers, numeric),
+            (CATEGORICAL_STEP, categories, categorical),
+        ]
     )
 
 

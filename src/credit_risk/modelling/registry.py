@@ -24,6 +24,13 @@ from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
 from credit_risk.modelling.model import PREPROCESS_STEP, TrainedModel
+from credit_risk.modelling.preprocessing import (
+    CATEGORICAL_STEP,
+    ENCODE_STEP,
+    IMPUTE_STEP,
+    MISSING_CATEGORY,
+    NUMERIC_STEP,
+)
 from credit_risk.modelling.reasons import REASON_FEATURES
 
 FUNCTION = "predict_proba"
@@ -63,18 +70,21 @@ def sample_input(trained: TrainedModel, rows: int = 10) -> pd.DataFrame:
     try:
         transformers = trained.pipeline.named_steps[PREPROCESS_STEP].named_transformers_
         medians = np.asarray(
-            transformers["numeric"].named_steps["impute"].statistics_, dtype="float64"
+            transformers[NUMERIC_STEP].named_steps[IMPUTE_STEP].statistics_,
+            dtype="float64",
         )
         categories = [
             list(c)
-            for c in transformers["categorical"].named_steps["encode"].categories_
+            for c in transformers[CATEGORICAL_STEP].named_steps[ENCODE_STEP].categories_
         ]
     except (AttributeError, KeyError):
         medians = np.zeros(len(numeric))
         categories = [["UNKNOWN"] for _ in categorical]
     frame = {c: np.full(rows, medians[i]) for i, c in enumerate(numeric)}
     for i, c in enumerate(categorical):
-        values = [str(v) for v in categories[i] if str(v) != "MISSING"] or ["UNKNOWN"]
+        values = [str(v) for v in categories[i] if str(v) != MISSING_CATEGORY] or [
+            "UNKNOWN"
+        ]
         frame[c] = [values[r % len(values)] for r in range(rows)]
     return trained.prepare(pd.DataFrame(frame, columns=[*numeric, *categorical]))
 
