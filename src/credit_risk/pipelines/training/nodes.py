@@ -24,7 +24,6 @@ from credit_risk.modelling.model import (
     version_stamp,
 )
 from credit_risk.modelling.reasons import explainable
-from credit_risk.modelling.scorecard import empty_table
 from credit_risk.sampling import capped, to_pandas
 
 # scikit-learn and XGBoost take about 2 s to import: they are imported where they are used,
@@ -164,6 +163,10 @@ def train_model(
     unconstrained twin's validation ROC-AUC when ``training.report_constraint_cost``) and
     the scorecard table (empty without a scorecard candidate).
     """
+    from credit_risk.modelling.scorecard import (  # noqa: PLC0415 - imports scikit-learn
+        empty_table,
+    )
+
     numeric, categorical = model_features(params, fair_lending)
     seed = int(params.get("random_state", DEFAULT_SEED))
     directions = candidate_specs.check_directions(params.get("monotone_constraints"))
