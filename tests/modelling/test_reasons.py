@@ -10,6 +10,7 @@ from credit_risk.modelling.model import ESTIMATOR_STEP, PREPROCESS_STEP
 from credit_risk.modelling.reasons import (
     BASE_VALUE,
     REASON_FEATURES,
+    contribution_scale,
     margin,
     reason_contributions,
     top_reason_features,
@@ -35,7 +36,9 @@ def test_contributions_plus_base_reproduce_the_margin_for_every_row(
     )
     # and the margin is the model's: its probability is the logistic of it (a forest's is itself)
     probability = model.predict_proba(modelling_sample)
-    expected = total if name == "random_forest" else 1 / (1 + np.exp(-total))
+    scale = contribution_scale(model)
+    assert scale == ("probability" if name == "random_forest" else "log-odds")
+    expected = total if scale == "probability" else 1 / (1 + np.exp(-total))
     np.testing.assert_allclose(expected, probability, rtol=0, atol=1e-5)
     assert contributions[model.features].abs().sum().gt(0).sum() >= 3
 

@@ -133,6 +133,14 @@ def reason_contributions(model: TrainedModel, frame: pd.DataFrame) -> pd.DataFra
     return result.set_axis(frame.index)
 
 
+def contribution_scale(model: TrainedModel) -> str:
+    """``log-odds`` or ``probability``: the scale of the model's margin and contributions."""
+    estimator = model.pipeline.named_steps[ESTIMATOR_STEP]
+    if hasattr(estimator, "get_booster") or hasattr(estimator, "decision_function"):
+        return "log-odds"
+    return "probability"
+
+
 def margin(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
     """The model's raw output that contributions add up to: log-odds, or a forest's probability."""
     estimator = model.pipeline.named_steps[ESTIMATOR_STEP]
