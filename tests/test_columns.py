@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from credit_risk import columns, model, registry_model
+from credit_risk import columns
+from credit_risk.modelling import model
+from credit_risk.modelling import registry as registry_model
 from credit_risk.pipelines.reporting import nodes as reporting
 from credit_risk.pipelines.scoring import nodes as scoring
 from credit_risk.pipelines.training import nodes as training

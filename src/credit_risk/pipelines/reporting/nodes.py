@@ -77,7 +77,9 @@ def metrics_table(
 
     - ``MODEL_NAME, MODEL_VERSION, SPLIT, ROWS, DEFAULT_RATE, ROC_AUC, PR_AUC, BRIER,
       LOG_LOSS, KS`` (train, validation, test in that order);
-    - ``CANDIDATE, VALIDATION_ROC_AUC, FIT_SECONDS, CHOSEN``, best validation ROC-AUC first.
+    - ``CANDIDATE, VALIDATION_ROC_AUC, FIT_SECONDS, CHOSEN, UNCONSTRAINED_VALIDATION_ROC_AUC,
+      CONSTRAINT_COST``, best validation ROC-AUC first; the last two for a monotone candidate
+      (its twin fitted without the constraints; cost = unconstrained - constrained), else null.
     """
     splits = model_metrics.get("splits") or {}
     rows = []
@@ -109,14 +111,31 @@ def metrics_table(
             "VALIDATION_ROC_AUC": (values or {}).get("validation_roc_auc"),
             "FIT_SECONDS": (values or {}).get("fit_seconds"),
             "CHOSEN": name == chosen,
+            "UNCONSTRAINED_VALIDATION_ROC_AUC": (values or {}).get(
+                "unconstrained_validation_roc_auc"
+            ),
+            "CONSTRAINT_COST": (values or {}).get("constraint_cost"),
         }
         for name, values in candidate_metrics.items()
         if name != "chosen" and isinstance(values, Mapping)
     ]
     comparison = pd.DataFrame(
-        candidates, columns=["CANDIDATE", "VALIDATION_ROC_AUC", "FIT_SECONDS", "CHOSEN"]
+        candidates,
+        columns=[
+            "CANDIDATE",
+            "VALIDATION_ROC_AUC",
+            "FIT_SECONDS",
+            "CHOSEN",
+            "UNCONSTRAINED_VALIDATION_ROC_AUC",
+            "CONSTRAINT_COST",
+        ],
     )
-    for col in ("VALIDATION_ROC_AUC", "FIT_SECONDS"):
+    for col in (
+        "VALIDATION_ROC_AUC",
+        "FIT_SECONDS",
+        "UNCONSTRAINED_VALIDATION_ROC_AUC",
+        "CONSTRAINT_COST",
+    ):
         comparison[col] = pd.to_numeric(comparison[col]).astype("float64")
     comparison["CHOSEN"] = comparison["CHOSEN"].astype(bool)
     comparison = comparison.sort_values(
