@@ -15,8 +15,10 @@ For each N, in a fresh project copy (conf/ and pyproject.toml, its own data/ and
 5. checksums of the three model-input tables (row counts, and per column an order-free hash
    of (APPLICATION_ID, value)); a difference makes the comparison VOID.
 
-Writes ``<out>/benchmark-<N>.json`` and ``.md`` and prints the markdown. Timings on a shared
-machine are noisy: compare the ratios measured in one run.
+Writes ``<out>/benchmark-<N>-<date>.json`` and ``.md`` (the UTC day it was measured) and
+prints the markdown; an earlier result of the same N in ``<out>`` is removed, so the folder
+keeps the latest per size (git keeps the others). Timings on a shared machine are noisy:
+compare the ratios measured in one run.
 """
 
 from __future__ import annotations
@@ -539,10 +541,7 @@ def main(argv: list[str] | None = None) -> int:
             args.reuse,
         )
         text = markdown(result)
-        (args.out / f"benchmark-{n}.json").write_text(
-            json.dumps(result, indent=2) + "\n"
-        )
-        (args.out / f"benchmark-{n}.md").write_text(text)
+        write_result(args.out, result, text)
         print(text, flush=True)
         if result["problems"] and not result["valid"]:
             print(
@@ -553,6 +552,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(args.workdir / f"n{n}", ignore_errors=True)
     return status
+
+
+def write_result(out: Path, result: dict[str, Any], text: str) -> Path:
+    """Write ``benchmark-<N>-<date>.json`` and ``.md`` in ``out``; remove earlier ones of that N."""
+    stem = f"benchmark-{result['n_applications']}-{result['measured_at'][:10]}"
+    for old in out.glob(f"benchmark-{result['n_applications']}-*"):
+        if old.stem != stem:
+            old.unlink()
+    (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"{stem}.md").write_text(text)
+    return out / f"{stem}.json"
 
 
 if __name__ == "__main__":

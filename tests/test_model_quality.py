@@ -1,4 +1,4 @@
-"""The model on generated data: near the generator's ceiling, and ≈ 0.5 on shuffled labels."""
+"""The model on generated data: near the generator's ceiling, ≈ 0.5 on shuffled labels, reasons on every score."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 from sklearn.metrics import roc_auc_score
 
-from tests.conftest import kedro, project_session
+from tests.conftest import PROJECT, kedro, project_session
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +58,7 @@ def test_test_auc_is_near_the_ceiling_and_a_shuffled_control_is_not(tmp_project)
     # observable part alone reaches about 0.06 less, so "near" means within 0.10
     assert ceiling - 0.10 <= test_auc <= ceiling + 0.02, (test_auc, ceiling)
     assert test_auc > 0.68
+    _check_reasons(tmp_project)
 
     shuffled = kedro(
         tmp_project,
@@ -78,3 +80,20 @@ def test_test_auc_is_near_the_ceiling_and_a_shuffled_control_is_not(tmp_project)
         "test"
     ]
     assert test_auc - control["splits"]["test"]["roc_auc"] > 0.1
+
+
+def _check_reasons(project) -> None:
+    """Every score carries reason codes from the catalogue; age, a protected attribute, never."""
+    catalogue = yaml.safe_load(
+        (PROJECT / "conf/base/parameters_scoring.yml").read_text()
+    )["scoring"]["reason_codes"]
+    with project_session(project) as s:
+        scores = s.table("CREDIT_RISK.MODEL_OUTPUT.APPLICATION_SCORES").to_pandas()
+    assert len(scores) > 1000
+    codes = [f"REASON_{i}" for i in range(1, 5)]
+    given = set(scores[codes].stack().dropna())
+    assert given <= {e["code"] for e in catalogue.values()} - {catalogue["AGE"]["code"]}
+    assert scores["REASON_1"].notna().mean() > 0.95 and len(given) >= 8
+    text = {e["code"]: e["text"] for e in catalogue.values()}
+    first = scores.dropna(subset=["REASON_1"])
+    assert (first["REASON_1"].map(text) == first["REASON_TEXT_1"]).all()

@@ -15,6 +15,8 @@ from omegaconf import OmegaConf
 
 from credit_risk import engine
 from credit_risk.engine.project import config_group
+from credit_risk.errors import UserError
+from credit_risk.pipelines import DEMO, kedro_env
 
 logger = logging.getLogger(__name__)
 
@@ -56,15 +58,24 @@ def resolve_masking_key(
         )
     path = engine.embedded_dir(engine_cfg, project_path) / "masking.key"
     if not path.exists():
+        # Written whole under another name, then linked into place: of processes starting at
+        # once (parallel Airflow tasks), one creates the key and every one reads it complete.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".masking.key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-        logger.info(
-            "created a local PII masking key in %s (set %s to choose one)",
-            path,
-            MASKING_KEY_ENV,
-        )
+        try:
+            os.link(draft, path)
+            logger.info(
+                "created a local PII masking key in %s (set %s to choose one)",
+                path,
+                MASKING_KEY_ENV,
+            )
+        except FileExistsError:
+            pass  # another process made it first: use that one
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -77,40 +88,54 @@ def offer(catalog: DataCatalog, name: str, value: Any) -> None:
         catalog[name] = MemoryDataset(value, copy_mode="assign")
 
 
-class UnsupportedRunnerError(RuntimeError):
+class UnsupportedRunnerError(UserError):
     """The run asked for a runner the project cannot run on (ThreadRunner)."""
 
 
+class DemoDataError(UserError):
+    """A run on Snowflake would have generated demo landing files without asking for them."""
+
+
 class SnowparkSessionHook:
-    """Configures the engine for the Kedro session and closes its Snowpark session at the end."""
+    """Configures the engine for the Kedro session and closes its Snowpark session at the end.
+
+    Nothing starts or connects until something needs a session: ``kedro catalog
+    describe-datasets`` or ``kedro airflow create`` never start the embedded server nor write
+    a masking key. A run's first dataset that reads or writes a table connects (starting the
+    embedded server if none serves the folder), and a run whose nodes mask PII gets the key.
+    """
 
     def __init__(self) -> None:
-        self._masking_key: str | None = None
+        self._engine_cfg: dict[str, Any] = {}
+        self._credentials: dict[str, Any] = {}
+        self._project_path = Path()
+        self._config_error: engine.EngineConfigError | None = None
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        """Read ``engine`` config and credentials; start the embedded server, but connect nothing yet.
-
-        The embedded server (a separate process, 1-3 s to start) is spawned now, without
-        waiting, so that it starts while Kedro loads the pipelines and the catalog.
-        """
-        engine_cfg = _config(context, "engine").get("engine") or {}
-        credentials = _credentials(context)
-        engine.configure(engine_cfg, context.project_path, credentials.get("snowflake"))
-        engine.start_early()
-        self._masking_key = resolve_masking_key(
-            credentials, engine_cfg, Path(context.project_path)
-        )
-
-    @hook_impl
-    def after_catalog_created(self, catalog: DataCatalog) -> None:
-        """Offer the masking key to nodes as the ``masking_key`` input (never a parameter)."""
-        if self._masking_key is not None:
-            offer(catalog, "masking_key", self._masking_key)
+        """Read ``engine`` config and credentials and check them; connect and start nothing."""
+        self._engine_cfg = _config(context, "engine").get("engine") or {}
+        self._credentials = _credentials(context)
+        self._project_path = Path(context.project_path)
+        self._config_error = None
+        try:
+            engine.configure(
+                self._engine_cfg, self._project_path, self._credentials.get("snowflake")
+            )
+        except engine.EngineConfigError as exc:
+            # A command that runs no node (kedro catalog, kedro airflow create -e snowflake on
+            # a machine without credentials) needs no connection settings: the error stops a
+            # run instead, before any node (and a notebook's first query, which configures
+            # the engine from conf itself and meets the same error).
+            self._config_error = exc
 
     @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
-        """Refuse ``--runner ThreadRunner`` before any node runs, with the reason.
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Any, catalog: DataCatalog
+    ) -> None:
+        """Refuse ``--runner ThreadRunner`` before any node runs, with the reason; offer the
+        masking key to nodes as the ``masking_key`` input (never a parameter) when a node
+        of the run needs it.
 
         The process has one Snowpark session, which threads would share: its query tag names
         one node at a time, a data-quality results append is a transaction on it (another
@@ -118,12 +143,38 @@ class SnowparkSessionHook:
         cursor and Snowpark's (without Snowflake's thread-safe session parameter) are not
         safe to share; seen as "Unhandled exception" and empty results.
         """
+        if self._config_error is not None:
+            raise self._config_error
         if "ThreadRunner" in str(run_params.get("runner") or ""):
             raise UnsupportedRunnerError(
                 "credit_risk runs its nodes one at a time on one Snowpark session per process: "
                 "ThreadRunner would share that session between threads (query tags, the data-quality "
                 "results transaction). Run without --runner (SequentialRunner); for parallel work, "
                 "run pipelines in separate processes (kedro airflow create does, one task each)."
+            )
+        self._refuse_demo_data_on_snowflake(run_params, pipeline)
+        if "masking_key" in pipeline.inputs():
+            key = resolve_masking_key(
+                self._credentials, self._engine_cfg, self._project_path
+            )
+            offer(catalog, "masking_key", key)
+
+    def _refuse_demo_data_on_snowflake(
+        self, run_params: dict[str, Any], pipeline: Any
+    ) -> None:
+        """On Snowflake the landing files are real: the generator runs only when named."""
+        named = run_params.get("pipeline_names") or []
+        generates = any(n.namespace == DEMO for n in pipeline.nodes)
+        if (
+            self._engine_cfg.get("kind") == "snowflake"
+            and generates
+            and DEMO not in named
+        ):
+            raise DemoDataError(
+                "this run includes the source-data generator, which would replace the landing "
+                "files with made-up data, and the engine is Snowflake (real data). Run the "
+                f"pipelines you need by name; to load demo data on purpose: "
+                f"kedro run --env {kedro_env()} --pipelines {DEMO}"
             )
 
     @hook_impl

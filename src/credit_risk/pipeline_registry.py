@@ -5,9 +5,12 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline
 
 from credit_risk.pipelines import (
+    DEMO,
+    DEMO_ENVS,
     data_processing,
     feature_engineering,
     ingestion,
+    kedro_env,
     model_input,
     reporting,
     scoring,
@@ -53,5 +56,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["predict"] = (
         pipelines["scoring"] + pipelines["reporting"]
     )  # scores and the report
-    pipelines["__default__"] = sum((pipelines[name] for name in MODULAR), Pipeline([]))
+    default = [n for n in MODULAR if n != DEMO or kedro_env() in DEMO_ENVS]
+    pipelines["__default__"] = sum((pipelines[name] for name in default), Pipeline([]))
     return pipelines

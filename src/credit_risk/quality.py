@@ -28,6 +28,7 @@ from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
 from credit_risk.datasets.sql import identifier
+from credit_risk.errors import UserError
 
 ROW_LEVEL = ("not_null", "accepted_values", "range", "expression")
 KINDS = (*ROW_LEVEL, "unique", "relationships", "row_count", "freshness")
@@ -68,7 +69,7 @@ _KEYS = {
 }
 
 
-class DataQualityError(Exception):
+class DataQualityError(UserError):
     """An ``error`` check failed beyond its threshold: the guarded dataset is not written."""
 
 

@@ -6,20 +6,20 @@ not inside the node function. Each record also splits that time into load, node
 function and save, and gives the process's peak resident memory (VmHWM) so far.
 
 The run's file is ``<folder>/<run id>.json`` under the project (``data/09_tracking/timings``
-by default); the ``start_up_s`` field is the time from the process's start to the first
-node's first input load: Python, Kedro, the project's imports, config and catalog
-(``start_up_cpu_s``: the CPU time the process used until then, which a busy machine
-inflates far less than wall time). Linux dates a process from its fork, and ``exec``
-keeps that date: a ``kedro run`` that a shell replaced itself with (the last command of
-``bash -c "pip install ... && kedro run"``) reports the shell's whole life as its
-start-up (83 s after a pip install, with 1.5 s of CPU); ``start_up_cpu_s`` is right there.
+by default). Its ``start_up_s`` is the time from the process's start to the first node's
+first input load: Python, Kedro, the project's imports, config and catalog. Linux dates a
+process from its fork, and ``exec`` keeps that date (a ``kedro run`` that a shell replaced
+itself with would count the shell's whole life), so the start is not read from ``/proc``:
+the figure is the CPU time the process had used when this module was imported (the
+interpreter and Kedro's CLI, before the project's settings load: CPU-bound work), plus the
+wall time from that import to the first node. ``start_up_cpu_s`` is the CPU time used
+until the first node, which a busy machine inflates far less than wall time.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import resource
 import sys
 import time
@@ -40,17 +40,19 @@ def peak_rss_mb() -> float:
     return usage / (1024 * 1024) if sys.platform == "darwin" else usage / 1024
 
 
-def process_age_s() -> float | None:
-    """Seconds since this process started (Linux ``/proc``), or None where unknown."""
-    try:
-        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(
-            fields[19]
-        )  # field 22 of stat: start time in clock ticks after boot
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return max(uptime - ticks / os.sysconf("SC_CLK_TCK"), 0.0)
-    except (OSError, IndexError, ValueError):
-        return None
+# The CPU time the process had used when settings.py imported this module, and the wall
+# clock then: start_up_s() counts from here, with the CPU time before it.
+_IMPORTED_AT = time.perf_counter()
+_CPU_BEFORE_IMPORT = time.process_time()
+
+
+def start_up_s(now: float) -> float:
+    """Seconds from the process's start to ``now`` (a ``time.perf_counter()`` reading).
+
+    The part before this module's import is counted as the CPU time used by then (the
+    interpreter and Kedro's CLI starting); the rest is wall time.
+    """
+    return _CPU_BEFORE_IMPORT + max(now - _IMPORTED_AT, 0.0)
 
 
 def _layer(catalog: Any, names: list[str]) -> str | None:
@@ -90,7 +92,6 @@ class NodeTimingHook:
         """Note the start time and each node's layer (the layer of its outputs, else its inputs)."""
         self._reset()
         self._run_start = time.perf_counter()
-        self._start_up = process_age_s()
         for node in pipeline.nodes:
             outputs = [o for o in node.outputs if not o.startswith("params:")]
             inputs = [
@@ -110,10 +111,7 @@ class NodeTimingHook:
                 self._start_up_cpu = (
                     time.process_time()
                 )  # CPU the process used before its first node
-                if self._start_up is not None:
-                    self._start_up += (
-                        now - self._run_start
-                    )  # up to the first node's start
+                self._start_up = start_up_s(now)  # up to the first node's start
             record = {
                 "node": node.name,
                 "layer": self._layers.get(node.name),

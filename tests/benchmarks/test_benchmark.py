@@ -60,7 +60,8 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
             str(tmp_path / "out"),
         ]
     )
-    result = json.loads((tmp_path / "out" / "benchmark-10000.json").read_text())
+    (path,) = (tmp_path / "out").glob("benchmark-10000-*.json")  # named by size and day
+    result = json.loads(path.read_text())
     assert result["problems"] == {"pandas": [], "duckdb": []}
     assert status == 0 and result["valid"]
     assert result["model_input_checksums"]["training_set"]["rows"] > 7000  # noqa: PLR2004 - matured, of 10k
@@ -96,4 +97,19 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
             "feature",
             "model_input",
         }
-    assert "**valid**" in (tmp_path / "out" / "benchmark-10000.md").read_text()
+    assert "**valid**" in path.with_suffix(".md").read_text()
+
+
+def test_results_keep_the_latest_per_size_named_by_size_and_day(tmp_path):
+    for stem in ("benchmark-1000-2026-01-01", "benchmark-10000-2026-01-01"):
+        (tmp_path / f"{stem}.json").write_text("{}")
+        (tmp_path / f"{stem}.md").write_text("old")
+    result = {"n_applications": 1000, "measured_at": "2026-02-03T04:05:06+00:00"}
+    path = run.write_result(tmp_path, result, "new")
+    assert path.name == "benchmark-1000-2026-02-03.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "benchmark-1000-2026-02-03.json",
+        "benchmark-1000-2026-02-03.md",
+        "benchmark-10000-2026-01-01.json",  # another size: kept
+        "benchmark-10000-2026-01-01.md",
+    ]

@@ -11,12 +11,12 @@ from kedro.io import DatasetError, Version
 
 import credit_risk
 from credit_risk.datasets import ModelRegistryDataset
-from credit_risk.model import TrainedModel
+from credit_risk.modelling.model import TrainedModel
 from credit_risk.pipelines.training.nodes import train_model
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
+    LINEAR,
     NUMERIC,
-    PARAMS,
     synthetic_sample,
 )
 
@@ -106,9 +106,9 @@ class FakeRegistry:
 
 @pytest.fixture(scope="module")
 def trained() -> TrainedModel:
-    model, _ = train_model(
+    model, *_ = train_model(
         synthetic_sample(n=2000, seed=5),
-        {**PARAMS, "candidates": {"logistic_regression": {}}},
+        LINEAR,
     )
     return model
 
@@ -160,7 +160,7 @@ def test_the_sample_and_output_give_a_registry_signature(trained):
     """snowflake-ml infers the version's signature from what save passes (a real library call)."""
     from snowflake.ml.model import model_signature
 
-    from credit_risk.registry_model import DefaultRiskModel, sample_input
+    from credit_risk.modelling.registry import DefaultRiskModel, sample_input
 
     sample = sample_input(trained)
     signature = model_signature.infer_signature(
@@ -169,6 +169,19 @@ def test_the_sample_and_output_give_a_registry_signature(trained):
     assert [f.name for f in signature.inputs] == trained.features
     assert [f.name for f in signature.outputs] == ["DEFAULT_PROBABILITY"]
     assert str(signature.outputs[0].as_snowpark_type()) == "DoubleType()"
+    # the reasons method: the probability and four text columns (NULL where no reason)
+    explained = DefaultRiskModel(trained).explain_reasons(sample)
+    reasons = model_signature.infer_signature(sample, explained)
+    assert [f.name for f in reasons.outputs] == [
+        "DEFAULT_PROBABILITY",
+        *[f"REASON_FEATURE_{i}" for i in range(1, 5)],
+    ]
+    assert [str(f.as_snowpark_type()) for f in reasons.outputs[1:]] == [
+        "StringType()"
+    ] * 4
+    np.testing.assert_array_equal(
+        explained["DEFAULT_PROBABILITY"], trained.predict_proba(sample)
+    )
 
 
 def test_load_gives_the_default_version_back_and_each_run_is_a_version(trained):

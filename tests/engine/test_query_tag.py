@@ -46,7 +46,7 @@ def test_history_is_bounded(tmp_path):
     )
     for i in range(100):
         history.record(
-            session='Snowflake Token="secret-token"',
+            session='Snowflake Token="fake-secret-token"',
             query_tag="t",
             query=f"SELECT {i} " + "x" * 500,
             success=True,
@@ -55,7 +55,7 @@ def test_history_is_bounded(tmp_path):
     assert 0 < len(current) < 100
     assert all(len(e["query"]) == 50 for e in current)
     assert (tmp_path / "query_history.1.jsonl").exists()
-    assert "secret-token" not in (tmp_path / shims.QUERY_HISTORY_FILE).read_text()
+    assert "fake-secret-token" not in (tmp_path / shims.QUERY_HISTORY_FILE).read_text()
     assert current[-1]["query"].startswith("SELECT 99 ")
 
 

@@ -22,6 +22,7 @@ from snowflake.snowpark import DataFrame, Session
 
 from credit_risk.datasets.sql import identifier, qualified
 from credit_risk.engine.project import configured_session
+from credit_risk.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ CSV_FORMAT = (
     "ESCAPE_UNENCLOSED_FIELD=NONE EMPTY_FIELD_AS_NULL=TRUE"
 )
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")
+
+
+class LandingFileError(DatasetError, UserError):
+    """A landing file (or the landing folder) is not what the catalog declares: fix the file."""
 
 
 class LandingFilesDataset(AbstractDataset):
@@ -60,7 +65,7 @@ class LandingFilesDataset(AbstractDataset):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
-            raise DatasetError(
+            raise LandingFileError(
                 "LandingFilesDataset needs the list of columns of its files"
             )
         self._path = Path(path)
@@ -121,11 +126,11 @@ class LandingFilesDataset(AbstractDataset):
         which names the line. Nothing is converted or kept: the rows are parsed by the engine.
         """
         if path.stat().st_size == 0:
-            raise DatasetError(f"landing file {path} is empty: no header line")
+            raise LandingFileError(f"landing file {path} is empty: no header line")
         with path.open("rb") as f:
             f.seek(-1, os.SEEK_END)
             if f.read(1) != b"\n":
-                raise DatasetError(
+                raise LandingFileError(
                     f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)"
                 )
         self._check_utf8(path)
@@ -135,7 +140,7 @@ class LandingFilesDataset(AbstractDataset):
                     csv.reader(f, strict=True)
                 )  # the file is not empty: checked above
             except csv.Error as exc:
-                raise DatasetError(
+                raise LandingFileError(
                     f"landing file {path}: the header line is malformed ({exc})"
                 ) from None
         self._check_header(path, [h.strip() for h in header])
@@ -144,7 +149,7 @@ class LandingFilesDataset(AbstractDataset):
             self._check_records(
                 path
             )  # names the line; raises for anything Python's reader refuses
-            raise DatasetError(f"landing file {path}: malformed ({problem})")
+            raise LandingFileError(f"landing file {path}: malformed ({problem})")
 
     def _fast_problem(self, path: Path, header: list[str]) -> str | None:
         """pyarrow's account of the first record that does not parse, or None if every one does."""
@@ -184,12 +189,12 @@ class LandingFilesDataset(AbstractDataset):
                 next(reader, None)
                 for record in reader:
                     if len(record) != len(self._columns):
-                        raise DatasetError(
+                        raise LandingFileError(
                             f"landing file {path}: line {reader.line_num} has {len(record)} fields, "
                             f"the header {len(self._columns)}"
                         )
             except csv.Error as exc:
-                raise DatasetError(
+                raise LandingFileError(
                     f"landing file {path}: truncated or malformed near line {reader.line_num} ({exc})"
                 ) from None
 
@@ -203,7 +208,7 @@ class LandingFilesDataset(AbstractDataset):
                     decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
                     line = lines + chunk.count(b"\n", 0, max(exc.start, 0))
-                    raise DatasetError(
+                    raise LandingFileError(
                         f"landing file {path}: line {line} is not UTF-8 ({exc.reason}, byte "
                         f"{chunk[exc.start : exc.start + 1].hex()}); re-export the file as UTF-8"
                     ) from None
@@ -211,7 +216,7 @@ class LandingFilesDataset(AbstractDataset):
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                raise DatasetError(
+                raise LandingFileError(
                     f"landing file {path} is truncated: it ends inside a UTF-8 character"
                 ) from None
 
@@ -219,7 +224,7 @@ class LandingFilesDataset(AbstractDataset):
         if header != self._columns:
             missing = [c for c in self._columns if c not in header]
             extra = [c for c in header if c not in self._columns]
-            raise DatasetError(
+            raise LandingFileError(
                 f"landing file {path}: header does not match {self._columns}"
                 + (f"; missing {missing}" if missing else "")
                 + (f"; unexpected {extra}" if extra else "")
@@ -239,13 +244,13 @@ class LandingFilesDataset(AbstractDataset):
         """Stage the files and return their rows as text, with ``_SOURCE_FILE``."""
         files = self.files()
         if not files:
-            raise DatasetError(
+            raise LandingFileError(
                 f"no landing files (*.csv) in {self._path}: run "
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
         for path in files:
             if not _FILE_NAME.match(path.name):
-                raise DatasetError(
+                raise LandingFileError(
                     f"landing file {path}: name must be letters, digits, '.', '_' or '-'"
                 )
             self._check_file(path)
@@ -276,7 +281,7 @@ class LandingFilesDataset(AbstractDataset):
                 self._check_records(
                     path
                 )  # a record Python's reader refuses too: say which line
-                raise DatasetError(
+                raise LandingFileError(
                     f"landing file {path}: the engine could not load it: {exc}"
                 ) from exc
             # the name is checked against _FILE_NAME above, so it is safe as a literal

@@ -12,13 +12,13 @@ from kedro_datasets.pickle import PickleDataset
 import credit_risk
 from credit_risk import engine
 from credit_risk.datasets.sql import identifier
-from credit_risk.model import TrainedModel
+from credit_risk.modelling.model import TrainedModel
 
 logger = logging.getLogger(__name__)
 
 
 class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
-    """A :class:`~credit_risk.model.TrainedModel` in the Model Registry (snowflake-ml-python).
+    """A :class:`~credit_risk.modelling.model.TrainedModel` in the Model Registry (snowflake-ml-python).
 
     With ``database`` and ``schema`` (``conf/snowflake/catalog.yml``):
 
@@ -27,7 +27,7 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
       version named by the Kedro run (``versioned: true`` gives the run id), its validation
       metric and provenance as ``metrics``, and sample input rows drawn from the fitted model;
       the new version becomes the model's default.
-    - ``load`` returns a :class:`~credit_risk.registry_model.RegisteredModel` of the default
+    - ``load`` returns a :class:`~credit_risk.modelling.registry.RegisteredModel` of the default
       version (or of ``--load-versions model:<run id>``): it answers like a TrainedModel and
       scores a Snowpark DataFrame in the warehouse (``ModelVersion.run``).
 
@@ -97,7 +97,7 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
         }
 
     def _version_name(self, model: TrainedModel) -> str:
-        from credit_risk.registry_model import version_name  # noqa: PLC0415
+        from credit_risk.modelling.registry import version_name  # noqa: PLC0415
 
         run_id = (
             self._version.save
@@ -115,7 +115,7 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
         if self._files is not None:
             self._files.save(data)
             return
-        from credit_risk.registry_model import (  # noqa: PLC0415
+        from credit_risk.modelling.registry import (  # noqa: PLC0415
             DefaultRiskModel,
             registry_metrics,
             sample_input,
@@ -148,7 +148,7 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
         """The default registry version (or the one asked for), or the latest versioned file."""
         if self._files is not None:
             return self._files.load()
-        from credit_risk.registry_model import (  # noqa: PLC0415
+        from credit_risk.modelling.registry import (  # noqa: PLC0415
             RegisteredModel,
             version_name,
         )

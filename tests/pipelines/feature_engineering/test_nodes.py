@@ -7,11 +7,16 @@ import yaml
 from snowflake.snowpark import functions as F
 
 from credit_risk.pipelines.feature_engineering import nodes
+from credit_risk.pipelines.feature_engineering.parameters import (
+    FeatureEngineeringParams,
+)
 from tests.conftest import PROJECT, make_table
 
-PARAMS = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_feature_engineering.yml").read_text()
-)["feature_engineering"]
+PARAMS = FeatureEngineeringParams.model_validate(
+    yaml.safe_load(
+        (PROJECT / "conf/base/parameters_feature_engineering.yml").read_text()
+    )["feature_engineering"]
+)
 
 
 def _applications(session, rows):

@@ -8,13 +8,15 @@ import pytest
 from snowflake.snowpark import functions as F
 
 from credit_risk.pipelines.model_input import nodes
+from credit_risk.pipelines.model_input.parameters import ModelInputParams
 from credit_risk.sampling import python_bucket, threshold
 from tests.conftest import make_table
 
-PARAMS = {
-    "split_salt": "salt-1",
-    "split_fractions": {"train": 0.7, "validation": 0.15, "test": 0.15},
-}
+PARAMS = ModelInputParams(
+    split_salt="salt-1",
+    split_fractions={"train": 0.7, "validation": 0.15, "test": 0.15},
+    out_of_time_from="2025-01-01",
+)
 
 
 def _features(session, n):
@@ -90,7 +92,7 @@ def test_a_new_salt_reshuffles_but_adding_rows_does_not(session):
     other = {
         r["APPLICATION_ID"]: r["SPLIT"]
         for r in nodes.build_training_set(
-            _features(session, 100), {**PARAMS, "split_salt": "x"}
+            _features(session, 100), PARAMS.model_copy(update={"split_salt": "x"})
         ).collect()
     }
     assert other != small
@@ -112,4 +114,6 @@ def test_scoring_set_is_the_open_applications_without_label(session):
 )
 def test_bad_split_fractions_are_refused(fractions):
     with pytest.raises(ValueError, match="split_fractions"):
-        nodes.assign_split(F.col("X"), "s", fractions)
+        ModelInputParams(
+            split_salt="s", split_fractions=fractions, out_of_time_from="2025-01-01"
+        )

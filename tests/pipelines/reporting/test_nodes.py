@@ -158,7 +158,12 @@ MODEL_METRICS = {
 }
 CANDIDATES = {
     "logistic_regression": {"validation_roc_auc": 0.77, "fit_seconds": 1.5},
-    "gbm": {"validation_roc_auc": 0.79, "fit_seconds": 12.0},
+    "gbm": {
+        "validation_roc_auc": 0.79,
+        "fit_seconds": 12.0,
+        "unconstrained_validation_roc_auc": 0.7925,
+        "constraint_cost": 0.0025,
+    },
     "chosen": "gbm",
 }
 
@@ -187,8 +192,13 @@ def test_metrics_table_rows_equal_the_input_dicts():
         "VALIDATION_ROC_AUC",
         "FIT_SECONDS",
         "CHOSEN",
+        "UNCONSTRAINED_VALIDATION_ROC_AUC",
+        "CONSTRAINT_COST",
     ]
-    assert comparison.to_dict("records") == [
+    assert comparison["CONSTRAINT_COST"].isna().tolist() == [False, True]
+    assert comparison.drop(
+        columns=["UNCONSTRAINED_VALIDATION_ROC_AUC", "CONSTRAINT_COST"]
+    ).to_dict("records") == [
         {
             "CANDIDATE": "gbm",
             "VALIDATION_ROC_AUC": 0.79,
@@ -202,6 +212,7 @@ def test_metrics_table_rows_equal_the_input_dicts():
             "CHOSEN": False,
         },
     ]
+    assert comparison.loc[0, "UNCONSTRAINED_VALIDATION_ROC_AUC"] == 0.7925
 
 
 # ---------------------------------------------------------------- risk bands

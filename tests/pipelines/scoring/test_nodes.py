@@ -16,8 +16,8 @@ from credit_risk.pipelines.training.nodes import train_model
 from tests.conftest import PROJECT, make_table
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
+    LINEAR,
     NUMERIC,
-    PARAMS,
     synthetic_sample,
 )
 
@@ -34,9 +34,9 @@ def expected_band(p: float) -> str:
 
 @pytest.fixture(scope="module")
 def model():
-    fitted, _ = train_model(
+    fitted, *_ = train_model(
         synthetic_sample(n=3000, seed=1),
-        {**PARAMS, "candidates": {"logistic_regression": {}}},
+        LINEAR,
     )
     return fitted
 
@@ -229,3 +229,38 @@ def test_slices_of_a_few_rows_score_every_open_application_once(session, model):
 def test_bad_batch_rows_raises_naming_the_setting(value):
     with pytest.raises(ValueError, match="scoring.batch_rows"):
         nodes.batch_rows({"batch_rows": value})
+
+
+def test_every_configured_feature_has_a_reason_and_codes_are_unique():
+    catalogue = nodes.reason_catalogue(SCORING, NUMERIC + CATEGORICAL)
+    assert catalogue["DELINQUENCY_COUNT_365D"] == (
+        "R07",
+        "Delinquencies in the last 12 months",
+    )
+    codes = [code for code, _ in catalogue.values()]
+    assert len(codes) == len(set(codes))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: c.pop("CREDIT_SCORE"),
+            r"no reason for the model features \['CREDIT_SCORE'\]",
+        ),
+        (lambda c: c.update(INCOME={"code": "R01", "text": "x"}), r"codes \['R01'\]"),
+        (lambda c: c.update(INCOME={"code": "R04"}), "needs a code and a text"),
+    ],
+)
+def test_a_bad_reason_catalogue_stops_scoring_naming_the_setting(
+    session, model, change, message
+):
+    catalogue = {k: dict(v) for k, v in SCORING["reason_codes"].items()}
+    change(catalogue)
+    with pytest.raises(ValueError, match=message) as error:
+        nodes.score_applications(
+            session.table("NO_SUCH_TABLE_NEEDED"),
+            model,
+            {**SCORING, "reason_codes": catalogue},
+        )
+    assert "scoring.reason_codes" in str(error.value)

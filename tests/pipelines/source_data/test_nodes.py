@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from credit_risk.pipelines.source_data import create_pipeline, nodes
+from credit_risk.pipelines.source_data.parameters import SourceDataParams
 
 PARAMS = {
     "n_applications": 20_000,
@@ -40,7 +41,7 @@ DEFAULT_RATE_BAND = (0.10, 0.20)
 
 def _materialise(params: dict) -> dict[str, list[pd.DataFrame]]:
     """Evaluate every part callable of every table, table by table."""
-    outputs = nodes.generate_source_data(params)
+    outputs = nodes.generate_source_data(SourceDataParams.model_validate(params))
     return {
         name: [part() for part in parts.values()]
         for name, parts in zip(TABLES, outputs)
@@ -104,7 +105,7 @@ def test_pipeline_interface():
 
 def test_lazy_parts_named_by_chunk():
     nodes._simulate_chunk.cache_clear()
-    outputs = nodes.generate_source_data(PARAMS)
+    outputs = nodes.generate_source_data(SourceDataParams.model_validate(PARAMS))
     assert nodes._simulate_chunk.cache_info().currsize == 0  # nothing simulated yet
     assert len(outputs) == 5
     for parts in outputs:
@@ -132,13 +133,15 @@ def test_deterministic_and_chunk_independent(parts):
             pd.testing.assert_frame_equal(a, b)
     # a chunk regenerated alone (cold cache, different call order) is identical
     nodes._simulate_chunk.cache_clear()
-    outputs = nodes.generate_source_data(PARAMS)
+    outputs = nodes.generate_source_data(SourceDataParams.model_validate(PARAMS))
     pd.testing.assert_frame_equal(outputs[3]["part-00002"](), parts["outcomes"][2])
     pd.testing.assert_frame_equal(outputs[1]["part-00002"](), parts["applications"][2])
 
 
 def test_different_seed_changes_data(parts):
-    other = nodes.generate_source_data({**PARAMS, "seed": 7})[4]["part-00000"]()
+    other = nodes.generate_source_data(
+        SourceDataParams.model_validate({**PARAMS, "seed": 7})
+    )[4]["part-00000"]()
     assert not np.allclose(
         other["true_default_probability"], parts["truth"][0]["true_default_probability"]
     )
@@ -357,7 +360,7 @@ def test_recent_delinquencies_raise_default_rate(tables, labelled):
 
 
 def test_landing_events_reproduce_simulated_delinquency_counts(tables):
-    cfg = nodes.parse_config(PARAMS)
+    cfg = nodes.parse_config(SourceDataParams.model_validate(PARAMS))
     sims = [nodes.simulate_chunk(cfg, i).applications for i in range(cfg.n_chunks)]
     simulated = pd.Series(
         np.concatenate([s.delinquencies_12m for s in sims]),

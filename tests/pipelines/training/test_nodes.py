@@ -20,7 +20,7 @@ from sklearn.metrics import (
 )
 from snowflake.snowpark import functions as F
 
-from credit_risk.model import version_stamp
+from credit_risk.modelling.model import version_stamp
 from credit_risk.pipelines.training import nodes
 from credit_risk.sampling import python_bucket, threshold
 from tests.conftest import PROJECT, make_table
@@ -30,14 +30,27 @@ PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_training.yml").read_tex
 ]
 NUMERIC = PARAMS["features"]["numeric"]
 CATEGORICAL = PARAMS["features"]["categorical"]
+
+
 # the configured candidates with fewer trees, for controls that need no fine fit
+def fewer_trees(name: str, n_estimators: int) -> dict:
+    """The configured candidate ``name`` with ``n_estimators`` trees."""
+    spec = PARAMS["candidates"][name]
+    return {**spec, "params": {**spec["params"], "n_estimators": n_estimators}}
+
+
 FAST = {
     **PARAMS,
     "candidates": {
         **PARAMS["candidates"],
-        "xgboost": {**PARAMS["candidates"]["xgboost"], "n_estimators": 100},
-        "random_forest": {**PARAMS["candidates"]["random_forest"], "n_estimators": 50},
+        "xgboost": fewer_trees("xgboost", 100),
+        "random_forest": fewer_trees("random_forest", 50),
     },
+}
+# the linear candidate alone, as configured
+LINEAR = {
+    **PARAMS,
+    "candidates": {"logistic_regression": PARAMS["candidates"]["logistic_regression"]},
 }
 PURPOSES = np.array(
     ["DEBT_CONSOLIDATION", "HOME_IMPROVEMENT", "CAR", "BUSINESS", "OTHER"]
@@ -101,9 +114,14 @@ def trained(sample):
 
 
 def test_chosen_model_reaches_the_auc_ceiling(sample, trained):
-    model, metrics = trained
+    model, metrics, _ = trained
     candidates = {k: v for k, v in metrics.items() if k != "chosen"}
-    assert set(candidates) == {"xgboost", "logistic_regression", "random_forest"}
+    assert set(candidates) == {
+        "xgboost",
+        "logistic_regression",
+        "random_forest",
+        "scorecard",
+    }
     best = max(candidates, key=lambda k: candidates[k]["validation_roc_auc"])
     assert metrics["chosen"] == model.name == best
     top = ceiling(sample)
@@ -118,12 +136,12 @@ def test_chosen_model_reaches_the_auc_ceiling(sample, trained):
     json.dumps(metrics, allow_nan=False)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d\.\d{3}Z", model.version)
     assert datetime.fromisoformat(model.trained_at).tzinfo is not None
-    assert model.params == PARAMS["candidates"][model.name]
+    assert model.params == PARAMS["candidates"][model.name]["params"]
     assert model.features == NUMERIC + CATEGORICAL
 
 
 def test_shuffled_labels_give_chance_auc(sample):
-    model, metrics = nodes.train_model(sample, {**FAST, "shuffle_labels": True})
+    model, metrics, _ = nodes.train_model(sample, {**FAST, "shuffle_labels": True})
     aucs = {k: v["validation_roc_auc"] for k, v in metrics.items() if k != "chosen"}
     assert all(abs(auc - 0.5) < 0.06 for auc in aucs.values()), aucs
     assert abs(model.validation_roc_auc - 0.5) < 0.06
@@ -140,10 +158,10 @@ def test_train_model_never_reads_the_test_split(sample, trained):
         1e12  # and any use of test features would move the imputers/scalers
     )
     garbled.loc[test, "LOAN_PURPOSE"] = "GARBAGE"
-    model, metrics = nodes.train_model(garbled, PARAMS)
-    _, clean_metrics = trained
+    model, metrics, _ = nodes.train_model(garbled, PARAMS)
+    _, clean_metrics, _ = trained
     assert metrics["chosen"] == clean_metrics["chosen"]
-    for name in ("xgboost", "logistic_regression", "random_forest"):
+    for name in ("xgboost", "logistic_regression", "random_forest", "scorecard"):
         assert metrics[name]["validation_roc_auc"] == pytest.approx(
             clean_metrics[name]["validation_roc_auc"], abs=1e-12
         )
@@ -159,11 +177,11 @@ def test_train_model_rejects_a_split_with_missing_labels(sample):
     broken["DEFAULTED"] = broken["DEFAULTED"].astype("float64")
     broken.loc[broken.index[broken["SPLIT"] == "validation"][:3], "DEFAULTED"] = np.nan
     with pytest.raises(ValueError, match="validation split must be 0 or 1"):
-        nodes.train_model(broken, {**PARAMS, "candidates": {"logistic_regression": {}}})
+        nodes.train_model(broken, LINEAR)
 
 
 def test_predict_proba_is_the_pipelines_and_tolerates_snowpark_dtypes(sample, trained):
-    model, _ = trained
+    model, *_ = trained
     rows = sample[sample["SPLIT"] == "validation"].head(300)
     probabilities = model.predict_proba(rows)
     assert probabilities.shape == (300,) and probabilities.dtype == np.float64
@@ -192,7 +210,7 @@ def test_predict_proba_is_the_pipelines_and_tolerates_snowpark_dtypes(sample, tr
 
 
 def test_feature_importance_ranks_the_planted_features(sample, trained):
-    model, _ = trained
+    model, *_ = trained
     planted = {
         "numeric__CREDIT_SCORE",
         "numeric__DEBT_TO_INCOME",
@@ -203,16 +221,14 @@ def test_feature_importance_ranks_the_planted_features(sample, trained):
     assert "categorical__LOAN_PURPOSE_BUSINESS" in set(importance["FEATURE"])
     assert planted <= set(importance["FEATURE"].head(4))
     assert importance["IMPORTANCE"].is_monotonic_decreasing
-    linear, _ = nodes.train_model(
-        sample, {**PARAMS, "candidates": {"logistic_regression": {}}}
-    )
+    linear, *_ = nodes.train_model(sample, LINEAR)
     coefficients = linear.feature_importance()
     assert planted <= set(coefficients["FEATURE"].head(4))
     assert (coefficients["IMPORTANCE"] >= 0).all()
 
 
 def test_trained_model_is_immutable(trained):
-    model, _ = trained
+    model, *_ = trained
     with pytest.raises(AttributeError):
         model.name = "other"
 
@@ -225,7 +241,7 @@ def test_version_stamp_has_kedros_shape():
 
 
 def test_evaluate_model_metrics_match_sklearn(sample, trained):
-    model, _ = trained
+    model, *_ = trained
     predictions, metrics = nodes.evaluate_model(model, sample)
     assert list(predictions.columns) == [
         "APPLICATION_ID",
@@ -362,3 +378,128 @@ def test_sample_training_set_caps_by_a_hash_of_the_key(training_table):
     )
     assert sorted(sample["APPLICATION_ID"]) == expected
     assert 0 < len(sample) < 40
+
+
+FAIR_LENDING = yaml.safe_load(
+    (PROJECT / "conf/base/parameters_fair_lending.yml").read_text()
+)["fair_lending"]
+
+
+def test_protected_attributes_are_not_features_unless_the_policy_allows_them(sample):
+    assert "AGE" in NUMERIC and FAIR_LENDING["protected_attributes"] == ["AGE"]
+    model, *_ = nodes.train_model(sample, LINEAR, FAIR_LENDING)
+    assert "AGE" not in model.features
+    assert model.features == [c for c in NUMERIC if c != "AGE"] + CATEGORICAL
+    # the model never reads it: any age at all gives the same probabilities
+    rows = sample.head(200)
+    np.testing.assert_array_equal(
+        model.predict_proba(rows), model.predict_proba(rows.assign(AGE=np.nan))
+    )
+    allowed, *_ = nodes.train_model(
+        sample, LINEAR, {**FAIR_LENDING, "allow_protected_features": True}
+    )
+    assert "AGE" in allowed.features
+
+
+def test_the_out_of_time_holdout_is_never_fitted_selected_or_evaluated(sample):
+    """Rows of any split but train/validation/test change nothing, however wrong they are."""
+    clean_model, clean_metrics, _ = nodes.train_model(sample, LINEAR)
+    later = sample.head(1500).copy()
+    later["APPLICATION_ID"] = "T" + later["APPLICATION_ID"].str[1:]
+    later["SPLIT"] = "out_of_time"
+    later["DEFAULTED"] = (
+        np.nan
+    )  # any use of its labels would fail the fit or the metrics
+    later["CREDIT_SCORE"] = 1e12  # and any use of its features would move the scaler
+    mixed = pd.concat([sample, later], ignore_index=True)
+    model, metrics, _ = nodes.train_model(mixed, LINEAR)
+    assert metrics["logistic_regression"]["validation_roc_auc"] == pytest.approx(
+        clean_metrics["logistic_regression"]["validation_roc_auc"], abs=1e-12
+    )
+    rows = sample.head(100)
+    np.testing.assert_allclose(
+        model.predict_proba(rows), clean_model.predict_proba(rows), atol=1e-12
+    )
+    predictions, evaluated = nodes.evaluate_model(model, mixed)
+    assert set(evaluated["splits"]) == {"train", "validation", "test"}
+    assert set(predictions["SPLIT"]) == {"train", "validation", "test"}
+
+
+def test_sample_training_set_leaves_out_other_splits(session):
+    rows = [
+        ("A1", "train", "0", "1.5"),
+        ("A2", "validation", "1", "2.5"),
+        ("A3", "test", "0", "3.5"),
+        ("A4", "out_of_time", "1", "4.5"),
+    ]
+    name = make_table(
+        session, "T_SPLITS", ["APPLICATION_ID", "SPLIT", "DEFAULTED", "X"], rows
+    )
+    params = {"features": {"numeric": ["X"], "categorical": []}, "max_rows": 100}
+    sample = nodes.sample_training_set(session.table(name), params)
+    assert sorted(sample["SPLIT"]) == ["test", "train", "validation"]
+
+
+def test_training_reports_the_constraint_cost_and_the_scorecard(sample, trained):
+    _, metrics, scorecard = trained
+    xgboost = metrics["xgboost"]
+    assert xgboost["constraint_cost"] == pytest.approx(
+        xgboost["unconstrained_validation_roc_auc"] - xgboost["validation_roc_auc"]
+    )
+    assert "constraint_cost" not in metrics["logistic_regression"]
+    assert list(scorecard.columns) == [
+        "FEATURE",
+        "BIN",
+        "COUNT",
+        "EVENT_RATE",
+        "WOE",
+        "POINTS",
+    ]
+    assert set(scorecard["FEATURE"]) == set(NUMERIC + CATEGORICAL)
+    # without a scorecard candidate: the same columns, no rows
+    *_, none = nodes.train_model(sample, LINEAR)
+    assert list(none.columns) == list(scorecard.columns) and none.empty
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({}, "must be a mapping with a 'class'"),
+        ({"class": "sklearn.linear_model.NoSuchModel"}, "cannot be imported"),
+        (
+            {"class": "sklearn.linear_model.LogisticRegression", "params": {"bad": 1}},
+            "params",
+        ),
+        (
+            {"class": "sklearn.linear_model.LogisticRegression", "extra": 1},
+            "unknown keys",
+        ),
+        (
+            {"class": "sklearn.linear_model.LogisticRegression", "preprocess": "x"},
+            "unknown preprocess",
+        ),
+    ],
+)
+def test_a_bad_candidate_is_refused_naming_it(sample, spec, message):
+    with pytest.raises(ValueError, match=message) as error:
+        nodes.train_model(sample, {**PARAMS, "candidates": {"mine": spec}})
+    assert "mine" in str(error.value) or "preprocess" in message
+
+
+def test_a_new_candidate_needs_only_yaml(sample):
+    """Any scikit-learn classifier by class path: here one the project never mentions."""
+    spec = {
+        "class": "sklearn.ensemble.HistGradientBoostingClassifier",
+        "monotone_parameter": "monotonic_cst",
+        "params": {"max_iter": 50},
+    }
+    model, metrics, _ = nodes.train_model(
+        sample, {**PARAMS, "candidates": {"hgb": spec, **LINEAR["candidates"]}}
+    )
+    assert metrics["hgb"]["validation_roc_auc"] > 0.7
+    assert "constraint_cost" in metrics["hgb"]
+    # it gives no per-feature contributions, so it cannot be chosen: scores need reasons
+    assert metrics["hgb"]["gives_reasons"] is False
+    assert model.name == "logistic_regression"
+    with pytest.raises(ValueError, match="gives reason codes"):
+        nodes.train_model(sample, {**PARAMS, "candidates": {"hgb": spec}})

@@ -5,6 +5,10 @@ from __future__ import annotations
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.pipelines.feature_engineering.parameters import (
+    FeatureEngineeringParams,
+)
+
 APPLICATION_COLUMNS = [
     "AGE",
     "INCOME",
@@ -96,14 +100,14 @@ def history_features(applications: DataFrame) -> DataFrame:
 
 
 def build_application_features(
-    applications: DataFrame, events: DataFrame, params: dict
+    applications: DataFrame, events: DataFrame, params: FeatureEngineeringParams
 ) -> DataFrame:
     """One row per application: its own fields, bureau windows, ratios, history and tenure."""
     bureau = bureau_features(
         applications,
         events,
-        params["event_windows_days"],
-        params["amount_windows_days"],
+        params.event_windows_days,
+        params.amount_windows_days,
     )
     history = history_features(applications)
     base = applications.select(

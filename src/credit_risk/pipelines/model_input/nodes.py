@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.pipelines.model_input.parameters import (
+    ModelInputParams,
+    SplitFractions,
+)
 from credit_risk.sampling import bucket_of, threshold
 
-SPLITS = ("train", "validation", "test")
 
-
-def _check_fractions(fractions: dict[str, float]) -> list[float]:
-    """The cumulative split bounds, after checking the fractions make sense."""
-    if set(fractions) != set(SPLITS):
-        raise ValueError(
-            f"model_input.split_fractions needs exactly {SPLITS}, got {sorted(fractions)}"
-        )
-    if any(f < 0 for f in fractions.values()) or not math.isclose(
-        sum(fractions.values()), 1, abs_tol=1e-9
-    ):
-        raise ValueError(
-            f"model_input.split_fractions must be >= 0 and sum to 1, got {fractions}"
-        )
-    train = fractions["train"]
-    return [train, train + fractions["validation"]]
-
-
-def assign_split(key, salt: str, fractions: dict[str, float]):
+def assign_split(key, salt: str, fractions: SplitFractions):
     """``train`` / ``validation`` / ``test`` from a hash of the key: stable across runs and engines."""
-    first, second = _check_fractions(fractions)
+    first, second = fractions.train, fractions.train + fractions.validation
     bucket = bucket_of(key, salt)
     return (
         F.when(bucket < F.lit(threshold(first)), F.lit("train"))
@@ -39,11 +23,11 @@ def assign_split(key, salt: str, fractions: dict[str, float]):
     )
 
 
-def build_training_set(features: DataFrame, params: dict) -> DataFrame:
+def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFrame:
     """Matured applications with their label and a deterministic split."""
     matured = features.filter(F.col("STATUS") == F.lit("MATURED"))
     split = assign_split(
-        F.col("APPLICATION_ID"), params["split_salt"], params["split_fractions"]
+        F.col("APPLICATION_ID"), params.split_salt, params.split_fractions
     )
     columns = [
         c

@@ -15,26 +15,28 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
+from credit_risk.columns import KEY
+from credit_risk.columns import ordered_splits as _ordered_splits
 from credit_risk.pipelines.scoring.nodes import risk_bands
 
-# Plotly and scikit-learn take about 2 s to import: each plot imports them when it runs,
+# scikit-learn takes about 2 s to import: each plot that needs it imports it when it runs,
 # so `kedro run --pipeline X` starts fast when X draws nothing (see benchmarks/README.md).
-if TYPE_CHECKING:
-    import plotly.graph_objects as go
+# Plotly's figures import in about 25 ms, and Kedro resolves the node functions' type hints
+# (for typed parameters), so `go` is imported here.
+
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
-SPLIT_ORDER = ("train", "validation", "test")
 METRIC_COLUMNS = [
     "ROWS",
     "DEFAULT_RATE",
@@ -63,12 +65,6 @@ def _param(params: Mapping[str, Any] | None, name: str) -> Any:
     return DEFAULTS[name] if value is None else value
 
 
-def _ordered_splits(splits: Sequence[str]) -> list[str]:
-    """train, validation, test first, then any other split name alphabetically."""
-    known = [s for s in SPLIT_ORDER if s in splits]
-    return known + sorted(s for s in set(splits) if s not in SPLIT_ORDER)
-
-
 # ---------------------------------------------------------------- metrics tables
 
 
@@ -81,7 +77,9 @@ def metrics_table(
 
     - ``MODEL_NAME, MODEL_VERSION, SPLIT, ROWS, DEFAULT_RATE, ROC_AUC, PR_AUC, BRIER,
       LOG_LOSS, KS`` (train, validation, test in that order);
-    - ``CANDIDATE, VALIDATION_ROC_AUC, FIT_SECONDS, CHOSEN``, best validation ROC-AUC first.
+    - ``CANDIDATE, VALIDATION_ROC_AUC, FIT_SECONDS, CHOSEN, UNCONSTRAINED_VALIDATION_ROC_AUC,
+      CONSTRAINT_COST``, best validation ROC-AUC first; the last two for a monotone candidate
+      (its twin fitted without the constraints; cost = unconstrained - constrained), else null.
     """
     splits = model_metrics.get("splits") or {}
     rows = []
@@ -113,14 +111,31 @@ def metrics_table(
             "VALIDATION_ROC_AUC": (values or {}).get("validation_roc_auc"),
             "FIT_SECONDS": (values or {}).get("fit_seconds"),
             "CHOSEN": name == chosen,
+            "UNCONSTRAINED_VALIDATION_ROC_AUC": (values or {}).get(
+                "unconstrained_validation_roc_auc"
+            ),
+            "CONSTRAINT_COST": (values or {}).get("constraint_cost"),
         }
         for name, values in candidate_metrics.items()
         if name != "chosen" and isinstance(values, Mapping)
     ]
     comparison = pd.DataFrame(
-        candidates, columns=["CANDIDATE", "VALIDATION_ROC_AUC", "FIT_SECONDS", "CHOSEN"]
+        candidates,
+        columns=[
+            "CANDIDATE",
+            "VALIDATION_ROC_AUC",
+            "FIT_SECONDS",
+            "CHOSEN",
+            "UNCONSTRAINED_VALIDATION_ROC_AUC",
+            "CONSTRAINT_COST",
+        ],
     )
-    for col in ("VALIDATION_ROC_AUC", "FIT_SECONDS"):
+    for col in (
+        "VALIDATION_ROC_AUC",
+        "FIT_SECONDS",
+        "UNCONSTRAINED_VALIDATION_ROC_AUC",
+        "CONSTRAINT_COST",
+    ):
         comparison[col] = pd.to_numeric(comparison[col]).astype("float64")
     comparison["CHOSEN"] = comparison["CHOSEN"].astype(bool)
     comparison = comparison.sort_values(
@@ -372,7 +387,6 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figu
 
 def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
     """ROC curve per split (AUC in the legend), with the chance diagonal."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
     from sklearn.metrics import roc_auc_score, roc_curve  # noqa: PLC0415
 
     fig = go.Figure()
@@ -416,7 +430,6 @@ def roc_curve_plot(sample: pd.DataFrame) -> go.Figure:
 
 def precision_recall_plot(sample: pd.DataFrame) -> go.Figure:
     """Precision-recall curve per split (average precision and default rate in the legend)."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
     from sklearn.metrics import (  # noqa: PLC0415
         average_precision_score,
         precision_recall_curve,
@@ -463,7 +476,6 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
 
     Points on the diagonal are well calibrated; above it the model under-predicts risk.
     """
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     bins = int(_param(params, "calibration_bins"))
     fig = go.Figure()
@@ -517,7 +529,6 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
 
 def feature_importance_plot(model: Any, params: dict) -> go.Figure:
     """The model's top features by absolute importance, as horizontal bars (largest on top)."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     top_n = int(_param(params, "top_features"))
     importance = model.feature_importance().copy()
@@ -556,7 +567,6 @@ def score_distribution_plot(
     scores: DataFrame, scoring_params: dict, params: dict
 ) -> go.Figure:
     """Histogram of predicted default probability, stacked by risk band, with the band edges."""
-    import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
 
     frame = scores.select(KEY, "DEFAULT_PROBABILITY", "RISK_BAND")
     sample = sampling.to_pandas(

@@ -1,4 +1,9 @@
-"""Nodes of the scoring pipeline: default probabilities and risk bands for open applications.
+"""Nodes of the scoring pipeline: default probabilities, risk bands and reason codes for open applications.
+
+Each score carries the top 4 reasons that raised that applicant's risk (``REASON_1..4``,
+``REASON_TEXT_1..4``): the model names the features from its own contributions
+(:mod:`credit_risk.modelling.reasons`), the reason catalogue in ``parameters_scoring.yml``
+gives their codes and texts.
 
 Where the probabilities are computed is the model's business: a local TrainedModel pulls
 the scoring set in slices of ``scoring.batch_rows`` rows (by a hash of the key) and the node
@@ -20,11 +25,15 @@ import pandas as pd
 from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
-from credit_risk.model import PROBABILITY, ScoringModel
+from credit_risk.columns import KEY
+from credit_risk.modelling.bands import assign_bands, band_column, risk_bands
+from credit_risk.modelling.model import PROBABILITY, ScoringModel
+from credit_risk.modelling.reasons import REASON_FEATURES, TOP_REASONS
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
+REASON_CODES = [f"REASON_{i}" for i in range(1, TOP_REASONS + 1)]
+REASON_TEXTS = [f"REASON_TEXT_{i}" for i in range(1, TOP_REASONS + 1)]
 OUTPUT_COLUMNS = [
     "APPLICATION_ID",
     "DEFAULT_PROBABILITY",
@@ -32,24 +41,66 @@ OUTPUT_COLUMNS = [
     "MODEL_NAME",
     "MODEL_VERSION",
     "SCORED_AT",
+    *REASON_CODES,
+    *REASON_TEXTS,
 ]
+__all__ = [
+    "assign_bands",
+    "band_column",
+    "risk_bands",
+]  # re-exported for the nodes' users
 
 
-def risk_bands(params: dict[str, Any]) -> tuple[list[float], list[str]]:
-    """The band edges and labels from ``params["risk_bands"]``, checked."""
-    bands = params.get("risk_bands") or {}
-    edges = [float(e) for e in bands.get("edges") or []]
-    labels = [str(label) for label in bands.get("labels") or []]
-    if len(labels) != len(edges) + 1:
+def reason_catalogue(
+    params: dict[str, Any], features: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """``feature -> (code, text)`` from ``scoring.reason_codes``, checked to cover every model feature."""
+    where = "scoring.reason_codes (conf/base/parameters_scoring.yml)"
+    entries = params.get("reason_codes") or {}
+    catalogue: dict[str, tuple[str, str]] = {}
+    for feature, entry in entries.items():
+        if (
+            not isinstance(entry, dict)
+            or not entry.get("code")
+            or not entry.get("text")
+        ):
+            raise ValueError(
+                f"{where}.{feature} needs a code and a text, e.g. "
+                "{code: R07, text: Delinquencies in the last 12 months}"
+            )
+        catalogue[str(feature).upper()] = (str(entry["code"]), str(entry["text"]))
+    codes = [code for code, _ in catalogue.values()]
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
         raise ValueError(
-            f"scoring.risk_bands needs one more label than edges: {len(edges)} edges {edges}, "
-            f"{len(labels)} labels {labels}"
+            f"{where}: codes {repeated} are given to more than one feature"
         )
-    if any(low >= high for low, high in zip(edges, edges[1:], strict=False)):
+    missing = [f for f in features if f.upper() not in catalogue]
+    if missing:
         raise ValueError(
-            f"scoring.risk_bands.edges must be strictly increasing, got {edges}"
+            f"{where} has no reason for the model features {missing}: add a code and a text for each"
         )
-    return edges, labels
+    return catalogue
+
+
+def _reasons_of(features: pd.Series, catalogue: dict, part: int) -> np.ndarray:
+    """The code (``part`` 0) or text (1) of each reason feature; None where there is no reason."""
+    return np.array(
+        [
+            None if f is None or pd.isna(f) else catalogue[str(f).upper()][part]
+            for f in features
+        ],
+        dtype=object,
+    )
+
+
+def _reason_column(feature: Column, catalogue: dict, part: int) -> Column:
+    """The same lookup as :func:`_reasons_of`, computed in the engine (NULL where there is no reason)."""
+    items = list(catalogue.items())
+    column = F.when(F.upper(feature) == F.lit(items[0][0]), F.lit(items[0][1][part]))
+    for name, entry in items[1:]:
+        column = column.when(F.upper(feature) == F.lit(name), F.lit(entry[part]))
+    return column.otherwise(F.lit(None).cast("STRING"))
 
 
 def batch_rows(params: dict[str, Any]) -> int:
@@ -62,41 +113,26 @@ def batch_rows(params: dict[str, Any]) -> int:
     return value
 
 
-def assign_bands(
-    probabilities: np.ndarray, edges: Sequence[float], labels: Sequence[str]
-) -> np.ndarray:
-    """``labels[number of edges <= p]`` for every probability ``p``."""
-    positions = np.searchsorted(
-        np.asarray(edges, dtype="float64"),
-        np.asarray(probabilities, dtype="float64"),
-        side="right",
-    )
-    return np.asarray(labels, dtype=object)[positions]
-
-
-def band_column(
-    probability: Column, edges: Sequence[float], labels: Sequence[str]
-) -> Column:
-    """The same bands as :func:`assign_bands`, as a column computed in the engine."""
-    band = (
-        F.when(probability < F.lit(edges[0]), F.lit(labels[0]))
-        if edges
-        else F.lit(labels[0])
-    )
-    for edge, label in zip(edges[1:], labels[1:-1], strict=False):
-        band = band.when(probability < F.lit(edge), F.lit(label))
-    return band.otherwise(F.lit(labels[-1])) if edges else band
-
-
-def score_batch(
+def score_batch(  # noqa: PLR0913
     probabilities: pd.DataFrame,
     model: ScoringModel,
     edges: Sequence[float],
     labels: Sequence[str],
     scored_at: pd.Timestamp,
+    catalogue: dict[str, tuple[str, str]],
 ) -> pd.DataFrame:
-    """One batch of ``APPLICATION_ID, DEFAULT_PROBABILITY`` with its band and the model that scored it."""
+    """One batch of ``APPLICATION_ID, DEFAULT_PROBABILITY, REASON_FEATURE_1..4`` with its band, reasons and model."""
     p = probabilities[PROBABILITY].to_numpy(dtype="float64")
+    reasons = {
+        **{
+            code: _reasons_of(probabilities[feature], catalogue, 0)
+            for code, feature in zip(REASON_CODES, REASON_FEATURES, strict=True)
+        },
+        **{
+            text: _reasons_of(probabilities[feature], catalogue, 1)
+            for text, feature in zip(REASON_TEXTS, REASON_FEATURES, strict=True)
+        },
+    }
     return pd.DataFrame(
         {
             "APPLICATION_ID": probabilities[KEY].astype("object").to_numpy(),
@@ -107,6 +143,7 @@ def score_batch(
             "SCORED_AT": pd.Series(
                 scored_at, index=range(len(p)), dtype="datetime64[ns]"
             ),
+            **reasons,
         },
         columns=OUTPUT_COLUMNS,
     )
@@ -127,12 +164,13 @@ def _score_batches(
         yield scored
 
 
-def score_frame(
+def score_frame(  # noqa: PLR0913
     probabilities: DataFrame,
     model: ScoringModel,
     edges: Sequence[float],
     labels: Sequence[str],
     scored_at: pd.Timestamp,
+    catalogue: dict[str, tuple[str, str]],
 ) -> DataFrame:
     """The same columns as :func:`score_batch`, computed in the engine from a Snowpark DataFrame of probabilities."""
     p = F.col(PROBABILITY).cast("DOUBLE")
@@ -145,30 +183,46 @@ def score_frame(
         F.lit(scored_at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
         .cast("TIMESTAMP_NTZ")
         .alias("SCORED_AT"),
+        *[
+            _reason_column(F.col(feature), catalogue, 0).alias(code)
+            for code, feature in zip(REASON_CODES, REASON_FEATURES, strict=True)
+        ],
+        *[
+            _reason_column(F.col(feature), catalogue, 1).alias(text)
+            for text, feature in zip(REASON_TEXTS, REASON_FEATURES, strict=True)
+        ],
     )
 
 
 def score_applications(
     scoring_set: DataFrame, model: ScoringModel, params: dict[str, Any]
 ) -> Iterator[pd.DataFrame] | DataFrame:
-    """Every open application scored: probability, band, model and time.
+    """Every open application scored: probability, band, model, time and its top 4 reasons.
 
-    The model computes the probabilities (``model.default_probabilities``): a
-    :class:`~credit_risk.model.TrainedModel` pulls batches and scores them on the client
+    The model computes the probabilities and the features that raised each risk most
+    (``model.scores_with_reasons``); the reason catalogue (``scoring.reason_codes``) gives
+    their codes and texts. A
+    :class:`~credit_risk.modelling.model.TrainedModel` pulls batches and scores them on the client
     (a generator of frames, consumed by the dataset); a registry model version gives a
     lazy Snowpark DataFrame computed in the warehouse, banded there too.
     """
     edges, labels = risk_bands(params)
+    catalogue = reason_catalogue(params, model.features)
     frame = scoring_set.select(KEY, *model.features)
     total = frame.count()
     scored_at = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("ms")
     logger.info(
         "scoring ~%s applications with %s %s", f"{total:,}", model.name, model.version
     )
-    probabilities = model.default_probabilities(frame, KEY, total, batch_rows(params))
+    probabilities = model.scores_with_reasons(frame, KEY, total, batch_rows(params))
     if isinstance(probabilities, DataFrame):
-        return score_frame(probabilities, model, edges, labels, scored_at)
+        return score_frame(probabilities, model, edges, labels, scored_at, catalogue)
     score = partial(
-        score_batch, model=model, edges=edges, labels=labels, scored_at=scored_at
+        score_batch,
+        model=model,
+        edges=edges,
+        labels=labels,
+        scored_at=scored_at,
+        catalogue=catalogue,
     )
     return _score_batches(probabilities, total, score)

@@ -10,7 +10,6 @@ nothing is computed until a dataset asks for a part. See ``docs/source_data.md``
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.dtypes import StringDType
+
+from credit_risk.pipelines.source_data.parameters import SourceDataParams
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ TableBuilder = Callable[[SourceConfig, ChunkSimulation], pd.DataFrame]
 
 
 def generate_source_data(
-    params: dict[str, Any],
+    params: SourceDataParams,
 ) -> tuple[PartDict, PartDict, PartDict, PartDict, PartDict]:
     """Lazy parts of applicants, applications, bureau events, outcomes and truth."""
     cfg = parse_config(params)
@@ -283,30 +284,17 @@ def generate_source_data(
 # ----------------------------------------------------------------------------- config
 
 
-def parse_config(params: Mapping[str, Any]) -> SourceConfig:
-    """Turn the ``source_data`` parameters into a validated config."""
-    mess = params.get("mess") or {}
-    cfg = SourceConfig(
-        n_applications=int(params["n_applications"]),
-        seed=int(params["seed"]),
-        chunk_size=int(params["chunk_size"]),
-        start_day=_date_to_day(str(params["start_date"])),
-        as_of_day=_date_to_day(str(params["as_of_date"])),
-        maturity_days=int(params["maturity_days"]),
-        duplicate_rate=float(mess.get("duplicate_rate", 0.0)),
-        null_rate=float(mess.get("null_rate", 0.0)),
-        casing_whitespace_rate=float(mess.get("casing_whitespace_rate", 0.0)),
-        out_of_range_rate=float(mess.get("out_of_range_rate", 0.0)),
-        malformed_date_rate=float(mess.get("malformed_date_rate", 0.0)),
-        unknown_applicant_event_rate=float(
-            mess.get("unknown_applicant_event_rate", 0.0)
-        ),
+def parse_config(params: SourceDataParams) -> SourceConfig:
+    """The generator's config from its typed parameters (Kedro has validated them)."""
+    return SourceConfig(
+        n_applications=params.n_applications,
+        seed=params.seed,
+        chunk_size=params.chunk_size,
+        start_day=_date_to_day(params.start_date.isoformat()),
+        as_of_day=_date_to_day(params.as_of_date.isoformat()),
+        maturity_days=params.maturity_days,
+        **params.mess.model_dump(),
     )
-    if cfg.n_applications < 0 or cfg.chunk_size < 1:
-        raise ValueError("n_applications must be >= 0 and chunk_size >= 1")
-    if cfg.as_of_day <= cfg.start_day:
-        raise ValueError("as_of_date must be after start_date")
-    return cfg
 
 
 def chunk_bounds(cfg: SourceConfig, index: int) -> ChunkBounds:
@@ -328,9 +316,9 @@ def _n_applicants(n_apps: int) -> int:
     return max(1, round(APPLICANTS_PER_APPLICATION * n_apps)) if n_apps > 0 else 0
 
 
-def _params_key(params: Mapping[str, Any]) -> str:
-    """Hashable, canonical representation of the parameters."""
-    return json.dumps(params, sort_keys=True, default=str)
+def _params_key(params: SourceDataParams) -> str:
+    """Hashable, canonical representation of the parameters (JSON, fields in model order)."""
+    return params.model_dump_json()
 
 
 def _part_name(index: int) -> str:
@@ -342,7 +330,7 @@ def _build_part(
     key: str, index: int, table: str, builder: TableBuilder
 ) -> pd.DataFrame:
     """Build one part of one table, logging progress."""
-    cfg = parse_config(json.loads(key))
+    cfg = parse_config(SourceDataParams.model_validate_json(key))
     bounds = chunk_bounds(cfg, index)
     done = bounds.application_offset + bounds.n_applications
     logger.info(
@@ -361,7 +349,9 @@ def _build_part(
 @functools.lru_cache(maxsize=2)
 def _simulate_chunk(key: str, index: int) -> ChunkSimulation:
     """Cached simulation of chunk ``index`` of the world described by ``key``."""
-    return simulate_chunk(parse_config(json.loads(key)), index)
+    return simulate_chunk(
+        parse_config(SourceDataParams.model_validate_json(key)), index
+    )
 
 
 def simulate_chunk(cfg: SourceConfig, index: int) -> ChunkSimulation:

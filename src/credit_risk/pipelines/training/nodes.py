@@ -8,39 +8,34 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from snowflake.snowpark import DataFrame
+from snowflake.snowpark import functions as F
 
-from credit_risk.model import (
+from credit_risk.columns import DEFAULT_PROBABILITY as SCORE
+from credit_risk.columns import KEY, SPLIT, SPLITS, TARGET
+from credit_risk.columns import ordered_splits as _split_order
+from credit_risk.modelling import candidates as candidate_specs
+from credit_risk.modelling.model import (
     ESTIMATOR_STEP,
-    PREPROCESS_STEP,
     TrainedModel,
     prepare_features,
     version_stamp,
 )
+from credit_risk.modelling.reasons import explainable
 from credit_risk.sampling import capped, to_pandas
 
 # scikit-learn and XGBoost take about 2 s to import: they are imported where they are used,
 # so `kedro run --pipeline X` starts fast when X does not train (see benchmarks/README.md).
 if TYPE_CHECKING:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
-    from xgboost import XGBClassifier
 
 logger = logging.getLogger(__name__)
 
-KEY = "APPLICATION_ID"
-SPLIT = "SPLIT"
-TARGET = "DEFAULTED"
-SCORE = "DEFAULT_PROBABILITY"
-SPLITS = ("train", "validation", "test")
 DEFAULT_MAX_ROWS = 500_000
 DEFAULT_SEED = 42
 
@@ -59,7 +54,11 @@ def sample_training_set(
 ) -> pd.DataFrame:
     """A hash-capped sample of the training set's key, split, label and features, pulled to pandas."""
     numeric, categorical = feature_lists(params)
-    selected = training_set.select(KEY, SPLIT, TARGET, *numeric, *categorical)
+    # only the train, validation and test splits, by name: other rows (the out-of-time
+    # holdout) are never fitted, selected or evaluated on here
+    selected = training_set.select(KEY, SPLIT, TARGET, *numeric, *categorical).filter(
+        F.col(SPLIT).isin(list(SPLITS))
+    )
     total = selected.count()
     sample = to_pandas(
         capped(
@@ -72,74 +71,28 @@ def sample_training_set(
     return sample
 
 
-# ---- candidates
+# ---- features
 
 
-def _xgboost(hyper: dict[str, Any], seed: int) -> XGBClassifier:
-    from xgboost import XGBClassifier  # noqa: PLC0415
-
-    return XGBClassifier(
-        **{"tree_method": "hist", "n_jobs": 2, "random_state": seed, **hyper}
-    )
-
-
-def _logistic_regression(hyper: dict[str, Any], seed: int) -> LogisticRegression:
-    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
-
-    return LogisticRegression(**{"max_iter": 1000, "random_state": seed, **hyper})
-
-
-def _random_forest(hyper: dict[str, Any], seed: int) -> RandomForestClassifier:
-    from sklearn.ensemble import RandomForestClassifier  # noqa: PLC0415
-
-    return RandomForestClassifier(**{"n_jobs": 2, "random_state": seed, **hyper})
-
-
-ESTIMATORS: dict[str, Callable[[dict[str, Any], int], Any]] = {
-    "xgboost": _xgboost,
-    "logistic_regression": _logistic_regression,
-    "random_forest": _random_forest,
-}
-
-
-def preprocessor(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    """Median-impute and scale numbers; fill and one-hot encode categories (unknown ones ignored)."""
-    from sklearn.compose import ColumnTransformer  # noqa: PLC0415
-    from sklearn.impute import SimpleImputer  # noqa: PLC0415
-    from sklearn.pipeline import Pipeline  # noqa: PLC0415
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: PLC0415
-
-    numbers = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-    )
-    categories = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="constant", fill_value="MISSING")),
-            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-        ]
-    )
-    return ColumnTransformer(
-        [("numeric", numbers, numeric), ("categorical", categories, categorical)]
-    )
-
-
-def build_candidate(
-    name: str,
-    hyper: dict[str, Any],
-    numeric: list[str],
-    categorical: list[str],
-    seed: int,
-) -> Pipeline:
-    """An unfitted pipeline: preprocessing, then the candidate's estimator."""
-    from sklearn.pipeline import Pipeline  # noqa: PLC0415 - slow import, deferred
-
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown candidate {name!r}; known: {sorted(ESTIMATORS)}")
-    return Pipeline(
-        [
-            (PREPROCESS_STEP, preprocessor(numeric, categorical)),
-            (ESTIMATOR_STEP, ESTIMATORS[name](dict(hyper or {}), seed)),
-        ]
+def model_features(
+    params: dict[str, Any], fair_lending: dict[str, Any] | None
+) -> tuple[list[str], list[str]]:
+    """The configured features less the protected attributes, unless the fair-lending policy allows them."""
+    numeric, categorical = feature_lists(params)
+    policy = fair_lending or {}
+    if policy.get("allow_protected_features", False):
+        return numeric, categorical
+    protected = {str(a).upper() for a in policy.get("protected_attributes") or []}
+    dropped = [c for c in [*numeric, *categorical] if c.upper() in protected]
+    if dropped:
+        logger.info(
+            "fair_lending: protected attributes %s are not model features "
+            "(fair_lending.allow_protected_features is false)",
+            dropped,
+        )
+    return (
+        [c for c in numeric if c.upper() not in protected],
+        [c for c in categorical if c.upper() not in protected],
     )
 
 
@@ -162,22 +115,64 @@ def shuffled(labels: np.ndarray, seed: int) -> np.ndarray:
 
 
 def fit_candidate(
-    pipeline: Pipeline, x_train: pd.DataFrame, y_train: np.ndarray
+    pipeline: Pipeline,
+    x_train: pd.DataFrame,
+    y_train: np.ndarray,
+    spec: dict[str, Any] | None = None,
+    directions: dict[str, int] | None = None,
 ) -> float:
-    """Fit ``pipeline`` in place; the seconds it took."""
+    """Fit ``pipeline`` in place (monotone where ``spec`` allows and ``directions`` are given); the seconds it took."""
     start = time.perf_counter()
-    pipeline.fit(x_train, y_train)
+    candidate_specs.fit(pipeline, x_train, y_train, spec or {}, directions or {})
     return time.perf_counter() - start
 
 
-def train_model(
-    training_sample: pd.DataFrame, params: dict[str, Any]
-) -> tuple[TrainedModel, dict[str, Any]]:
-    """Fit every candidate on ``train``, keep the one with the best ROC-AUC on ``validation``."""
+def _validation_auc(
+    pipeline: Pipeline, x_validation: pd.DataFrame, y_validation: np.ndarray
+) -> float:
     from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - slow import, deferred
 
-    numeric, categorical = feature_lists(params)
+    return float(
+        roc_auc_score(y_validation, pipeline.predict_proba(x_validation)[:, 1])
+    )
+
+
+def scorecard_table(pipeline: Pipeline) -> pd.DataFrame | None:
+    """The points table of a fitted scorecard candidate, None for any other candidate."""
+    estimator = pipeline.named_steps[ESTIMATOR_STEP]
+    return estimator.table() if hasattr(estimator, "table") else None
+
+
+def gives_reasons(pipeline: Pipeline) -> bool:
+    """Whether a fitted candidate gives the per-feature contributions reason codes need."""
+    return explainable(pipeline.named_steps[ESTIMATOR_STEP])
+
+
+def train_model(
+    training_sample: pd.DataFrame,
+    params: dict[str, Any],
+    fair_lending: dict[str, Any] | None = None,
+) -> tuple[TrainedModel, dict[str, Any], pd.DataFrame]:
+    """Fit every candidate on ``train``, keep the one with the best ROC-AUC on ``validation``.
+
+    Only a candidate that gives per-feature contributions (reason codes) can be chosen.
+
+    Returns the model, the candidates' metrics (a monotone candidate also gets its
+    unconstrained twin's validation ROC-AUC when ``training.report_constraint_cost``) and
+    the scorecard table (empty without a scorecard candidate).
+    """
+    from credit_risk.modelling.scorecard import (  # noqa: PLC0415 - imports scikit-learn
+        empty_table,
+    )
+
+    numeric, categorical = model_features(params, fair_lending)
     seed = int(params.get("random_state", DEFAULT_SEED))
+    directions = candidate_specs.check_directions(params.get("monotone_constraints"))
+    unknown = sorted(set(directions) - {*numeric, *categorical})
+    if unknown:
+        raise ValueError(
+            f"training.monotone_constraints names {unknown}, which are not model features"
+        )
     train = training_sample[training_sample[SPLIT] == "train"]
     validation = training_sample[training_sample[SPLIT] == "validation"]
     x_train, x_validation = (
@@ -193,14 +188,18 @@ def train_model(
         )
         y_train = shuffled(y_train, seed)
 
+    specs = params.get("candidates") or {}
+    if not specs:
+        raise ValueError("training.candidates is empty")
     fitted: dict[str, Pipeline] = {}
     metrics: dict[str, Any] = {}
-    for name, hyper in params["candidates"].items():
-        pipeline = build_candidate(name, hyper, numeric, categorical, seed)
-        seconds = fit_candidate(pipeline, x_train, y_train)
-        auc = float(
-            roc_auc_score(y_validation, pipeline.predict_proba(x_validation)[:, 1])
+    scorecard = empty_table()
+    for name, spec in specs.items():
+        pipeline = candidate_specs.build_candidate(
+            name, spec, numeric, categorical, seed
         )
+        seconds = fit_candidate(pipeline, x_train, y_train, spec, directions)
+        auc = _validation_auc(pipeline, x_validation, y_validation)
         logger.info(
             "%s: validation ROC-AUC %.4f, fitted in %.1f s on %s rows",
             name,
@@ -210,21 +209,54 @@ def train_model(
         )
         fitted[name] = pipeline
         metrics[name] = {"validation_roc_auc": auc, "fit_seconds": round(seconds, 3)}
-    if not fitted:
-        raise ValueError("training.candidates is empty")
+        monotone = bool(spec.get("monotone_parameter")) and bool(directions)
+        if monotone and params.get("report_constraint_cost", True):
+            free = candidate_specs.build_candidate(
+                name, spec, numeric, categorical, seed
+            )
+            fit_candidate(free, x_train, y_train)
+            free_auc = _validation_auc(free, x_validation, y_validation)
+            metrics[name]["unconstrained_validation_roc_auc"] = free_auc
+            metrics[name]["constraint_cost"] = free_auc - auc
+            logger.info(
+                "%s without monotone constraints: validation ROC-AUC %.4f (cost %.4f)",
+                name,
+                free_auc,
+                free_auc - auc,
+            )
+        table = scorecard_table(pipeline)
+        if table is not None:
+            scorecard = table
+        metrics[name]["gives_reasons"] = gives_reasons(pipeline)
+        if not metrics[name]["gives_reasons"]:
+            logger.warning(
+                "%s gives no per-feature contributions: it cannot be chosen, since every "
+                "score must carry its reason codes",
+                name,
+            )
 
-    chosen = max(fitted, key=lambda n: metrics[n]["validation_roc_auc"])
+    eligible = [n for n in fitted if metrics[n]["gives_reasons"]]
+    if not eligible:
+        raise ValueError(
+            f"no candidate in training.candidates gives reason codes ({sorted(fitted)}): "
+            "add XGBoost, a linear model, a forest of trees or the scorecard"
+        )
+    chosen = max(eligible, key=lambda n: metrics[n]["validation_roc_auc"])
     metrics["chosen"] = chosen
     now = datetime.now(UTC)
+    chosen_spec = candidate_specs.check_spec(chosen, specs[chosen])
     model = TrainedModel(
         name=chosen,
         version=version_stamp(now),
         pipeline=fitted[chosen],
         numeric_features=numeric,
         categorical_features=categorical,
-        params=dict(params["candidates"][chosen] or {}),
+        params=dict(chosen_spec.get("params") or {}),
         validation_roc_auc=metrics[chosen]["validation_roc_auc"],
         trained_at=now.isoformat(timespec="milliseconds"),
+        monotone_constraints=directions
+        if chosen_spec.get("monotone_parameter")
+        else {},
     )
     logger.info(
         "chose %s (validation ROC-AUC %.4f), version %s",
@@ -232,7 +264,7 @@ def train_model(
         model.validation_roc_auc,
         model.version,
     )
-    return model, metrics
+    return model, metrics, scorecard
 
 
 # ---- evaluation
@@ -282,16 +314,14 @@ def split_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _split_order(splits: pd.Series) -> list[str]:
-    """train, validation, test first, then any other split names in sorted order."""
-    present = set(splits.dropna().unique())
-    return [s for s in SPLITS if s in present] + sorted(present - set(SPLITS))
-
-
 def evaluate_model(
     model: TrainedModel, training_sample: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Score every sampled row once; metrics per split (the only place the test split is used)."""
+    """Score every sampled row once; metrics per split (the only place the test split is used).
+
+    Only the train, validation and test splits, by name: rows of any other split are left out.
+    """
+    training_sample = training_sample[training_sample[SPLIT].isin(SPLITS)]
     predictions = pd.DataFrame(
         {
             KEY: training_sample[KEY].to_numpy(),

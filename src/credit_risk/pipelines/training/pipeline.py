@@ -19,8 +19,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.train_model,
-                ["training_sample", PARAMS],
-                ["model", "candidate_metrics"],
+                ["training_sample", PARAMS, "params:fair_lending"],
+                ["model", "candidate_metrics", "rpt_scorecard"],
                 name="train_model",
             ),
             Node(

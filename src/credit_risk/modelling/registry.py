@@ -1,9 +1,11 @@
 """The trained model as Snowflake's Model Registry holds it, and as scoring reads it back.
 
-:class:`DefaultRiskModel` wraps a :class:`~credit_risk.model.TrainedModel` as a
-snowflake-ml ``CustomModel`` with one inference method, ``predict_proba``, returning a
-``DEFAULT_PROBABILITY`` column: the same preparation and pipeline as local scoring, run
-by the warehouse. :class:`RegisteredModel` is what the registry dataset loads: it answers
+:class:`DefaultRiskModel` wraps a :class:`~credit_risk.modelling.model.TrainedModel` as a
+snowflake-ml ``CustomModel`` with two inference methods: ``predict_proba``, returning a
+``DEFAULT_PROBABILITY`` column, and ``explain_reasons``, returning it with
+``REASON_FEATURE_1..4`` (the features that raised each risk most, from the model's own
+contributions): the same preparation, pipeline and reasons as local scoring, run by the
+warehouse. :class:`RegisteredModel` is what the registry dataset loads: it answers
 like a ``TrainedModel`` (name, features, ``predict_proba`` on pandas, importances) and
 scores a Snowpark DataFrame in the warehouse with ``ModelVersion.run``.
 
@@ -21,10 +23,20 @@ from snowflake.ml.model import custom_model
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
-from credit_risk.model import PREPROCESS_STEP, TrainedModel
+from credit_risk.columns import DEFAULT_PROBABILITY
+from credit_risk.modelling.model import PREPROCESS_STEP, TrainedModel
+from credit_risk.modelling.preprocessing import (
+    CATEGORICAL_STEP,
+    ENCODE_STEP,
+    IMPUTE_STEP,
+    MISSING_CATEGORY,
+    NUMERIC_STEP,
+)
+from credit_risk.modelling.reasons import REASON_FEATURES
 
 FUNCTION = "predict_proba"
-OUTPUT = "DEFAULT_PROBABILITY"
+EXPLAIN_FUNCTION = "explain_reasons"
+OUTPUT = DEFAULT_PROBABILITY
 
 
 class DefaultRiskModel(custom_model.CustomModel):
@@ -39,6 +51,15 @@ class DefaultRiskModel(custom_model.CustomModel):
         """The probability of default of every row."""
         return pd.DataFrame({OUTPUT: self.trained.predict_proba(X)}, index=X.index)
 
+    @custom_model.inference_api
+    def explain_reasons(self, X: pd.DataFrame) -> pd.DataFrame:  # noqa: N803 - the registry's name
+        """The probability of default of every row and the features that raised it most."""
+        explained = self.trained.explain(X)
+        # text columns, never all-None objects: the registry infers a string signature
+        for column in REASON_FEATURES:
+            explained[column] = explained[column].astype("string")
+        return explained.set_axis(X.index)
+
 
 def sample_input(trained: TrainedModel, rows: int = 10) -> pd.DataFrame:
     """Example rows for the registry's signature, from the fitted model itself (no data needed).
@@ -50,18 +71,21 @@ def sample_input(trained: TrainedModel, rows: int = 10) -> pd.DataFrame:
     try:
         transformers = trained.pipeline.named_steps[PREPROCESS_STEP].named_transformers_
         medians = np.asarray(
-            transformers["numeric"].named_steps["impute"].statistics_, dtype="float64"
+            transformers[NUMERIC_STEP].named_steps[IMPUTE_STEP].statistics_,
+            dtype="float64",
         )
         categories = [
             list(c)
-            for c in transformers["categorical"].named_steps["encode"].categories_
+            for c in transformers[CATEGORICAL_STEP].named_steps[ENCODE_STEP].categories_
         ]
     except (AttributeError, KeyError):
         medians = np.zeros(len(numeric))
         categories = [["UNKNOWN"] for _ in categorical]
     frame = {c: np.full(rows, medians[i]) for i, c in enumerate(numeric)}
     for i, c in enumerate(categorical):
-        values = [str(v) for v in categories[i] if str(v) != "MISSING"] or ["UNKNOWN"]
+        values = [str(v) for v in categories[i] if str(v) != MISSING_CATEGORY] or [
+            "UNKNOWN"
+        ]
         frame[c] = [values[r % len(values)] for r in range(rows)]
     return trained.prepare(pd.DataFrame(frame, columns=[*numeric, *categorical]))
 
@@ -144,20 +168,34 @@ class RegisteredModel:
         """Importances of the loaded model."""
         return self.trained.feature_importance()
 
+    def _typed(self, frame: DataFrame, key: str) -> DataFrame:
+        """Columns cast as at training (numbers to DOUBLE, categories to text), for the signature."""
+        return frame.select(
+            F.col(key),
+            *[F.col(c).cast("DOUBLE").alias(c) for c in self.numeric_features],
+            *[F.col(c).cast("STRING").alias(c) for c in self.categorical_features],
+        )
+
     def default_probabilities(
         self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0
     ) -> DataFrame:  # noqa: ARG002
         """``key, DEFAULT_PROBABILITY`` for every row of ``frame``, computed in the warehouse.
 
-        ``total`` and ``batch_rows`` size client batches; nothing is batched here.
-
-        Columns are cast as at training (numbers to DOUBLE, categories to text) so the
-        version's signature accepts them; nothing is pulled to the client.
+        ``total`` and ``batch_rows`` size client batches; nothing is batched here, and
+        nothing is pulled to the client.
         """
-        typed = frame.select(
-            F.col(key),
-            *[F.col(c).cast("DOUBLE").alias(c) for c in self.numeric_features],
-            *[F.col(c).cast("STRING").alias(c) for c in self.categorical_features],
-        )
-        scored = self.model_version.run(typed, function_name=FUNCTION)
+        scored = self.model_version.run(self._typed(frame, key), function_name=FUNCTION)
         return scored.select(F.col(key), F.col(OUTPUT).cast("DOUBLE").alias(OUTPUT))
+
+    def scores_with_reasons(
+        self, frame: DataFrame, key: str, total: int = 0, batch_rows: int = 0
+    ) -> DataFrame:  # noqa: ARG002
+        """``key, DEFAULT_PROBABILITY, REASON_FEATURE_1..4``, computed in the warehouse (``explain_reasons``)."""
+        scored = self.model_version.run(
+            self._typed(frame, key), function_name=EXPLAIN_FUNCTION
+        )
+        return scored.select(
+            F.col(key),
+            F.col(OUTPUT).cast("DOUBLE").alias(OUTPUT),
+            *[F.col(c).cast("STRING").alias(c) for c in REASON_FEATURES],
+        )
