@@ -59,7 +59,12 @@ BUREAU_EVENT_COLUMNS = [
     "amount",
 ]
 LOAN_OUTCOME_COLUMNS = ["application_id", "observed_at", "defaulted"]
-TRUTH_COLUMNS = ["application_id", "true_default_probability", "is_matured"]
+TRUTH_COLUMNS = [
+    "application_id",
+    "true_default_probability",
+    "is_matured",
+    "protected_group",
+]
 
 FIRST_NAMES = np.array(
     "James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David "
@@ -144,6 +149,14 @@ SALT_APPLICANTS = 1
 SALT_APPLICATIONS = 2
 SALT_EVENTS = 3
 SALT_OUTCOMES = 4
+SALT_PROTECTED_GROUP = 5
+# The simulated protected group (answer key only, never in landing data): each applicant is
+# in group B with probability sigmoid(GROUP_B_LOGIT + GROUP_B_RISK_SLOPE * z), A otherwise.
+# Membership leans on the latent risk z, as a real protected class correlates with credit
+# history: a group-blind model still approves B less often (docs/source_data.md).
+PROTECTED_GROUPS = ("A", "B")
+GROUP_B_LOGIT = -0.85  # about 30 % of applicants in B
+GROUP_B_RISK_SLOPE = 0.5
 SECONDS_PER_DAY = 86_400
 STR = StringDType()
 
@@ -731,14 +744,28 @@ def build_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame
     return pd.DataFrame(cols, columns=LOAN_OUTCOME_COLUMNS)
 
 
+def protected_group(cfg: SourceConfig, sim: ChunkSimulation) -> np.ndarray:
+    """The simulated protected group of each applicant of a chunk, from its own random stream.
+
+    Drawn after the simulation, so the landing data are the same with or without it.
+    """
+    rng = _table_rng(cfg, sim, SALT_PROTECTED_GROUP)
+    z = sim.applicants.latent_risk
+    in_b = rng.random(len(z)) < 1.0 / (
+        1.0 + np.exp(-(GROUP_B_LOGIT + GROUP_B_RISK_SLOPE * z))
+    )
+    return np.where(in_b, PROTECTED_GROUPS[1], PROTECTED_GROUPS[0]).astype(object)
+
+
 def build_truth(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
-    """Clean answer key: true default probability and maturity of every application."""
+    """Clean answer key: true default probability, maturity and protected group of every application."""
     app = sim.applications
     return pd.DataFrame(
         {
             "application_id": _ids("L", app.number, 10),
             "true_default_probability": app.true_probability.astype(np.float64),
             "is_matured": app.is_matured.astype(bool),
+            "protected_group": protected_group(cfg, sim)[app.owner],
         },
         columns=TRUTH_COLUMNS,
     )
