@@ -78,15 +78,23 @@ def _days(first: str, last: str) -> list[str]:
 def by_day() -> dict[str, pd.DataFrame]:
     """The world landed one day at a time by the node: each source's records with their day.
 
-    Every day from the first bureau event to as_of_date (~1,200 days). The generator's memo
-    caches hold one chunk (a kedro run lands one day); here they are made big enough for the
-    whole small world, so it is not simulated again each day. They only remember results.
+    Every day from the first bureau event to as_of_date (~1,200 days). A kedro run lands one
+    day, so the generator remembers at most two chunks' simulations and no rendered table;
+    here both are memoised for the whole small world, so it is not simulated and rendered
+    again each day. A memo only remembers results: the records are the same.
     """
     landed: dict[str, list[pd.DataFrame]] = {source: [] for source in SOURCES}
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("_simulate_chunk", "_rendered_chunk"):
-            memo = functools.lru_cache(maxsize=64)(getattr(nodes, name).__wrapped__)
-            patch.setattr(nodes, name, memo)
+        patch.setattr(
+            nodes,
+            "_simulate_chunk",
+            functools.lru_cache(maxsize=64)(nodes._simulate_chunk.__wrapped__),
+        )
+        patch.setattr(
+            nodes,
+            "_rendered_chunk",
+            functools.lru_cache(maxsize=64)(nodes._rendered_chunk),
+        )
         for day in _days(FIRST_DAY, WORLD["as_of_date"]):
             outputs = nodes.generate_source_data({**WORLD, "land_date": day})
             for source, files in zip(SOURCES, outputs, strict=False):

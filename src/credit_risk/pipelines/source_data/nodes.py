@@ -462,9 +462,11 @@ def _day_tables(key: str, day: int) -> dict[str, pd.DataFrame]:
     }
 
 
-@functools.lru_cache(maxsize=len(("applicants", "applications", "events", "outcomes")))
 def _rendered_chunk(key: str, index: int, table: str) -> DatedTable:
-    """Cached landing table ``table`` of chunk ``index``, with each row's landing day."""
+    """Landing table ``table`` of chunk ``index``, with each row's landing day.
+
+    Not cached: a run lands one day, so each is rendered once, and only one is in memory.
+    """
     cfg = parse_config(json.loads(key))
     return DATED_BUILDERS[table](cfg, _simulate_chunk(key, index))
 
