@@ -413,8 +413,9 @@ def markdown(r: dict[str, Any]) -> str:
     nan = float("nan")
     missing = {"layers_s": {}, "peak_rss_mb": nan}  # a baseline not run
     p = r["project"]
-    base = {name: r.get(name) or missing for name in BASELINES}
-    titles = [BASELINE_TITLES[name] for name in BASELINES]
+    shown = [name for name in BASELINES if r.get(name)] or ["pandas", "duckdb"]
+    base = {name: r.get(name) or missing for name in shown}
+    titles = [BASELINE_TITLES[name] for name in shown]
     lines = [
         f"### {r['n_applications']:,} applications ({r['measured_at']}, {r['cpus']} CPUs, "
         f"load average {r['load_average'][0]:.1f})",
@@ -434,12 +435,12 @@ def markdown(r: dict[str, Any]) -> str:
         + " | "
         + " | ".join(f"project / {t}" for t in titles)
         + " |",
-        "|---|" + "---:|" * (1 + 2 * len(BASELINES)),
+        "|---|" + "---:|" * (1 + 2 * len(shown)),
     ]
-    totals = [0.0] * (1 + len(BASELINES))
+    totals = [0.0] * (1 + len(shown))
     for layer in LAYERS:
         row = [p["layers_s"].get(layer, 0.0)] + [
-            base[name]["layers_s"].get(layer, nan) for name in BASELINES
+            base[name]["layers_s"].get(layer, nan) for name in shown
         ]
         totals = [t + v for t, v in zip(totals, row, strict=True)]
         lines.append(
@@ -459,16 +460,15 @@ def markdown(r: dict[str, Any]) -> str:
     lines += [
         "",
         "| peak memory (MiB) | project | " + " | ".join(titles) + " |",
-        "|---|" + "---:|" * (1 + len(BASELINES)),
+        "|---|" + "---:|" * (1 + len(shown)),
         f"| client process (VmHWM from wait4: an upper bound, see run()) | {p['peak_rss_mb']:.0f} | "
-        + " | ".join(f"{base[name]['peak_rss_mb']:.0f}" for name in BASELINES)
+        + " | ".join(f"{base[name]['peak_rss_mb']:.0f}" for name in shown)
         + " |",
         f"| client process, sampled every 0.25 s | {p.get('sampled_peak_rss_mb') or 0:.0f} |"
-        + " - |" * len(BASELINES),
-        f"| engine server | {p['server_peak_rss_mb'] or 0:.0f} |"
-        + " - |" * len(BASELINES),
+        + " - |" * len(shown),
+        f"| engine server | {p['server_peak_rss_mb'] or 0:.0f} |" + " - |" * len(shown),
         f"| client + server, sampled together every 0.25 s | {p.get('together_peak_rss_mb') or 0:.0f} |"
-        + " - |" * len(BASELINES),
+        + " - |" * len(shown),
         "",
         f"Project, whole: `{p['command']}` {p['wall_s']:.1f} s wall (start-up {p['start_up_s']:.1f} s); "
         + ", ".join(f"{k} {v:.1f} s" for k, v in p["pipelines_s"].items())
