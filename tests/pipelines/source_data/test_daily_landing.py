@@ -259,3 +259,22 @@ def test_without_land_date_the_generator_is_unchanged():
         for name in x:
             pd.testing.assert_frame_equal(x[name](), y[name]())
     assert np.all([type(x) is dict for x in a])
+
+
+def test_day_files_load_through_the_landing_dataset(session, tmp_path):
+    """A week of day files, header-only days included, loads whole into the engine, file by file."""
+    week = _days("2026-06-01", "2026-06-07")
+    for day in week:
+        _land({**WORLD, "land_date": day}, tmp_path)
+    empty_days = 0
+    for source in SOURCES:
+        dataset = _landing(tmp_path, source)
+        files = dataset.files()
+        assert [f.name for f in files] == [f"{d}.csv" for d in week]
+        counts = {f.name: len(_read([f])) for f in files}
+        empty_days += sum(1 for n in counts.values() if n == 0)
+        loaded = dataset.load().group_by("_SOURCE_FILE").count().collect()
+        assert {r["_SOURCE_FILE"]: r["COUNT"] for r in loaded} == {
+            name: n for name, n in counts.items() if n
+        }, source
+    assert empty_days > 0  # the week has days with no records of some source
