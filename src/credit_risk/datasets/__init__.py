@@ -1,13 +1,14 @@
 """The project's Kedro datasets: Snowpark tables, landing files, the trained model, run results."""
 
 from credit_risk.datasets.computed_frame import ComputedFrameDataset
-from credit_risk.datasets.landing_files import LandingFilesDataset
+from credit_risk.datasets.landing_files import FilesBeside, LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
 __all__ = [
     "ComputedFrameDataset",
+    "FilesBeside",
     "LandingFilesDataset",
     "ModelRegistryDataset",
     "RunResultsDataset",
