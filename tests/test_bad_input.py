@@ -321,7 +321,7 @@ def test_a_bad_landing_file_loads_with_reasons_or_stops_naming_file_and_problem(
             ds.load()
         assert bad.name in str(err.value)
     else:
-        raw = load_raw(ds.load())
+        raw = load_raw(bureau_events=ds.load())["bureau_events"]
         clean, rejected = nodes.clean_bureau_events(
             raw, applicants, RULES, QUALITY["int_bureau_events"]
         )
@@ -367,6 +367,29 @@ def test_bad_files_through_kedro_run_stop_with_the_file_or_the_gate_named(tmp_pr
         _count(tmp_project, "RAW.BUREAU_EVENTS"),
         _count(tmp_project, "INTERMEDIATE.LOAN_OUTCOMES"),
     )
+    raw_applicants = _count(tmp_project, "RAW.APPLICANTS")
+    raw_outcomes = _count(tmp_project, "RAW.LOAN_OUTCOMES")
+    rejected_outcomes = _count(tmp_project, "INTERMEDIATE.REJECTED_LOAN_OUTCOMES")
+    assert outcomes + rejected_outcomes == raw_outcomes
+
+    # issue 16: a load of landing files is one unit. New applicants land beside a bad
+    # applications file: the load stops naming the bad file, and RAW.APPLICANTS (loaded first
+    # by name) keeps its previous rows, not the new ones (RAW never mixes two loads)
+    extra = landing / "applicants/part-99999.csv"
+    extra.write_text(
+        "applicant_id,first_name,last_name,email,phone,address,date_of_birth,created_at\n"
+        "A777000001,Ann,Lee,ann@example.com,123,1 Road,1980-01-01,2024-01-01 00:00:00\n"
+    )
+    bad_apps = landing / "applications/part-99999.csv"
+    bad_apps.write_bytes(b"application_id,applicant_id\nL1,A1\n")
+    run = kedro(tmp_project, "run", "--pipeline", "ingestion", env=env)
+    assert run.returncode != 0
+    assert "part-99999.csv: header does not match" in " ".join(
+        (run.stdout + run.stderr).split()
+    )
+    assert _count(tmp_project, "RAW.APPLICANTS") == raw_applicants
+    extra.unlink()
+    bad_apps.unlink()
 
     # a file cut mid-row: ingestion stops naming it; RAW keeps what it had
     cut = landing / "bureau_events/part-99999.csv"
@@ -403,6 +426,11 @@ def test_bad_files_through_kedro_run_stop_with_the_file_or_the_gate_named(tmp_pr
     )
     assert failing and int(failing.group(1)) >= 60, log[-3000:]
     assert _count(tmp_project, "INTERMEDIATE.LOAN_OUTCOMES") == outcomes
+    # issue 16: the rejected rows change with their table or not at all: RAW's previous load
+    # still equals clean + rejected (the failed gate's rejects were not written either)
+    assert (
+        _count(tmp_project, "INTERMEDIATE.REJECTED_LOAN_OUTCOMES") == rejected_outcomes
+    )
     with project_session(tmp_project) as s:
         failed = s.sql(
             "SELECT DATASET, CHECK_NAME, FAILING_ROWS FROM CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS "

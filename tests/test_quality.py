@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from kedro.io import DatasetError
+from kedro.io import DataCatalog, DatasetError, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 from snowflake.snowpark import functions as F
 
 from credit_risk import quality
-from credit_risk.datasets import RunResultsDataset
+from credit_risk.datasets import PublishedTableDataset, RunResultsDataset
 from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.data_processing import nodes
 from tests.conftest import PROJECT, make_table
@@ -55,6 +57,7 @@ SPEC = {
             "min": 0,
             "max": 1000,
             "max_fraction": 0.5,
+            "reason": "a test of the threshold",
         },
         {
             "check": "relationships",
@@ -252,3 +255,72 @@ def test_results_history_appends_per_run_and_replaces_a_rerun_of_the_same_run(se
     assert history.load().count() == 4
     with pytest.raises(DatasetError):
         history.save(pd.DataFrame({"X": [1]}))
+
+
+def _published(name: str) -> PublishedTableDataset:
+    return PublishedTableDataset(
+        table_name=name,
+        schema="INTERMEDIATE",
+        database="CREDIT_RISK",
+        group=["INTERMEDIATE.T_PUB", "INTERMEDIATE.REJECTED_T_PUB"],
+    )
+
+
+def _rows(session, name: str, n: int):
+    return session.table(
+        make_table(session, name, ["ID"], [(str(i),) for i in range(n)])
+    )
+
+
+def test_a_failed_gate_writes_neither_the_table_nor_its_rejected_rows(session):
+    """Issue 16: a table and the rows rejected from it change together or not at all."""
+    clean, rejected = _published("T_PUB"), _published("REJECTED_T_PUB")
+    clean.save(_rows(session, "T_PUB_C0", 3))
+    assert not rejected.exists()  # staged only: the group is not whole yet
+    rejected.save(_rows(session, "T_PUB_R0", 1))
+    assert (clean.load().count(), rejected.load().count()) == (3, 1)
+
+    def run(spec):
+        catalog = DataCatalog(
+            {
+                "t_pub": clean,
+                "rejected_t_pub": rejected,
+                "unchecked_t_pub": MemoryDataset(
+                    _rows(session, "T_PUB_C1", 5), copy_mode="assign"
+                ),
+                "unchecked_rejected_t_pub": MemoryDataset(
+                    _rows(session, "T_PUB_R1", 2), copy_mode="assign"
+                ),
+                "params:data_quality.t_pub": MemoryDataset(spec),
+                "run_id": MemoryDataset("r1"),
+            }
+        )
+        pipeline = Pipeline(quality.checks("t_pub", rejected="rejected_t_pub"))
+        SequentialRunner().run(pipeline, catalog)
+
+    with pytest.raises(quality.DataQualityError, match="t_pub"):
+        run({"checks": [{"check": "row_count", "min": 6}]})
+    assert (clean.load().count(), rejected.load().count()) == (
+        3,
+        1,
+    )  # both as they were
+    run({"checks": [{"check": "row_count", "min": 5}]})
+    assert (clean.load().count(), rejected.load().count()) == (5, 2)  # both new
+
+
+def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_nothing(
+    session,
+):
+    clean, rejected = _published("T_PUB"), _published("REJECTED_T_PUB")
+    clean.save(_rows(session, "T_PUB_C2", 7))
+    rejected.save(_rows(session, "T_PUB_R2", 4))
+    before = (clean.load().count(), rejected.load().count())
+    clean.save(_rows(session, "T_PUB_C3", 9))  # then the run dies: rejected never saved
+    assert (clean.load().count(), rejected.load().count()) == before
+    with pytest.raises(DatasetError, match="must include the table itself"):
+        PublishedTableDataset(
+            table_name="OTHER",
+            schema="INTERMEDIATE",
+            database="CREDIT_RISK",
+            group=["INTERMEDIATE.T_PUB"],
+        )
