@@ -407,8 +407,10 @@ def test_bad_files_through_kedro_run_stop_with_the_file_or_the_gate_named(tmp_pr
     # int_loan_outcomes (at most 5% unknown) stops the run, names the check and examples,
     # records the failure in the report table and leaves the previous table in place
     orphans = "".join(f"X{i:04d},2025-01-01,1\n" for i in range(60))
+    # and 5 rows the cleaning rejects: the failed gate must not write them either
+    undated = "".join(f"Y{i:04d},not a date,1\n" for i in range(5))
     (landing / "loan_outcomes/part-99999.csv").write_text(
-        "application_id,observed_at,defaulted\n" + orphans
+        "application_id,observed_at,defaulted\n" + orphans + undated
     )
     run = kedro(
         tmp_project,
