@@ -142,6 +142,25 @@ CASES = {
         None,
         {"amount is not a number": 5},
     ),
+    # own cases beyond the issue: dates only DuckDB reads (year 24 among them), and a CSV
+    # with another delimiter
+    "dates_only_one_engine_reads": (
+        HEADER + b"E1,A1,2024-1-5,INQUIRY,1\nE2,A1,24-01-05,INQUIRY,1\n"
+        b"E3,A1,2024-01-05T10:00,INQUIRY,1\nE4,A1,02024-01-05,INQUIRY,1\n"
+        b"E5,A1, 2024-01-05 ,INQUIRY,1\n",
+        None,
+        {"event_date missing or not a YYYY-MM-DD date": 4},
+    ),
+    "semicolon_delimited": (
+        HEADER.replace(b",", b";") + b"E1;A1;2024-01-05;INQUIRY;1\n",
+        "fields separated by ';'",
+        {},
+    ),
+    "tab_delimited": (
+        HEADER.replace(b",", b"\t") + b"E1\tA1\t2024-01-05\tINQUIRY\t1\n",
+        "fields separated by tabs",
+        {},
+    ),
     "ids_written_as_floats": (
         HEADER + b"9000000.0,A1,2024-01-05,INQUIRY,1\nE2,A1.0,2024-01-05,INQUIRY,1\n"
         b"E 3,A1,2024-01-05,INQUIRY,1\n",

@@ -291,6 +291,13 @@ class LandingFilesDataset(AbstractDataset):
                 ) from None
 
     def _check_header(self, path: Path, header: list[str]) -> None:
+        if len(header) == 1 and len(self._columns) > 1:
+            for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+                if header[0].count(sep) == len(self._columns) - 1:
+                    raise DatasetError(
+                        f"landing file {path} has its fields separated by {name}, not commas: "
+                        "re-export it as comma-separated CSV"
+                    )
         if header != self._columns:
             missing = [c for c in self._columns if c not in header]
             extra = [c for c in header if c not in self._columns]

@@ -37,12 +37,24 @@ def _text(name: str) -> Column:
     return F.call_function("NULLIF", F.trim(F.col(name)), F.lit(""))
 
 
+def _exactly(text: Column, value: Column, fmt: str) -> Column:
+    """``value`` if it reads back as ``text`` in ``fmt``, else NULL.
+
+    Each engine's parser is lenient in its own way (DuckDB reads '2024-1-5', '24-01-05' as
+    year 24 and '2024-01-05T10:00' as dates; Snowflake has its own leniencies): a value that
+    does not round-trip through the format is not in the format, on either engine.
+    """
+    return F.when(F.to_char(value, fmt) == text, value)
+
+
 def _date(name: str, fmt: str) -> Column:
-    return F.call_function("TRY_TO_DATE", _text(name), F.lit(fmt))
+    text = _text(name)
+    return _exactly(text, F.call_function("TRY_TO_DATE", text, F.lit(fmt)), fmt)
 
 
 def _timestamp(name: str, fmt: str) -> Column:
-    return F.call_function("TRY_TO_TIMESTAMP", _text(name), F.lit(fmt))
+    text = _text(name)
+    return _exactly(text, F.call_function("TRY_TO_TIMESTAMP", text, F.lit(fmt)), fmt)
 
 
 # Number syntax accepted the same way on both engines, checked before any cast (DuckDB's
