@@ -310,4 +310,7 @@ def test_integer_columns_take_whole_numbers_only_and_conflicts_have_their_own_re
             "(kept: the newest created_at, then the first source file by name)",
         ),
     ]
+    # which row was kept: its source file, beside the conflicting one
+    kept = {r["APPLICATION_ID"]: r["_KEPT_FROM"] for r in rejected.collect()}
+    assert kept["L6"] == "part-00000.csv" and kept["L1"] is None
     assert clean.count() + rejected.count() == raw.count()

@@ -17,6 +17,7 @@ from credit_risk.masking import key_frame, keyed_hash
 from credit_risk.quality import reject_rules
 
 REASON = "_REJECT_REASON"
+KEPT_FROM = "_KEPT_FROM"  # a duplicate's: the source file of the row kept under its key
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 
 _APPLICATION_NUMBERS = {
@@ -154,7 +155,8 @@ def _split(  # noqa: PLR0913
 
     The first row by ``order`` is kept (``kept`` says how, in words). Another row with the
     same key is a copy (``duplicate <key>``) if every clean value equals the kept row's,
-    else a conflict (``conflicting duplicate <key>``, naming the rule that chose the kept row).
+    else a conflict (``conflicting duplicate <key>``, naming the rule that chose the kept row);
+    either way ``_KEPT_FROM`` gives the kept row's source file (NULL for other rejects).
     The checked rows are computed once into a temporary table (``cache_result``): the clean
     and the rejected outputs are two cheap filters of it, not two runs of every check and
     of the de-duplicating window over the whole source.
@@ -176,12 +178,23 @@ def _split(  # noqa: PLR0913
             ),
         ),
     )
-    final = checked.with_column(
-        REASON, F.coalesce(F.col(REASON), duplicate)
-    ).cache_result()
+    kept_from = F.when(
+        F.col(REASON).is_null() & (rank > 1),
+        F.first_value(F.col("_SOURCE_FILE")).over(window),
+    )
+    final = (
+        checked.select(
+            "*",
+            F.coalesce(F.col(REASON), duplicate).alias("_REASON_FINAL"),
+            kept_from.alias(KEPT_FROM),
+        )
+        .drop(REASON)
+        .with_column_renamed("_REASON_FINAL", REASON)
+        .cache_result()
+    )
     return (
         final.filter(F.col(REASON).is_null()).select(*clean),
-        final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON),
+        final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON, KEPT_FROM),
     )
 
 
