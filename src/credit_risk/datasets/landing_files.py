@@ -62,7 +62,7 @@ _MAGIC = {
 
 
 class LandingFilesDataset(AbstractDataset):
-    """A folder of CSV landing files (``part-*.csv``) with a fixed header.
+    """A folder of CSV landing files (``part-*.csv``, or gzip-compressed ``.csv.gz``) with a fixed header.
 
     ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
     returns one, called one at a time so a large source never sits in memory whole) and
@@ -71,8 +71,10 @@ class LandingFilesDataset(AbstractDataset):
     and returns one lazy Snowpark DataFrame over them all (``UNION ALL``) with a
     ``_SOURCE_FILE`` column. The same code runs on the embedded engine and on Snowflake.
     Before anything is staged, every file is checked (UTF-8, header, field count of each
-    record, not cut mid-row; see :meth:`_check_file`): a file that cannot load whole stops the
-    load with an error naming it, so a table is never silently shorter than its files.
+    record, not cut mid-row, not binary, no line longer than ``max_line_bytes``; see
+    :meth:`_check_file`): a file that cannot load whole stops the load with an error naming it,
+    so a table is never silently shorter than its files. Anything else in the folder stops the
+    load by name: nothing in it is skipped.
     Values are parsed by the engine only.
     """
 
