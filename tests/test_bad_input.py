@@ -151,6 +151,21 @@ CASES = {
         None,
         {"event_date missing or not a YYYY-MM-DD date": 4},
     ),
+    "blank_line": (  # Snowflake refuses it, DuckDB skips it: refused on both, by line
+        HEADER + b"E1,A1,2024-01-05,INQUIRY,1\n\nE2,A1,2024-01-05,INQUIRY,1\n",
+        "line 3 is blank",
+        {},
+    ),
+    "blank_line_at_end": (
+        HEADER + b"E1,A1,2024-01-05,INQUIRY,1\n\n",
+        "line 3 is blank",
+        {},
+    ),
+    "blank_line_inside_quotes": (  # part of a value, not a blank line: loads
+        HEADER + b'E1,A1,2024-01-05,"two\n\nlines",1\n',
+        None,
+        {"event_type not an accepted value": 1},
+    ),
     "semicolon_delimited": (
         HEADER.replace(b",", b";") + b"E1;A1;2024-01-05;INQUIRY;1\n",
         "fields separated by ';'",

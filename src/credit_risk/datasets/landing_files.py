@@ -181,7 +181,10 @@ class LandingFilesDataset(AbstractDataset):
             raise DatasetError(
                 f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)"
             )
-        self._check_bytes(path)
+        if self._check_bytes(
+            path
+        ):  # maybe a blank line: Python's reader tells for sure
+            self._check_records(path)
         with path.open(newline="", encoding="utf-8-sig") as f:
             try:
                 header = next(
@@ -219,7 +222,8 @@ class LandingFilesDataset(AbstractDataset):
                 path,
                 read_options=pa_csv.ReadOptions(block_size=1 << 24),
                 parse_options=pa_csv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=invalid
+                    newlines_in_values=True,
+                    invalid_row_handler=invalid,
                 ),
                 convert_options=options,
             ) as reader:
@@ -236,6 +240,12 @@ class LandingFilesDataset(AbstractDataset):
             try:
                 next(reader, None)
                 for record in reader:
+                    if not record:
+                        raise DatasetError(
+                            f"landing file {path}: line {reader.line_num} is blank, which "
+                            "Snowflake's COPY refuses (the embedded engine would skip it): "
+                            "remove the blank lines"
+                        )
                     if len(record) != len(self._columns):
                         raise DatasetError(
                             f"landing file {path}: line {reader.line_num} has {len(record)} fields, "
@@ -246,13 +256,16 @@ class LandingFilesDataset(AbstractDataset):
                     f"landing file {path}: truncated or malformed near line {reader.line_num} ({exc})"
                 ) from None
 
-    def _check_bytes(self, path: Path) -> None:
-        """One streaming pass: UTF-8, no NUL byte, no line longer than the engine reads."""
+    def _check_bytes(self, path: Path) -> bool:
+        """One streaming pass: UTF-8, no NUL byte, no line longer than the engine reads.
+
+        True if the file may hold a blank line (two line ends in a row, perhaps inside a quoted
+        value): pyarrow and DuckDB skip a blank line, Snowflake's COPY refuses it.
+        """
         decoder = codecs.getincrementaldecoder("utf-8")()
-        lines, current = (
-            1,
-            0,
-        )  # line number at the chunk's start; bytes of that line so far
+        lines = 1  # the line number at the chunk's start
+        current = 0  # bytes of that line before the chunk
+        blank, tail = False, b""
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
                 try:
@@ -269,6 +282,13 @@ class LandingFilesDataset(AbstractDataset):
                         f"landing file {path}: line {line} holds a NUL byte: the file is "
                         "binary, not CSV text"
                     )
+                edge = tail + chunk[:2]
+                blank = blank or any(
+                    end in text
+                    for end in (b"\n\n", b"\n\r\n")
+                    for text in (chunk, edge)
+                )
+                tail = chunk[-2:]
                 pieces = chunk.split(b"\n")
                 for n, piece in enumerate(pieces):
                     length = (current if n == 0 else 0) + len(piece) + 1  # and its \n
@@ -281,9 +301,10 @@ class LandingFilesDataset(AbstractDataset):
                             "Snowflake takes fields up to 16 MB): shorten the field or load it "
                             "another way"
                         )
-                current = (
-                    current + len(pieces[0]) if len(pieces) == 1 else len(pieces[-1])
-                )
+                if len(pieces) == 1:
+                    current += len(pieces[0])
+                else:
+                    current = len(pieces[-1])
                 lines += len(pieces) - 1
             try:
                 decoder.decode(b"", final=True)
@@ -291,6 +312,7 @@ class LandingFilesDataset(AbstractDataset):
                 raise DatasetError(
                     f"landing file {path} is truncated: it ends inside a UTF-8 character"
                 ) from None
+        return blank
 
     def _check_header(self, path: Path, header: list[str]) -> None:
         if len(header) == 1 and len(self._columns) > 1:
