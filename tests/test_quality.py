@@ -324,3 +324,35 @@ def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_no
             database="CREDIT_RISK",
             group=["INTERMEDIATE.T_PUB"],
         )
+
+
+def test_every_published_group_is_written_by_one_node():
+    """A group publishes when its last table is saved: all its tables must be outputs of one node."""
+    from kedro.config import OmegaConfigLoader
+
+    catalog = OmegaConfigLoader(
+        str(PROJECT / "conf"), base_env="base", default_run_env="local"
+    )["catalog"]
+    published = {
+        name: entry
+        for name, entry in catalog.items()
+        if isinstance(entry, dict)
+        and entry.get("type") == "credit_risk.datasets.PublishedTableDataset"
+        and not name.startswith("_")
+    }
+    assert not [n for n in published if "{" in n]  # no factory: each table by name
+    table_of = {
+        f"{e['schema']}.{e['table_name']}".upper(): name
+        for name, e in published.items()
+    }
+    nodes = register_pipelines()["__default__"].nodes
+    groups = {frozenset(str(t).upper() for t in e["group"]) for e in published.values()}
+    assert (
+        len(groups) == 5
+    )  # RAW's load, and each cleaned source with its rejected rows
+    for group in groups:
+        names = {table_of[t] for t in group}  # every member is a catalog entry
+        writers = [n.name for n in nodes if names & set(n.outputs)]
+        assert len(writers) == 1 and names <= set(
+            next(n for n in nodes if n.name == writers[0]).outputs
+        ), (group, writers)
