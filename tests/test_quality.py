@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import pytest
 import yaml
@@ -309,7 +311,7 @@ def test_a_failed_gate_writes_neither_the_table_nor_its_rejected_rows(session):
 
 
 def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_nothing(
-    session,
+    session, caplog
 ):
     clean, rejected = _published("T_PUB"), _published("REJECTED_T_PUB")
     clean.save(_rows(session, "T_PUB_C2", 7))
@@ -317,6 +319,21 @@ def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_no
     before = (clean.load().count(), rejected.load().count())
     clean.save(_rows(session, "T_PUB_C3", 9))  # then the run dies: rejected never saved
     assert (clean.load().count(), rejected.load().count()) == before
+    # new columns: both tables take the new shape and rows, together
+    wide = session.table(
+        make_table(session, "T_PUB_W", ["ID", "NOTE"], [("1", "a"), ("2", "b")])
+    )
+    clean.save(wide)
+    assert clean.load().columns == ["ID"]  # not yet: the group is not whole
+    rejected.save(wide.filter(wide["ID"] == "1"))
+    assert clean.load().columns == rejected.load().columns == ["ID", "NOTE"]
+    assert (clean.load().count(), rejected.load().count()) == (2, 1)
+    # the same shape again: rows replaced by DML, no table replaced
+    with caplog.at_level(logging.INFO, logger="credit_risk.datasets.published_table"):
+        clean.save(wide)
+        rejected.save(wide)
+    assert "replaced whole" not in caplog.text and "in one transaction" in caplog.text
+    assert (clean.load().count(), rejected.load().count()) == (2, 2)
     with pytest.raises(DatasetError, match="must include the table itself"):
         PublishedTableDataset(
             table_name="OTHER",

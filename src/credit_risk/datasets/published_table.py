@@ -40,9 +40,9 @@ class PublishedTableDataset(SnowparkTableDataset):
 
     ``group`` lists the group's tables as ``SCHEMA.TABLE`` (this one included), in the same
     database. Every member must be saved by the same process (in Kedro: outputs of one node).
-    A target that does not exist yet, or whose columns changed, is created or replaced from
-    its staged rows first (a schema change is one DDL statement per table, not atomic on
-    Snowflake); ``load``, ``exists`` and ``preview`` are those of :class:`SnowparkTableDataset`.
+    A target that does not exist yet, or whose columns changed, is replaced from its staged
+    rows in the same transaction (see :func:`publish`); ``load``, ``exists`` and ``preview``
+    are those of :class:`SnowparkTableDataset`.
     """
 
     def __init__(  # noqa: PLR0913
@@ -142,22 +142,37 @@ def _columns_of_staged(session: Session, staged: str) -> list[tuple[str, str]]:
 
 
 def publish(session: Session, staged: dict[str, str]) -> None:
-    """Replace each target's rows with its staged table's, all in one transaction."""
-    for target, table in sorted(staged.items()):
-        if _columns(session, target) != _columns_of_staged(session, table):
-            # new table, or other columns or types: made in the staged rows' shape first
-            session.sql(
-                f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {table} LIMIT 0"
-            ).collect()
+    """Replace each target's rows with its staged table's, all in one transaction.
+
+    A target that is new, or whose columns or types differ from its staged rows, is made
+    from them by ``CREATE OR REPLACE TABLE ... AS SELECT`` in the same transaction: atomic on
+    the embedded engine (DuckDB's DDL is transactional); on Snowflake a DDL statement commits
+    on its own, so a schema change is published table by table, each whole.
+    """
+    reshaped = {
+        target
+        for target, table in staged.items()
+        if _columns(session, target) != _columns_of_staged(session, table)
+    }
+    if reshaped:
+        logger.info("%s: new table or new columns, replaced whole", sorted(reshaped))
     for attempt in range(CONFLICT_RETRIES + 1):
         session.sql("BEGIN").collect()
         try:
             for target, table in sorted(staged.items()):
+                if target in reshaped:
+                    session.sql(
+                        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {table}"
+                    ).collect()
+                    continue
                 session.sql(f"DELETE FROM {target}").collect()
                 session.sql(f"INSERT INTO {target} SELECT * FROM {table}").collect()
             session.sql("COMMIT").collect()
         except Exception as exc:
-            session.sql("ROLLBACK").collect()
+            try:
+                session.sql("ROLLBACK").collect()
+            except Exception as rollback:  # noqa: BLE001 - a failed COMMIT has rolled back already
+                logger.debug("ROLLBACK after %s: %s", exc, rollback)
             if attempt == CONFLICT_RETRIES or not any(
                 sign in str(exc) for sign in _CONFLICT_SIGNS
             ):
