@@ -62,21 +62,9 @@ def run_kedro_nodes(node_names: list[str]) -> None:
 )
 def credit_risk_etl():
 
-    @task(task_id="ingestion-load-raw-applicants")
-    def ingestion_load_raw_applicants():
-        run_kedro_nodes(["ingestion.load_raw_applicants"])
-
-    @task(task_id="ingestion-load-raw-applications")
-    def ingestion_load_raw_applications():
-        run_kedro_nodes(["ingestion.load_raw_applications"])
-
-    @task(task_id="ingestion-load-raw-bureau-events")
-    def ingestion_load_raw_bureau_events():
-        run_kedro_nodes(["ingestion.load_raw_bureau_events"])
-
-    @task(task_id="ingestion-load-raw-loan-outcomes")
-    def ingestion_load_raw_loan_outcomes():
-        run_kedro_nodes(["ingestion.load_raw_loan_outcomes"])
+    @task(task_id="ingestion-load-raw")
+    def ingestion_load_raw():
+        run_kedro_nodes(["ingestion.load_raw"])
 
     @task(task_id="data-processing-clean-applicants")
     def data_processing_clean_applicants():
@@ -115,10 +103,7 @@ def credit_risk_etl():
         run_kedro_nodes(["model_input.build_training_set", "model_input.check_mi_training_set", "model_input.gate_mi_training_set"])
 
     tasks = {
-        "ingestion-load-raw-applicants": ingestion_load_raw_applicants(),
-        "ingestion-load-raw-applications": ingestion_load_raw_applications(),
-        "ingestion-load-raw-bureau-events": ingestion_load_raw_bureau_events(),
-        "ingestion-load-raw-loan-outcomes": ingestion_load_raw_loan_outcomes(),
+        "ingestion-load-raw": ingestion_load_raw(),
         "data-processing-clean-applicants": data_processing_clean_applicants(),
         "data-processing-clean-applications": data_processing_clean_applications(),
         "data-processing-clean-bureau-events": data_processing_clean_bureau_events(),
@@ -129,12 +114,11 @@ def credit_risk_etl():
         "model-input-build-scoring-set": model_input_build_scoring_set(),
         "model-input-build-training-set": model_input_build_training_set(),
     }
-    tasks["ingestion-load-raw-applicants"] >> tasks["data-processing-clean-applicants"]
-    tasks["ingestion-load-raw-applications"] >> tasks["data-processing-clean-applications"]
-    tasks["ingestion-load-raw-applicants"] >> tasks["data-processing-clean-bureau-events"]
-    tasks["ingestion-load-raw-bureau-events"] >> tasks["data-processing-clean-bureau-events"]
+    tasks["ingestion-load-raw"] >> tasks["data-processing-clean-applicants"]
+    tasks["ingestion-load-raw"] >> tasks["data-processing-clean-applications"]
+    tasks["ingestion-load-raw"] >> tasks["data-processing-clean-bureau-events"]
     tasks["data-processing-clean-applicants"] >> tasks["data-processing-clean-bureau-events"]
-    tasks["ingestion-load-raw-loan-outcomes"] >> tasks["data-processing-clean-loan-outcomes"]
+    tasks["ingestion-load-raw"] >> tasks["data-processing-clean-loan-outcomes"]
     tasks["data-processing-clean-applications"] >> tasks["data-processing-clean-loan-outcomes"]
     tasks["data-processing-clean-applicants"] >> tasks["data-processing-build-applications"]
     tasks["data-processing-clean-applications"] >> tasks["data-processing-build-applications"]

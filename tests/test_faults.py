@@ -1,4 +1,5 @@
-"""Faults: a run killed mid-write (the kedro process and the engine's server, SIGKILL), and two runs at once.
+"""Faults: a run killed mid-write (the kedro process and the engine's server, SIGKILL), a load of
+landing files killed between its tables, and two runs at once.
 
 After each fault every table is readable and whole (RAW = clean + rejected for every source,
 the same rows as before the fault) and the next run succeeds with no manual step.
@@ -6,6 +7,7 @@ the same rows as before the fault) and the next run succeeds with no manual step
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -120,3 +122,41 @@ def test_killed_mid_write_then_concurrent_runs_lose_nothing(tmp_project):
         logs[0][-3000:] + logs[1][-3000:]
     )
     assert _snapshot(tmp_project) == before
+
+
+def _raw_counts(project) -> dict[str, int]:
+    with project_session(project) as s:
+        return {src: s.table(f"CREDIT_RISK.RAW.{src}").count() for src in SOURCES}
+
+
+def test_a_load_killed_midway_leaves_raw_from_one_load(tmp_project):
+    """Issue 16: RAW never mixes two loads, even when the run is killed between its tables."""
+    for args in (
+        ("--pipeline", "source_data", "--params", "source_data.n_applications=2000"),
+        ("--pipeline", "ingestion"),
+    ):
+        run = kedro(tmp_project, "run", *args, env={"COLUMNS": "250"})
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    before = _raw_counts(tmp_project)
+    # a new part lands in every source (a copy of its first part: the rows count twice in RAW)
+    landing = tmp_project / "data/01_raw/landing"
+    added = {}
+    for src in SOURCES:
+        folder = landing / src.lower()
+        first = sorted(folder.glob("*.csv"))[0]
+        (folder / "part-99999.csv").write_bytes(first.read_bytes())
+        with first.open(newline="", encoding="utf-8") as f:
+            added[src] = sum(1 for _ in csv.reader(f)) - 1
+    after = {src: before[src] + added[src] for src in SOURCES}
+
+    # SIGKILL the load while its third RAW table is being saved
+    proc = _start(tmp_project, "run", "--pipeline", "ingestion")
+    _wait_for(proc, "Saving data to raw_bureau_events")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    killed = _raw_counts(tmp_project)
+    assert killed in (before, after), (killed, before, after)  # one load, never a mix
+
+    run = kedro(tmp_project, "run", "--pipeline", "ingestion", env={"COLUMNS": "250"})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert _raw_counts(tmp_project) == after

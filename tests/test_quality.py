@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import pytest
 import yaml
-from kedro.io import DatasetError
+from kedro.io import DataCatalog, DatasetError, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 from snowflake.snowpark import functions as F
 
 from credit_risk import quality
-from credit_risk.datasets import RunResultsDataset
+from credit_risk.datasets import PublishedTableDataset, RunResultsDataset
 from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.data_processing import nodes
 from tests.conftest import PROJECT, make_table
@@ -55,6 +59,7 @@ SPEC = {
             "min": 0,
             "max": 1000,
             "max_fraction": 0.5,
+            "reason": "a test of the threshold",
         },
         {
             "check": "relationships",
@@ -252,3 +257,119 @@ def test_results_history_appends_per_run_and_replaces_a_rerun_of_the_same_run(se
     assert history.load().count() == 4
     with pytest.raises(DatasetError):
         history.save(pd.DataFrame({"X": [1]}))
+
+
+def _published(name: str) -> PublishedTableDataset:
+    return PublishedTableDataset(
+        table_name=name,
+        schema="INTERMEDIATE",
+        database="CREDIT_RISK",
+        group=["INTERMEDIATE.T_PUB", "INTERMEDIATE.REJECTED_T_PUB"],
+    )
+
+
+def _rows(session, name: str, n: int):
+    return session.table(
+        make_table(session, name, ["ID"], [(str(i),) for i in range(n)])
+    )
+
+
+def test_a_failed_gate_writes_neither_the_table_nor_its_rejected_rows(session):
+    """Issue 16: a table and the rows rejected from it change together or not at all."""
+    clean, rejected = _published("T_PUB"), _published("REJECTED_T_PUB")
+    clean.save(_rows(session, "T_PUB_C0", 3))
+    assert not rejected.exists()  # staged only: the group is not whole yet
+    rejected.save(_rows(session, "T_PUB_R0", 1))
+    assert (clean.load().count(), rejected.load().count()) == (3, 1)
+
+    def run(spec):
+        catalog = DataCatalog(
+            {
+                "t_pub": clean,
+                "rejected_t_pub": rejected,
+                "unchecked_t_pub": MemoryDataset(
+                    _rows(session, "T_PUB_C1", 5), copy_mode="assign"
+                ),
+                "unchecked_rejected_t_pub": MemoryDataset(
+                    _rows(session, "T_PUB_R1", 2), copy_mode="assign"
+                ),
+                "params:data_quality.t_pub": MemoryDataset(spec),
+                "run_id": MemoryDataset("r1"),
+            }
+        )
+        pipeline = Pipeline(quality.checks("t_pub", rejected="rejected_t_pub"))
+        SequentialRunner().run(pipeline, catalog)
+
+    with pytest.raises(quality.DataQualityError, match="t_pub"):
+        run({"checks": [{"check": "row_count", "min": 6}]})
+    assert (clean.load().count(), rejected.load().count()) == (
+        3,
+        1,
+    )  # both as they were
+    run({"checks": [{"check": "row_count", "min": 5}]})
+    assert (clean.load().count(), rejected.load().count()) == (5, 2)  # both new
+
+
+def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_nothing(
+    session, caplog
+):
+    clean, rejected = _published("T_PUB"), _published("REJECTED_T_PUB")
+    clean.save(_rows(session, "T_PUB_C2", 7))
+    rejected.save(_rows(session, "T_PUB_R2", 4))
+    before = (clean.load().count(), rejected.load().count())
+    clean.save(_rows(session, "T_PUB_C3", 9))  # then the run dies: rejected never saved
+    assert (clean.load().count(), rejected.load().count()) == before
+    # new columns: both tables take the new shape and rows, together
+    wide = session.table(
+        make_table(session, "T_PUB_W", ["ID", "NOTE"], [("1", "a"), ("2", "b")])
+    )
+    clean.save(wide)
+    assert clean.load().columns == ["ID"]  # not yet: the group is not whole
+    rejected.save(wide.filter(wide["ID"] == "1"))
+    assert clean.load().columns == rejected.load().columns == ["ID", "NOTE"]
+    assert (clean.load().count(), rejected.load().count()) == (2, 1)
+    # the same shape again: rows replaced by DML, no table replaced
+    with caplog.at_level(logging.INFO, logger="credit_risk.datasets.published_table"):
+        clean.save(wide)
+        rejected.save(wide)
+    assert "replaced whole" not in caplog.text and "in one transaction" in caplog.text
+    assert (clean.load().count(), rejected.load().count()) == (2, 2)
+    with pytest.raises(DatasetError, match="must include the table itself"):
+        PublishedTableDataset(
+            table_name="OTHER",
+            schema="INTERMEDIATE",
+            database="CREDIT_RISK",
+            group=["INTERMEDIATE.T_PUB"],
+        )
+
+
+def test_every_published_group_is_written_by_one_node():
+    """A group publishes when its last table is saved: all its tables must be outputs of one node."""
+    from kedro.config import OmegaConfigLoader
+
+    catalog = OmegaConfigLoader(
+        str(PROJECT / "conf"), base_env="base", default_run_env="local"
+    )["catalog"]
+    published = {
+        name: entry
+        for name, entry in catalog.items()
+        if isinstance(entry, dict)
+        and entry.get("type") == "credit_risk.datasets.PublishedTableDataset"
+        and not name.startswith("_")
+    }
+    assert not [n for n in published if "{" in n]  # no factory: each table by name
+    table_of = {
+        f"{e['schema']}.{e['table_name']}".upper(): name
+        for name, e in published.items()
+    }
+    nodes = register_pipelines()["__default__"].nodes
+    groups = {frozenset(str(t).upper() for t in e["group"]) for e in published.values()}
+    assert (
+        len(groups) == 5
+    )  # RAW's load, and each cleaned source with its rejected rows
+    for group in groups:
+        names = {table_of[t] for t in group}  # every member is a catalog entry
+        writers = [n.name for n in nodes if names & set(n.outputs)]
+        assert len(writers) == 1 and names <= set(
+            next(n for n in nodes if n.name == writers[0]).outputs
+        ), (group, writers)

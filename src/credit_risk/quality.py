@@ -66,6 +66,7 @@ _KEYS = {
     "field",
     "max_age_days",
     "expression",
+    "reason",
 }
 
 
@@ -108,6 +109,11 @@ def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{where}: action must be 'fail', or 'reject' for a row-level check {ROW_LEVEL}"
             )
         check["max_fraction"] = float(check.get("max_fraction", 0.0))
+        if check["max_fraction"] > 0 and not str(check.get("reason") or "").strip():
+            raise ValueError(
+                f"{where}: max_fraction {check['max_fraction']:g} lets failing rows through; "
+                "say why in 'reason' (a decision, not a default), or remove it"
+            )
         if kind not in ("row_count", "expression"):
             check["column"] = identifier(check.get("column"), f"{where}: column")
         if kind == "relationships":
@@ -317,10 +323,15 @@ def _named(func: Callable, name: str, doc: str) -> Callable:
     return func
 
 
-def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
+def checks(
+    dataset: str, related: tuple[str, ...] = (), rejected: str | None = None
+) -> list[Node]:
     """The check and gate nodes that guard ``dataset``, produced as ``unchecked_<dataset>``.
 
-    ``related`` are the parent datasets of its ``relationships`` checks.
+    ``related`` are the parent datasets of its ``relationships`` checks. ``rejected`` names
+    the dataset of the rows rejected on the way to ``dataset`` (produced as
+    ``unchecked_<rejected>``): the gate writes it with ``dataset`` or not at all, so a failed
+    gate leaves both tables as they were (their catalog entries publish them together).
     """
 
     def check(
@@ -329,8 +340,9 @@ def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
         results = check_table(dataset, frame, spec, run_id, parents)
         return results, results
 
-    def gate(frame: DataFrame, results: pd.DataFrame) -> DataFrame:
-        return gate_table(dataset, frame, results)
+    def gate(frame: DataFrame, results: pd.DataFrame, *rows: DataFrame) -> Any:
+        checked = gate_table(dataset, frame, results)
+        return (checked, *rows) if rows else checked
 
     unchecked = f"unchecked_{dataset}"
     return [
@@ -358,8 +370,12 @@ def checks(dataset: str, related: tuple[str, ...] = ()) -> list[Node]:
                 f"gate_{dataset}",
                 f"Write {dataset} only if its error checks passed.",
             ),
-            [unchecked, f"verdict_{dataset}"],
-            dataset,
+            [
+                unchecked,
+                f"verdict_{dataset}",
+                *([f"unchecked_{rejected}"] if rejected else []),
+            ],
+            [dataset, rejected] if rejected else dataset,
             name=f"gate_{dataset}",
         ),
     ]

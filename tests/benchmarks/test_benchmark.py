@@ -67,7 +67,7 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
     assert result["model_input_checksums"]["training_set"]["rows"] > 7000  # noqa: PLR2004 - matured, of 10k
     # the timing hook's record names every etl node with its layer
     layers = {node["node"]: node["layer"] for node in result["project"]["nodes"]}
-    assert layers["ingestion.load_raw_applications"] == "raw"
+    assert layers["ingestion.load_raw"] == "raw"
     assert layers["feature_engineering.build_application_features"] == "feature"
     assert layers["model_input.build_training_set"] == "model_input"
     assert (

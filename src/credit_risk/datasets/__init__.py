@@ -3,6 +3,7 @@
 from credit_risk.datasets.computed_frame import ComputedFrameDataset
 from credit_risk.datasets.landing_files import FilesBeside, LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
+from credit_risk.datasets.published_table import PublishedTableDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
@@ -11,6 +12,7 @@ __all__ = [
     "FilesBeside",
     "LandingFilesDataset",
     "ModelRegistryDataset",
+    "PublishedTableDataset",
     "RunResultsDataset",
     "SnowparkTableDataset",
 ]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import logging
 import os
 import re
 import shutil
+import sys
+import tempfile
 import uuid
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +32,34 @@ from credit_risk.errors import UserError
 logger = logging.getLogger(__name__)
 
 # One format for both engines: quoted fields may hold commas, quotes and newlines; an empty
-# unquoted field is NULL; a backslash is an ordinary character.
+# unquoted field is NULL; a backslash is an ordinary character; no text is NULL by itself
+# (NULL_IF=(): Snowflake's default turns a literal \N into NULL, and RAW keeps the text as it
+# landed). COMPRESSION is AUTO: a .csv.gz file is read as gzip on both engines.
 CSV_FORMAT = (
     "TYPE=CSV SKIP_HEADER=1 FIELD_OPTIONALLY_ENCLOSED_BY='\"' "
-    "ESCAPE_UNENCLOSED_FIELD=NONE EMPTY_FIELD_AS_NULL=TRUE"
+    "ESCAPE_UNENCLOSED_FIELD=NONE EMPTY_FIELD_AS_NULL=TRUE NULL_IF=()"
 )
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv$")
+# A landing file is CSV, plain or gzip-compressed; any case of the extension. Every other entry
+# of a landing folder is refused by name: nothing in it is skipped silently.
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv(\.gz)?$", re.IGNORECASE)
+_LANDING_SUFFIXES = (".csv", ".csv.gz")
+# The embedded engine (DuckDB 2.0's CSV reader behind fakesnow) reads lines of at most this
+# many bytes, the line end included (DuckDB's max_line_size default, measured: a line of
+# 2,000,001 bytes fails); fakesnow's COPY does not let us change it. Snowflake's own limit is
+# the size of a field (16 MB for a VARCHAR by default); set max_line_bytes there.
+ENGINE_MAX_LINE_BYTES = 2_000_000
+_BOM = b"\xef\xbb\xbf"
+# Leading bytes of files that are not CSV text, and what they are
+_MAGIC = {
+    b"\x1f\x8b": "gzip-compressed",
+    b"PAR1": "a Parquet file",
+    b"PK\x03\x04": "a zip archive",
+    b"BZh": "bzip2-compressed",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed",
+    b"\xfd7zXZ\x00": "xz-compressed",
+    b"\xff\xfe": "UTF-16 text (little-endian byte-order mark)",
+    b"\xfe\xff": "UTF-16 text (big-endian byte-order mark)",
+}
 
 
 class LandingFileError(DatasetError, UserError):
@@ -60,7 +87,7 @@ class FilesBeside(dict):
 
 
 class LandingFilesDataset(AbstractDataset):
-    """A folder of CSV landing files (``part-*.csv``) with a fixed header.
+    """A folder of CSV landing files (``part-*.csv``, or gzip-compressed ``.csv.gz``) with a fixed header.
 
     ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
     returns one, called one at a time so a large source never sits in memory whole) and
@@ -70,8 +97,10 @@ class LandingFilesDataset(AbstractDataset):
     and returns one lazy Snowpark DataFrame over them all (``UNION ALL``) with a
     ``_SOURCE_FILE`` column. The same code runs on the embedded engine and on Snowflake.
     Before anything is staged, every file is checked (UTF-8, header, field count of each
-    record, not cut mid-row; see :meth:`_check_file`): a file that cannot load whole stops the
-    load with an error naming it, so a table is never silently shorter than its files.
+    record, not cut mid-row, not binary, no line longer than ``max_line_bytes``; see
+    :meth:`_check_file`): a file that cannot load whole stops the load with an error naming it,
+    so a table is never silently shorter than its files. Anything else in the folder stops the
+    load by name: nothing in it is skipped.
     Values are parsed by the engine only.
     """
 
@@ -83,6 +112,7 @@ class LandingFilesDataset(AbstractDataset):
         stage: str,
         schema: str,
         database: str,
+        max_line_bytes: int = ENGINE_MAX_LINE_BYTES,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
@@ -95,6 +125,7 @@ class LandingFilesDataset(AbstractDataset):
         self._database = identifier(database, "database")
         self._schema = identifier(schema, "schema")
         self._stage = qualified(database, schema, stage)
+        self._max_line_bytes = int(max_line_bytes)
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -104,8 +135,22 @@ class LandingFilesDataset(AbstractDataset):
         return bool(self.files())
 
     def files(self) -> list[Path]:
-        """The folder's CSV files in name order."""
-        return sorted(self._path.glob("*.csv")) if self._path.is_dir() else []
+        """The folder's landing files (``.csv`` or ``.csv.gz``, any case) in name order."""
+        return [p for p in self._entries() if _is_landing_file(p)]
+
+    def _entries(self) -> list[Path]:
+        """Everything in the folder, in name order."""
+        return sorted(self._path.iterdir()) if self._path.is_dir() else []
+
+    def _refuse_strangers(self) -> None:
+        """Stop, naming them, if the folder holds anything but landing files (nothing is skipped)."""
+        strangers = [p.name for p in self._entries() if not _is_landing_file(p)]
+        if strangers:
+            raise LandingFileError(
+                f"landing folder {self._path} holds {strangers}, which are not landing "
+                "files: only CSV files (.csv, or gzip-compressed .csv.gz) are loaded. "
+                "Rename them to that, or move them out of the folder"
+            )
 
     def save(
         self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]
@@ -175,13 +220,24 @@ class LandingFilesDataset(AbstractDataset):
         if path.stat().st_size == 0:
             raise LandingFileError(f"landing file {path} is empty: no header line")
         with path.open("rb") as f:
+            head = f.read(1 << 20)
             f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
+            last = f.read(1)
+        _check_not_binary(path, head)
+        if last != b"\n":
+            if b"\n" not in head and b"\r" in head:
                 raise LandingFileError(
-                    f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)"
+                    f"landing file {path} has CR-only line ends (old Mac style), which neither "
+                    "engine reads as CSV records: convert its line ends to LF or CRLF"
                 )
-        self._check_utf8(path)
-        with path.open(newline="", encoding="utf-8") as f:
+            raise LandingFileError(
+                f"landing file {path} is truncated: it does not end with a line end (cut mid-row?)"
+            )
+        if self._check_bytes(
+            path
+        ):  # maybe a blank line: Python's reader tells for sure
+            self._check_records(path)
+        with path.open(newline="", encoding="utf-8-sig") as f:
             try:
                 header = next(
                     csv.reader(f, strict=True)
@@ -218,7 +274,8 @@ class LandingFilesDataset(AbstractDataset):
                 path,
                 read_options=pa_csv.ReadOptions(block_size=1 << 24),
                 parse_options=pa_csv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=invalid
+                    newlines_in_values=True,
+                    invalid_row_handler=invalid,
                 ),
                 convert_options=options,
             ) as reader:
@@ -230,11 +287,17 @@ class LandingFilesDataset(AbstractDataset):
 
     def _check_records(self, path: Path) -> None:
         """Every record through Python's csv reader: the field count, or the reader's own complaint, with the line."""
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f, _no_field_limit():
             reader = csv.reader(f, strict=True)
             try:
                 next(reader, None)
                 for record in reader:
+                    if not record:
+                        raise LandingFileError(
+                            f"landing file {path}: line {reader.line_num} is blank, which "
+                            "Snowflake's COPY refuses (the embedded engine would skip it): "
+                            "remove the blank lines"
+                        )
                     if len(record) != len(self._columns):
                         raise LandingFileError(
                             f"landing file {path}: line {reader.line_num} has {len(record)} fields, "
@@ -245,10 +308,16 @@ class LandingFilesDataset(AbstractDataset):
                     f"landing file {path}: truncated or malformed near line {reader.line_num} ({exc})"
                 ) from None
 
-    @staticmethod
-    def _check_utf8(path: Path) -> None:
+    def _check_bytes(self, path: Path) -> bool:
+        """One streaming pass: UTF-8, no NUL byte, no line longer than the engine reads.
+
+        True if the file may hold a blank line (two line ends in a row, perhaps inside a quoted
+        value): pyarrow and DuckDB skip a blank line, Snowflake's COPY refuses it.
+        """
         decoder = codecs.getincrementaldecoder("utf-8")()
-        lines = 1
+        lines = 1  # the line number at the chunk's start
+        current = 0  # bytes of that line before the chunk
+        blank, tail = False, b""
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
                 try:
@@ -259,15 +328,52 @@ class LandingFilesDataset(AbstractDataset):
                         f"landing file {path}: line {line} is not UTF-8 ({exc.reason}, byte "
                         f"{chunk[exc.start : exc.start + 1].hex()}); re-export the file as UTF-8"
                     ) from None
-                lines += chunk.count(b"\n")
+                if (nul := chunk.find(b"\x00")) >= 0:
+                    line = lines + chunk.count(b"\n", 0, nul)
+                    raise LandingFileError(
+                        f"landing file {path}: line {line} holds a NUL byte: the file is "
+                        "binary, not CSV text"
+                    )
+                edge = tail + chunk[:2]
+                blank = blank or any(
+                    end in text
+                    for end in (b"\n\n", b"\n\r\n")
+                    for text in (chunk, edge)
+                )
+                tail = chunk[-2:]
+                pieces = chunk.split(b"\n")
+                for n, piece in enumerate(pieces):
+                    length = (current if n == 0 else 0) + len(piece) + 1  # and its \n
+                    if length > self._max_line_bytes:
+                        raise LandingFileError(
+                            f"landing file {path}: line {lines + n} is longer than "
+                            f"{self._max_line_bytes:,} bytes, the longest line the engine's CSV "
+                            "reader takes (max_line_bytes of the landing dataset; the embedded "
+                            f"engine cannot read lines over {ENGINE_MAX_LINE_BYTES:,} bytes, "
+                            "Snowflake takes fields up to 16 MB): shorten the field or load it "
+                            "another way"
+                        )
+                if len(pieces) == 1:
+                    current += len(pieces[0])
+                else:
+                    current = len(pieces[-1])
+                lines += len(pieces) - 1
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 raise LandingFileError(
                     f"landing file {path} is truncated: it ends inside a UTF-8 character"
                 ) from None
+        return blank
 
     def _check_header(self, path: Path, header: list[str]) -> None:
+        if len(header) == 1 and len(self._columns) > 1:
+            for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+                if header[0].count(sep) == len(self._columns) - 1:
+                    raise LandingFileError(
+                        f"landing file {path} has its fields separated by {name}, not commas: "
+                        "re-export it as comma-separated CSV"
+                    )
         if header != self._columns:
             missing = [c for c in self._columns if c not in header]
             extra = [c for c in header if c not in self._columns]
@@ -288,33 +394,43 @@ class LandingFilesDataset(AbstractDataset):
         return configured_session()
 
     def load(self) -> DataFrame:
-        """Stage the files and return their rows as text, with ``_SOURCE_FILE``."""
+        """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``."""
         files = self.files()
         if not files:
             raise LandingFileError(
-                f"no landing files (*.csv) in {self._path}: run "
+                f"no landing files (*.csv, *.csv.gz) in {self._path}: run "
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
+        self._refuse_strangers()
+        with_rows = []
         for path in files:
             if not _FILE_NAME.match(path.name):
                 raise LandingFileError(
                     f"landing file {path}: name must be letters, digits, '.', '_' or '-'"
                 )
-            self._check_file(path)
+            with _readable(path) as plain:
+                try:
+                    self._check_file(plain)
+                except DatasetError as exc:
+                    if plain == path:
+                        raise
+                    raise LandingFileError(
+                        str(exc).replace(str(plain), f"{path} (decompressed)")
+                    ) from None
+                if self._has_rows(plain):
+                    with_rows.append(path)
         session = self.session
         folder = identifier(self._path.name, "landing folder").lower()
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
         columns = ", ".join(f"{c} VARCHAR" for c in self._sql_columns)
         loaded = f"_LANDING_{folder}_{uuid.uuid4().hex[:8]}".upper()
         parts = []
-        for i, path in enumerate(files):
-            if not self._has_rows(path):
-                continue
+        for i, path in enumerate(with_rows):
             # one stage folder per file: fakesnow cannot COPY with FILES=() from an internal stage.
             # One statement at a time: the embedded engine runs a session's statements on one
             # DuckDB connection, which refuses a second call while one runs (seen with a PUT
-            # in another thread)
-            location = f"{self._stage}/{folder}/{path.stem}/"
+            # in another thread). A .csv.gz file is put as it is: COPY reads gzip on both engines
+            location = f"{self._stage}/{folder}/{path.name}/"
             session.sql(
                 f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
             ).collect()
@@ -325,9 +441,10 @@ class LandingFilesDataset(AbstractDataset):
                     f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE"
                 ).collect()
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
-                self._check_records(
-                    path
-                )  # a record Python's reader refuses too: say which line
+                with _readable(path) as plain:
+                    self._check_records(
+                        plain
+                    )  # Python's reader refuses it too: say which line
                 raise LandingFileError(
                     f"landing file {path}: the engine could not load it: {exc}"
                 ) from exc
@@ -335,7 +452,7 @@ class LandingFilesDataset(AbstractDataset):
             parts.append(
                 f"SELECT {', '.join(self._sql_columns)}, '{path.name}' AS _SOURCE_FILE FROM {scratch}"
             )
-            logger.info("staged %s (%d/%d)", path, i + 1, len(files))
+            logger.info("staged %s (%d/%d)", path, i + 1, len(with_rows))
         if not parts:
             session.sql(
                 f"CREATE TEMPORARY TABLE {loaded} ({columns}, _SOURCE_FILE VARCHAR)"
@@ -358,6 +475,58 @@ class LandingFilesDataset(AbstractDataset):
         if not files:
             return TablePreview({"index": [], "columns": self._columns, "data": []})
         sample = pd.read_csv(
-            files[0], nrows=min(int(nrows), 100), dtype=str, keep_default_na=False
+            files[0],
+            nrows=min(int(nrows), 100),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
         )
         return TablePreview(sample.to_dict(orient="split"))
+
+
+def _is_landing_file(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(_LANDING_SUFFIXES)
+
+
+def _check_not_binary(path: Path, head: bytes) -> None:
+    """Refuse a compressed, archived, Parquet or UTF-16 file by what it is, not as a bad CSV."""
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            if magic == b"\x1f\x8b":
+                fix = "name it .csv.gz and it loads as compressed CSV"
+            elif what.startswith("UTF-16"):
+                fix = "re-export it as UTF-8"
+            else:
+                fix = "landing takes CSV text (.csv) or gzip-compressed CSV (.csv.gz)"
+            raise LandingFileError(
+                f"landing file {path} is {what}, not CSV text: {fix}"
+            )
+
+
+@contextmanager
+def _readable(path: Path) -> Iterator[Path]:
+    """The file's CSV text as a local file: itself, or for ``.csv.gz`` a decompressed copy."""
+    if not path.name.lower().endswith(".gz"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="landing-") as tmp:
+        plain = Path(tmp) / path.name[: -len(".gz")]
+        try:
+            with gzip.open(path, "rb") as src, plain.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise LandingFileError(
+                f"landing file {path} is not a whole gzip file ({exc}): compress it again, "
+                "or land it uncompressed as .csv"
+            ) from None
+        yield plain
+
+
+@contextmanager
+def _no_field_limit() -> Iterator[None]:
+    """Python's csv reader without its own 128 KiB field limit (the engine's limit is checked apart)."""
+    old = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)

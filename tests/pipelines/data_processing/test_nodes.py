@@ -270,3 +270,47 @@ def test_build_applications_joins_applicant_and_outcome(session):
     assert rows["L1"]["BIRTH_YEAR"] == 1980 and rows["L1"]["APPLICANT_KNOWN"] is True
     assert rows["L2"]["STATUS"] == "OPEN" and rows["L2"]["DEFAULTED"] is None
     assert rows["L2"]["APPLICANT_KNOWN"] is False and rows["L2"]["BIRTH_YEAR"] is None
+
+
+def test_integer_columns_take_whole_numbers_only_and_conflicts_have_their_own_reason(
+    session,
+):
+    """'70.6' in an integer column is rejected, never rounded; '63.0' is 63; a conflict names the kept row's rule."""
+    rows = [
+        _app("L1", AGE="70.6"),
+        _app("L2", LOAN_TERM_MONTHS="522.5"),
+        _app("L3", AGE="63.0", CREDIT_SCORE="+700", LOAN_TERM_MONTHS="036"),
+        _app("L4", INCOME="1_000"),
+        _app("L5", AGE="1e2"),
+        _app("L6", CREATED_AT="2024-03-02 10:00:00"),  # kept: the newest created_at
+        _app("L6", INCOME="99999"),  # same id, other values: a conflict
+        _app("9000000.0"),
+    ]
+    raw = session.table(make_table(session, "T_APPS_NUM", APP_COLUMNS + LINEAGE, rows))
+    clean, rejected = nodes.clean_applications(raw, RULES)
+    good = _by_id(clean, "APPLICATION_ID")
+    assert sorted(good) == ["L3", "L6"]
+    assert (good["L3"]["AGE"], good["L3"]["CREDIT_SCORE"]) == (63, 700)
+    assert good["L3"]["LOAN_TERM_MONTHS"] == 36 and good["L6"]["INCOME"] == 50000
+    reasons = sorted(
+        (r["APPLICATION_ID"], r["_REJECT_REASON"]) for r in rejected.collect()
+    )
+    assert reasons == [
+        (
+            "9000000.0",
+            f"application_id is not an id ({RULES['id_rule']})",
+        ),
+        ("L1", "age is not a whole number (in digits)"),
+        ("L2", "loan_term_months is not a whole number (in digits)"),
+        ("L4", "income is not a number"),
+        ("L5", "age is not a whole number (in digits)"),
+        (
+            "L6",
+            "conflicting duplicate application_id: other values than the kept row "
+            "(kept: the newest created_at, then the first source file by name)",
+        ),
+    ]
+    # which row was kept: its source file, beside the conflicting one
+    kept = {r["APPLICATION_ID"]: r["_KEPT_FROM"] for r in rejected.collect()}
+    assert kept["L6"] == "part-00000.csv" and kept["L1"] is None
+    assert clean.count() + rejected.count() == raw.count()

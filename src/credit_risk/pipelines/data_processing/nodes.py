@@ -17,6 +17,7 @@ from credit_risk.masking import key_frame, keyed_hash
 from credit_risk.quality import reject_rules
 
 REASON = "_REJECT_REASON"
+KEPT_FROM = "_KEPT_FROM"  # a duplicate's: the source file of the row kept under its key
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 
 _APPLICATION_NUMBERS = {
@@ -37,16 +38,80 @@ def _text(name: str) -> Column:
     return F.call_function("NULLIF", F.trim(F.col(name)), F.lit(""))
 
 
+def _exactly(text: Column, value: Column, fmt: str) -> Column:
+    """``value`` if it reads back as ``text`` in ``fmt``, else NULL.
+
+    Each engine's parser is lenient in its own way (DuckDB reads '2024-1-5', '24-01-05' as
+    year 24 and '2024-01-05T10:00' as dates; Snowflake has its own leniencies): a value that
+    does not round-trip through the format is not in the format, on either engine.
+    """
+    return F.when(F.to_char(value, fmt) == text, value)
+
+
 def _date(name: str, fmt: str) -> Column:
-    return F.call_function("TRY_TO_DATE", _text(name), F.lit(fmt))
+    text = _text(name)
+    return _exactly(text, F.call_function("TRY_TO_DATE", text, F.lit(fmt)), fmt)
 
 
 def _timestamp(name: str, fmt: str) -> Column:
-    return F.call_function("TRY_TO_TIMESTAMP", _text(name), F.lit(fmt))
+    text = _text(name)
+    return _exactly(text, F.call_function("TRY_TO_TIMESTAMP", text, F.lit(fmt)), fmt)
+
+
+# Number syntax accepted the same way on both engines, checked before any cast (DuckDB's
+# cast also takes '1_000', Snowflake's does not; both round '70.6' into an integer). No
+# backslash: it would need escaping differently in each engine's string literals.
+_DECIMAL = "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_WHOLE = (
+    "^[+-]?0*[0-9]{1,18}([.]0*)?$"  # '63.0' is 63; at most 18 digits: fits a BIGINT
+)
+_MAX_DOUBLE = (
+    1.7976931348623157e308  # past it DuckDB casts to inf where Snowflake fails
+)
 
 
 def _number(name: str, dtype: Any) -> Column:
-    return F.try_cast(_text(name), dtype)
+    """The text as a number if it is written as one (see _DECIMAL, _WHOLE), else NULL."""
+    text = _text(name)
+    if isinstance(dtype, LongType):
+        return F.when(text.regexp(_WHOLE), F.try_cast(text, dtype))
+    value = F.try_cast(text, dtype)
+    return F.when(text.regexp(_DECIMAL) & (F.abs(value) <= F.lit(_MAX_DOUBLE)), value)
+
+
+def _number_checks(name: str, typed: Column, dtype: Any) -> list[tuple[Column, str]]:
+    """'not a number', or for an integer column 'not a whole number', with its own reason."""
+    text = _text(name)
+    checks = [
+        (
+            text.is_not_null() & ~F.coalesce(text.regexp(_DECIMAL), F.lit(False)),
+            f"{name.lower()} is not a number",
+        )
+    ]
+    if isinstance(dtype, LongType):
+        checks.append(
+            (
+                _unparsed(name, typed),
+                f"{name.lower()} is not a whole number (in digits)",
+            )
+        )
+    checks.append((_unparsed(name, typed), f"{name.lower()} is not a number"))
+    return checks
+
+
+def _id_checks(names: list[str], rules: dict[str, Any]) -> list[tuple[Column, str]]:
+    """Each id column: missing, or not written by the configured id rule (ids are text)."""
+    pattern = rules["id_pattern"]
+    checks = []
+    for name in names:
+        checks.append((_text(name).is_null(), f"missing {name.lower()}"))
+        checks.append(
+            (
+                ~F.coalesce(_text(name).regexp(pattern), F.lit(False)),
+                f"{name.lower()} is not an id ({rules['id_rule']})",
+            )
+        )
+    return checks
 
 
 def _first_reason(checks: list[tuple[Column, str]]) -> Column:
@@ -78,29 +143,58 @@ def _with_quality_rejects(
     return checked.with_column(REASON, F.coalesce(F.col(REASON), _first_reason(rules)))
 
 
-def _split(
+def _split(  # noqa: PLR0913
     checked: DataFrame,
     key: str,
     order: list[Column],
     clean: list[str],
     rejected: list[str],
+    kept: str,
 ) -> tuple[DataFrame, DataFrame]:
     """Mark all but one row per valid ``key`` as duplicates, then split clean from rejected.
 
+    The first row by ``order`` is kept (``kept`` says how, in words). Another row with the
+    same key is a copy (``duplicate <key>``) if every clean value equals the kept row's,
+    else a conflict (``conflicting duplicate <key>``, naming the rule that chose the kept row);
+    either way ``_KEPT_FROM`` gives the kept row's source file (NULL for other rejects).
     The checked rows are computed once into a temporary table (``cache_result``): the clean
     and the rejected outputs are two cheap filters of it, not two runs of every check and
     of the de-duplicating window over the whole source.
     """
-    rank = F.row_number().over(
-        Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order)
+    window = Window.partition_by(F.col(key), F.col(REASON).is_null()).order_by(*order)
+    rank = F.row_number().over(window)
+    values = [c for c in clean if c not in (key, *LINEAGE)]
+    same = F.lit(True)
+    for c in values:
+        same = same & F.col(c).eqNullSafe(F.first_value(F.col(c)).over(window))
+    duplicate = F.when(
+        rank > 1,
+        F.iff(
+            same,
+            F.lit(f"duplicate {key.lower()}"),
+            F.lit(
+                f"conflicting duplicate {key.lower()}: other values than the kept row "
+                f"(kept: {kept})"
+            ),
+        ),
     )
-    final = checked.with_column(
-        REASON,
-        F.coalesce(F.col(REASON), F.when(rank > 1, F.lit(f"duplicate {key.lower()}"))),
-    ).cache_result()
+    kept_from = F.when(
+        F.col(REASON).is_null() & (rank > 1),
+        F.first_value(F.col("_SOURCE_FILE")).over(window),
+    )
+    final = (
+        checked.select(
+            "*",
+            F.coalesce(F.col(REASON), duplicate).alias("_REASON_FINAL"),
+            kept_from.alias(KEPT_FROM),
+        )
+        .drop(REASON)
+        .with_column_renamed("_REASON_FINAL", REASON)
+        .cache_result()
+    )
     return (
         final.filter(F.col(REASON).is_null()).select(*clean),
-        final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON),
+        final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON, KEPT_FROM),
     )
 
 
@@ -111,6 +205,7 @@ def _check_and_split(  # noqa: PLR0913
     checks: list[tuple[Column, str]],
     key: str,
     newest_first: list[Column],
+    kept: str,
     dataset: str = "",
     quality: dict[str, Any] | None = None,
 ) -> tuple[DataFrame, DataFrame]:
@@ -136,6 +231,7 @@ def _check_and_split(  # noqa: PLR0913
         ],
         [*typed, *LINEAGE],
         [F.col(f"RAW_{c}").alias(c) for c in raw_columns] + LINEAGE,
+        kept,
     )
 
 
@@ -154,14 +250,13 @@ def clean_applications(
         "CREATED_AT": _timestamp("CREATED_AT", rules["timestamp_format"]),
     }
     checks = [
-        (typed["APPLICATION_ID"].is_null(), "missing application_id"),
-        (typed["APPLICANT_ID"].is_null(), "missing applicant_id"),
+        *_id_checks(["APPLICATION_ID", "APPLICANT_ID"], rules),
         (_text("APPLICATION_DATE").is_null(), "missing application_date"),
         (typed["APPLICATION_DATE"].is_null(), f"application_date is not a {fmt} date"),
         (_unparsed("CREATED_AT", typed["CREATED_AT"]), "created_at is not a timestamp"),
     ]
-    for name in _APPLICATION_NUMBERS:
-        checks.append((_unparsed(name, typed[name]), f"{name.lower()} is not a number"))
+    for name, dtype in _APPLICATION_NUMBERS.items():
+        checks.extend(_number_checks(name, typed[name], dtype))
         if name.lower() in ranges:
             bounds = ranges[name.lower()]
             checks.append(
@@ -185,6 +280,7 @@ def clean_applications(
         checks,
         "APPLICATION_ID",
         [F.col("CREATED_AT").desc_nulls_last()],
+        "the newest created_at, then the first source file by name",
         "int_applications",
         quality,
     )
@@ -212,7 +308,7 @@ def clean_applicants(
         "CREATED_AT": created,
     }
     checks = [
-        (masked["APPLICANT_ID"].is_null(), "missing applicant_id"),
+        *_id_checks(["APPLICANT_ID"], rules),
         (
             _unparsed("DATE_OF_BIRTH", dob),
             f"date_of_birth is not a {rules['date_format']} date",
@@ -241,6 +337,7 @@ def clean_applicants(
         ],
         columns,
         columns,
+        "the newest created_at, then the first source file by name",
     )
 
 
@@ -264,8 +361,7 @@ def clean_bureau_events(
         "AMOUNT": _number("AMOUNT", DoubleType()),
     }
     checks = [
-        (typed["EVENT_ID"].is_null(), "missing event_id"),
-        (typed["APPLICANT_ID"].is_null(), "missing applicant_id"),
+        *_id_checks(["EVENT_ID", "APPLICANT_ID"], rules),
         (F.col("KNOWN_APPLICANT_ID").is_null(), "unknown applicant_id"),
         (typed["EVENT_DATE"].is_null(), f"event_date missing or not a {fmt} date"),
         (typed["EVENT_TYPE"].is_null(), "missing event_type"),
@@ -273,7 +369,7 @@ def clean_bureau_events(
             ~typed["EVENT_TYPE"].isin(spec["event_types"]),
             "event_type not an accepted value",
         ),
-        (_unparsed("AMOUNT", typed["AMOUNT"]), "amount is not a number"),
+        *_number_checks("AMOUNT", typed["AMOUNT"], DoubleType()),
         (_out_of_range(typed["AMOUNT"], spec["amount_range"]), "amount out of range"),
     ]
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
@@ -281,7 +377,15 @@ def clean_bureau_events(
         known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left"
     )
     return _check_and_split(
-        joined, raw_columns, typed, checks, "EVENT_ID", [], "int_bureau_events", quality
+        joined,
+        raw_columns,
+        typed,
+        checks,
+        "EVENT_ID",
+        [],
+        "the first source file by name, then the raw text in order",
+        "int_bureau_events",
+        quality,
     )
 
 
@@ -301,7 +405,7 @@ def clean_loan_outcomes(
         "DEFAULTED": defaulted,
     }
     checks = [
-        (typed["APPLICATION_ID"].is_null(), "missing application_id"),
+        *_id_checks(["APPLICATION_ID"], rules),
         (typed["OBSERVED_AT"].is_null(), f"observed_at missing or not a {fmt} date"),
         (label.is_null(), "missing defaulted"),
         (defaulted.is_null(), "defaulted not an accepted value"),
@@ -314,6 +418,7 @@ def clean_loan_outcomes(
         checks,
         "APPLICATION_ID",
         [F.col("OBSERVED_AT").desc_nulls_last()],
+        "the newest observed_at, then the first source file by name",
         "int_loan_outcomes",
         quality,
     )

@@ -1,7 +1,9 @@
 """Data processing: RAW (raw) to typed, masked tables (intermediate) and the domain model (primary).
 
 Each table is produced as ``unchecked_<table>``, then checked and written by its data-quality
-gate (:func:`credit_risk.quality.checks`), so nothing downstream reads a table that failed.
+gate (:func:`credit_risk.quality.checks`), so nothing downstream reads a table that failed. An
+intermediate table's rejected rows (``unchecked_rejected_<source>``) are written by the same
+gate, with the table, in one transaction: both change, or neither.
 """
 
 from kedro.pipeline import Node, Pipeline
@@ -23,17 +25,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.clean_applicants,
                 ["raw_applicants", "masking_key", RULES, _dq("int_applicants")],
-                ["unchecked_int_applicants", "rejected_applicants"],
+                ["unchecked_int_applicants", "unchecked_rejected_applicants"],
                 name="clean_applicants",
             ),
-            *quality.checks("int_applicants"),
+            *quality.checks("int_applicants", rejected="rejected_applicants"),
             Node(
                 nodes.clean_applications,
                 ["raw_applications", RULES, _dq("int_applications")],
-                ["unchecked_int_applications", "rejected_applications"],
+                ["unchecked_int_applications", "unchecked_rejected_applications"],
                 name="clean_applications",
             ),
-            *quality.checks("int_applications"),
+            *quality.checks("int_applications", rejected="rejected_applications"),
             Node(
                 nodes.clean_bureau_events,
                 [
@@ -42,17 +44,25 @@ def create_pipeline(**kwargs) -> Pipeline:
                     RULES,
                     _dq("int_bureau_events"),
                 ],
-                ["unchecked_int_bureau_events", "rejected_bureau_events"],
+                ["unchecked_int_bureau_events", "unchecked_rejected_bureau_events"],
                 name="clean_bureau_events",
             ),
-            *quality.checks("int_bureau_events", related=("int_applicants",)),
+            *quality.checks(
+                "int_bureau_events",
+                related=("int_applicants",),
+                rejected="rejected_bureau_events",
+            ),
             Node(
                 nodes.clean_loan_outcomes,
                 ["raw_loan_outcomes", RULES, _dq("int_loan_outcomes")],
-                ["unchecked_int_loan_outcomes", "rejected_loan_outcomes"],
+                ["unchecked_int_loan_outcomes", "unchecked_rejected_loan_outcomes"],
                 name="clean_loan_outcomes",
             ),
-            *quality.checks("int_loan_outcomes", related=("int_applications",)),
+            *quality.checks(
+                "int_loan_outcomes",
+                related=("int_applications",),
+                rejected="rejected_loan_outcomes",
+            ),
             Node(
                 nodes.build_applications,
                 ["int_applications", "int_applicants", "int_loan_outcomes"],

@@ -6,6 +6,9 @@ from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
 
-def load_raw(landing: DataFrame) -> DataFrame:
-    """The landing rows exactly as they came, with their source file and the load time."""
-    return landing.with_column("_LOADED_AT", F.current_timestamp())
+def load_raw(**landing: DataFrame) -> dict[str, DataFrame]:
+    """Each source's landing rows exactly as they came, with their source file and the load time."""
+    return {
+        source: rows.with_column("_LOADED_AT", F.current_timestamp())
+        for source, rows in landing.items()
+    }
