@@ -9,6 +9,7 @@ from credit_risk.pipelines import (
     feature_engineering,
     ingestion,
     model_input,
+    promotion,
     reporting,
     scoring,
     source_data,
@@ -25,6 +26,7 @@ MODULAR = {
     "feature_engineering": feature_engineering,
     "model_input": model_input,
     "training": training,
+    "promotion": promotion,
     "scoring": scoring,
     "reporting": reporting,
 }
@@ -49,7 +51,9 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["feature_engineering"]
         + pipelines["model_input"]
     )
-    pipelines["train"] = pipelines["training"]  # model input → model, metrics
+    pipelines["train"] = (  # model input → challenger, metrics, promotion decision
+        pipelines["training"] + pipelines["promotion"]
+    )
     pipelines["predict"] = (
         pipelines["scoring"] + pipelines["reporting"]
     )  # scores and the report

@@ -1,13 +1,17 @@
 """The project's Kedro datasets: Snowpark tables, landing files, the trained model, run results."""
 
+from credit_risk.datasets.champion_model import ChampionModelDataset
 from credit_risk.datasets.computed_frame import ComputedFrameDataset
+from credit_risk.datasets.history_table import HistoryTableDataset
 from credit_risk.datasets.landing_files import LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
 __all__ = [
+    "ChampionModelDataset",
     "ComputedFrameDataset",
+    "HistoryTableDataset",
     "LandingFilesDataset",
     "ModelRegistryDataset",
     "RunResultsDataset",
