@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from credit_risk.pipelines.reporting.model_card import SECTIONS
 from tests.conftest import kedro, project_session
 
 pytestmark = pytest.mark.slow
@@ -32,6 +33,11 @@ def test_a_shuffled_label_challenger_is_refused_and_scoring_keeps_the_champion(
     pointer = json.loads((tmp_project / "data/06_models/production.json").read_text())
     champion = pointer["model_version"]
     assert champion == decision["challenger_version"]
+    # the reporting pipeline wrote this version's model card, with its promotion
+    page = (tmp_project / f"data/08_reporting/model_cards/{champion}.html").read_text()
+    for key, title in SECTIONS:
+        assert f'<section id="{key}"><h2>{title}</h2>' in page, key
+    assert "PROMOTED to champion</b>: no champion" in page
 
     worse = kedro(
         tmp_project,
