@@ -86,6 +86,8 @@ def test_first_model_becomes_champion_with_the_reason_no_champion(holdout):
         gates["discrimination"]["passed"] is None
         and gates["stability"]["passed"] is None
     )
+    assert gates["discrimination"]["value"] is None  # nothing to beat
+    assert gates["discrimination"]["challenger_roc_auc"] > 0.6
     assert list(rows["GATE"]) == [
         "discrimination",
         "stability",

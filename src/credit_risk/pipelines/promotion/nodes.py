@@ -199,7 +199,14 @@ def decide_promotion(  # noqa: PLR0913 - one decision, its evidence and its conf
     gates = []
     if champion is None or same:
         gates.append(
-            _gate("discrimination", challenger_auc, margin, None, champion_roc_auc=None)
+            _gate(
+                "discrimination",
+                None,
+                margin,
+                None,
+                challenger_roc_auc=challenger_auc,
+                champion_roc_auc=None,
+            )
         )
         gates.append(_gate("stability", None, psi_threshold, None))
     else:
