@@ -129,8 +129,8 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
         if n["dataset_type"].endswith("SnowparkTableDataset")
     ]
     assert (
-        len(tables) == 23
-    )  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 2, reporting 4
+        len(tables) == 24
+    )  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 2, reporting 5
     for name in (
         "raw_applicants",
         "landing_applicants",
