@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+import yaml
 from kedro.io import DatasetError, Version
 from kedro_datasets.pickle import PickleDataset
 
@@ -30,11 +31,7 @@ def _save_model(folder, file_version, model):
 
 
 def _dataset(folder, **kwargs):
-    return ChampionModelDataset(
-        filepath=str(folder / "model.pkl"),
-        pointer=str(folder / "production.json"),
-        **kwargs,
-    )
+    return ChampionModelDataset(filepath=str(folder / "model.pkl"), **kwargs)
 
 
 def test_no_champion_is_an_error_for_scoring_and_none_for_promotion(tmp_path):
@@ -137,3 +134,23 @@ def test_registry_promotion_moves_the_alias_and_never_the_default():
     assert ("set_alias", "RUN_2", "PRODUCTION") in registry.calls
     assert registry.aliases == {"PRODUCTION": "RUN_2"}
     assert ("default",) not in registry.calls
+
+
+def test_the_catalog_pointer_sits_beside_the_model_files_whatever_the_working_directory(
+    tmp_path, monkeypatch
+):
+    """Kedro makes `filepath` absolute (an Airflow task runs elsewhere); the pointer follows it."""
+    from kedro.framework.context.context import _convert_paths_to_absolute_posix
+
+    from tests.conftest import PROJECT
+
+    catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
+    entry = {k: v for k, v in catalog["champion_model"].items() if k not in ("type",)}
+    conf = _convert_paths_to_absolute_posix(tmp_path, {"champion_model": entry})
+    monkeypatch.chdir(tmp_path.parent)  # a working directory that is not the project
+    dataset = ChampionModelDataset(**conf["champion_model"])
+    assert dataset._describe()["pointer"] == str(
+        tmp_path / "data/06_models/production.json"
+    )
+    with pytest.raises(DatasetError, match="file name beside the model files"):
+        ChampionModelDataset(filepath="data/m.pkl", pointer="elsewhere/production.json")

@@ -26,10 +26,12 @@ NO_CHAMPION = (
 class ChampionModelDataset(AbstractDataset[Any, dict]):
     """Loads the champion model; saving a promotion decision moves the pointer to its challenger.
 
-    Locally the pointer is a JSON file next to the versioned model files (``pointer``, e.g.
-    ``data/06_models/production.json``: the model file's Kedro version and the model's own
-    version); ``load`` reads the pickle of that version (``filepath`` is the ``model`` entry's
-    path). With ``database`` and ``schema`` (Snowflake) the pointer is the registry alias
+    Locally the pointer is a JSON file next to the versioned model files (``pointer``, a file
+    name in the folder of ``filepath``, the ``model`` entry's path: e.g.
+    ``data/06_models/production.json``), holding the model file's Kedro version and the
+    model's own version; ``load`` reads the pickle of that version. (The pointer is named
+    beside ``filepath``, not by a path of its own, because Kedro makes only ``filepath``
+    absolute: a run whose working directory is elsewhere, an Airflow task, finds it too.) With ``database`` and ``schema`` (Snowflake) the pointer is the registry alias
     ``alias`` on a version of ``model_name``: ``load`` runs that version, ``save`` moves the
     alias (unset on the old champion, set on the challenger) and never touches the model's
     default version. ``registry`` takes any object with ``get_model`` (tests pass a fake).
@@ -43,7 +45,7 @@ class ChampionModelDataset(AbstractDataset[Any, dict]):
         self,
         *,
         filepath: str | None = None,
-        pointer: str | None = None,
+        pointer: str = "production.json",
         model_name: str = "DEFAULT_RISK_MODEL",
         database: str | None = None,
         schema: str | None = None,
@@ -63,12 +65,16 @@ class ChampionModelDataset(AbstractDataset[Any, dict]):
             )
         self._database = identifier(database, "database") if database else None
         self._schema = identifier(schema, "schema") if schema else None
-        if self._database is None and not (filepath and pointer):
+        if self._database is None and not filepath:
             raise DatasetError(
-                "ChampionModelDataset without a registry needs filepath (the model's) and pointer"
+                "ChampionModelDataset without a registry needs filepath (the model entry's)"
+            )
+        if Path(pointer).name != pointer:
+            raise DatasetError(
+                f"ChampionModelDataset pointer is a file name beside the model files, got {pointer!r}"
             )
         self._filepath = filepath
-        self._pointer = Path(pointer) if pointer else None
+        self._pointer = Path(filepath).parent / pointer if filepath else None
 
     @property
     def registry(self) -> Any:
