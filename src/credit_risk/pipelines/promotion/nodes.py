@@ -5,7 +5,8 @@ uses) only if it passes every gate on the same holdout (``SPLIT = 'out_of_time'`
 
 - ``discrimination``: its ROC-AUC beats the champion's by at least ``auc_margin``;
 - ``calibration``: in every risk band, the mean predicted probability lies inside the
-  Jeffreys interval of the observed default rate (``calibration_level``);
+  Jeffreys interval of the observed default rate (``calibration_level`` for the bands
+  together: each band's interval is Bonferroni-widened);
 - ``stability``: the PSI of its scores against the champion's, on the same rows, is below
   ``psi_threshold``;
 - ``fairness``: the lowest approval ratio of any audited group (four-fifths rule) is at
@@ -128,9 +129,16 @@ def jeffreys_interval(defaults: int, rows: int, level: float) -> tuple[float, fl
 def calibration_by_band(
     labels: np.ndarray, probabilities: np.ndarray, scoring: dict[str, Any], level: float
 ) -> pd.DataFrame:
-    """Per risk band: rows, observed defaults, mean predicted, the Jeffreys interval, inside or not."""
+    """Per risk band: rows, observed defaults, mean predicted, the Jeffreys interval, inside or not.
+
+    ``level`` holds for the bands together (Bonferroni): each band's interval has level
+    ``1 - (1 - level) / bands``, so a calibrated model fails the gate by chance with a
+    probability of at most ``1 - level``, however many bands there are.
+    """
     edges, names = risk_bands(scoring)
     band = np.searchsorted(np.asarray(edges), probabilities, side="right")
+    populated = len(np.unique(band))
+    per_band = 1 - (1 - level) / max(populated, 1)
     rows = []
     for index, name in enumerate(names):
         mask = band == index
@@ -138,7 +146,7 @@ def calibration_by_band(
         if n == 0:
             continue
         k = int(labels[mask].sum())
-        low, high = jeffreys_interval(k, n, level)
+        low, high = jeffreys_interval(k, n, per_band)
         predicted = float(probabilities[mask].mean())
         rows.append(
             {
