@@ -76,7 +76,7 @@ def credit_risk_predict():
 
     @task(task_id="reporting-sample-evaluation-predictions")
     def reporting_sample_evaluation_predictions():
-        run_kedro_nodes(["reporting.sample_evaluation_predictions", "reporting.calibration_plot", "reporting.precision_recall_plot", "reporting.roc_curve_plot"])
+        run_kedro_nodes(["reporting.sample_evaluation_predictions", "reporting.calibration_plot", "reporting.model_card", "reporting.precision_recall_plot", "reporting.roc_curve_plot"])
 
     @task(task_id="scoring-score-applications")
     def scoring_score_applications():
@@ -99,6 +99,7 @@ def credit_risk_predict():
         "reporting-risk-band-summary": reporting_risk_band_summary(),
         "reporting-score-distribution-plot": reporting_score_distribution_plot(),
     }
+    tasks["reporting-feature-drift"] >> tasks["reporting-sample-evaluation-predictions"]
     tasks["scoring-score-applications"] >> tasks["reporting-risk-band-summary"]
     tasks["scoring-score-applications"] >> tasks["reporting-score-distribution-plot"]
 

@@ -62,13 +62,19 @@ def run_kedro_nodes(node_names: list[str]) -> None:
 )
 def credit_risk_train():
 
+    @task(task_id="promotion-holdout-sample")
+    def promotion_holdout_sample():
+        run_kedro_nodes(["promotion.holdout_sample", "promotion.decide_promotion"])
+
     @task(task_id="training-sample-training-set", outlets=[Asset(name="credit_risk.local.model", uri="x-credit-risk://local/model")])
     def training_sample_training_set():
         run_kedro_nodes(["training.sample_training_set", "training.train_model", "training.evaluate_model"])
 
     tasks = {
+        "promotion-holdout-sample": promotion_holdout_sample(),
         "training-sample-training-set": training_sample_training_set(),
     }
+    tasks["training-sample-training-set"] >> tasks["promotion-holdout-sample"]
 
 
 credit_risk_train()

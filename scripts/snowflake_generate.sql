@@ -61,6 +61,7 @@ SELECT
     -- Gamma(2, 3.5) years of employment: a sum of two exponentials
     -3.5 * (LN(1 - UNIFORM(0::float, 1::float, RANDOM())) + LN(1 - UNIFORM(0::float, 1::float, RANDOM()))) AS EMPLOYMENT_DRAW,
     UNIFORM(0::float, 1::float, RANDOM()) AS PREVIOUS_DEFAULTS_DRAW,
+    UNIFORM(0::float, 1::float, RANDOM()) AS GROUP_DRAW,   -- the simulated protected group (answer key only)
     GET(l.FIRST_NAMES, UNIFORM(0, ARRAY_SIZE(l.FIRST_NAMES) - 1, RANDOM())::INT)::VARCHAR AS FIRST_NAME,
     GET(l.LAST_NAMES, UNIFORM(0, ARRAY_SIZE(l.LAST_NAMES) - 1, RANDOM())::INT)::VARCHAR AS LAST_NAME,
     GET(l.STREETS, UNIFORM(0, ARRAY_SIZE(l.STREETS) - 1, RANDOM())::INT)::VARCHAR AS STREET,
@@ -187,7 +188,9 @@ valued AS (
              WHEN a.PURPOSE_DRAW < 0.68 THEN 'car' WHEN a.PURPOSE_DRAW < 0.75 THEN 'education'
              WHEN a.PURPOSE_DRAW < 0.81 THEN 'medical' WHEN a.PURPOSE_DRAW < 0.88 THEN 'business'
              ELSE 'other' END AS LOAN_PURPOSE,
-        d.DELINQUENCIES_12M
+        d.DELINQUENCIES_12M,
+        -- group B with probability sigmoid(-0.85 + 0.5 z), as the Python generator's
+        IFF(p.GROUP_DRAW < 1 / (1 + EXP(-(-0.85 + 0.5 * p.Z))), 'B', 'A') AS PROTECTED_GROUP
     FROM CREDIT_RISK.RAW._GEN_APPLICATIONS AS a
     JOIN CREDIT_RISK.RAW._GEN_APPLICANTS AS p ON p.N = a.OWNER
     JOIN firsts AS f ON f.OWNER = a.OWNER
@@ -328,12 +331,14 @@ SELECT
 FROM CREDIT_RISK.RAW._GEN_SCORED AS s
 WHERE s.IS_MATURED;
 
--- The answer key (true default probabilities), as the Python generator's generator_truth.
+-- The answer key (true default probabilities, the simulated protected group), as the Python
+-- generator's generator_truth.
 CREATE OR REPLACE TABLE CREDIT_RISK.RAW.GENERATOR_TRUTH AS
 SELECT
     'L' || LPAD(N::VARCHAR, 10, '0') AS APPLICATION_ID,
     TRUE_DEFAULT_PROBABILITY,
     IS_MATURED,
+    PROTECTED_GROUP,
     IFF(IS_MATURED, IFF(OUTCOME_DRAW < TRUE_DEFAULT_PROBABILITY, 1, 0), NULL) AS DEFAULTED
 FROM CREDIT_RISK.RAW._GEN_SCORED;
 

@@ -12,6 +12,7 @@ from credit_risk.pipelines import (
     ingestion,
     kedro_env,
     model_input,
+    promotion,
     reporting,
     scoring,
     source_data,
@@ -28,6 +29,7 @@ MODULAR = {
     "feature_engineering": feature_engineering,
     "model_input": model_input,
     "training": training,
+    "promotion": promotion,
     "scoring": scoring,
     "reporting": reporting,
 }
@@ -52,7 +54,9 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["feature_engineering"]
         + pipelines["model_input"]
     )
-    pipelines["train"] = pipelines["training"]  # model input → model, metrics
+    pipelines["train"] = (  # model input → challenger, metrics, promotion decision
+        pipelines["training"] + pipelines["promotion"]
+    )
     pipelines["predict"] = (
         pipelines["scoring"] + pipelines["reporting"]
     )  # scores and the report

@@ -195,14 +195,18 @@ def test_snowflake_env_overrides_only_what_differs():
     base_catalog, snow_catalog = base["catalog"], snow["catalog"]
     assert snow_catalog["model"]["type"] == "credit_risk.datasets.ModelRegistryDataset"
     assert snow_catalog["model"]["database"] == "CREDIT_RISK"
-    assert {k: v for k, v in snow_catalog.items() if k != "model"} == {
-        k: v for k, v in base_catalog.items() if k != "model"
+    models = {"model", "champion_model", "current_champion"}  # the registry's entries
+    assert snow_catalog["champion_model"]["alias"] == "PRODUCTION"
+    assert {k: v for k, v in snow_catalog.items() if k not in models} == {
+        k: v for k, v in base_catalog.items() if k not in models
     }
     own = {p.name for p in (conf / "snowflake").iterdir()}
     assert own == {"catalog.yml", "engine.yml", "globals.yml"}
-    assert set(yaml.safe_load((conf / "snowflake/catalog.yml").read_text())) == {
-        "model"
-    }
+    assert {
+        k
+        for k in yaml.safe_load((conf / "snowflake/catalog.yml").read_text())
+        if not k.startswith("_")  # YAML anchors
+    } == models
 
 
 def _closed_port() -> int:

@@ -234,6 +234,11 @@ def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project
         assert 3.5 * n <= count["BUREAU_EVENTS"] <= 6 * n  # about 4.6 per application
         truth = session.table(f"{DATABASE}.RAW.GENERATOR_TRUTH").to_pandas()
         matured = truth[truth.IS_MATURED]
+        # the simulated protected group: about 30 % in B, which leans on the latent risk
+        assert set(truth.PROTECTED_GROUP) == {"A", "B"}
+        assert 0.2 <= (truth.PROTECTED_GROUP == "B").mean() <= 0.4
+        by_group = truth.groupby("PROTECTED_GROUP").TRUE_DEFAULT_PROBABILITY.mean()
+        assert by_group["B"] > by_group["A"]
         assert 0.78 <= len(matured) / n <= 0.86  # applications older than a year
         # default rate as docs/source_data.md, on the planted probabilities (their mean varies far
         # less than 1,200 coin flips do), and the outcomes drawn from them: within 4 standard errors

@@ -536,6 +536,7 @@ def test_pipeline_node_names_inputs_and_outputs():
         "calibration_plot",
         "feature_importance_plot",
         "score_distribution_plot",
+        "model_card",
     }
     assert pipeline.inputs() == {
         "model_metrics",
@@ -547,17 +548,27 @@ def test_pipeline_node_names_inputs_and_outputs():
         "mi_scoring_set",
         "params:reporting",
         "params:scoring",
+        # the model card's evidence
+        "rejected_applicants",
+        "rejected_applications",
+        "rejected_bureau_events",
+        "rejected_loan_outcomes",
+        "rpt_fairness",
+        "model_promotion",
+        "params:training",
+        "params:fair_lending",
     }
     assert pipeline.outputs() == {
         "rpt_model_metrics",
         "rpt_candidate_comparison",
         "rpt_risk_band_summary",
-        "rpt_feature_drift",
+        # rpt_feature_drift is saved too, and read again by the model card
         "rpt_roc_curve",
         "rpt_precision_recall",
         "rpt_calibration",
         "rpt_feature_importance",
         "rpt_score_distribution",
+        "model_cards",
     }
     assert PARAMS == {
         **PARAMS,

@@ -637,3 +637,127 @@ def score_distribution_plot(
         xaxis={"range": [0, bin_edges[-1]]},
     )
     return fig
+
+
+# ---------------------------------------------------------------- model card
+
+REJECT_TABLES = ("applicants", "applications", "bureau_events", "loan_outcomes")
+
+
+def data_periods(training_set: DataFrame) -> pd.DataFrame:
+    """Rows, defaults and first/last application date per split (one pushed-down group-by)."""
+    periods = (
+        training_set.group_by("SPLIT")
+        .agg(
+            F.count(F.lit(1)).alias("ROWS"),
+            F.avg(F.col("DEFAULTED")).alias("DEFAULT_RATE"),
+            F.min("APPLICATION_DATE").alias("FIRST_DATE"),
+            F.max("APPLICATION_DATE").alias("LAST_DATE"),
+        )
+        .to_pandas()
+    )
+    periods["FIRST_DATE"] = periods["FIRST_DATE"].astype(str)
+    periods["LAST_DATE"] = periods["LAST_DATE"].astype(str)
+    order = {s: i for i, s in enumerate((*SPLIT_ORDER, "out_of_time"))}
+    return periods.sort_values("SPLIT", key=lambda s: s.map(order)).reset_index(
+        drop=True
+    )
+
+
+def model_card(  # noqa: PLR0913 - the card gathers every section's evidence
+    model: Any,
+    model_metrics: dict,
+    sample: pd.DataFrame,
+    training_set: DataFrame,
+    rejected_applicants: DataFrame,
+    rejected_applications: DataFrame,
+    rejected_bureau_events: DataFrame,
+    rejected_loan_outcomes: DataFrame,
+    drift: DataFrame,
+    fairness: DataFrame,
+    promotion: dict,
+    training: dict,
+    scoring: dict,
+    fair_lending: dict,
+    scorecard: DataFrame | pd.DataFrame | None = None,
+) -> dict[str, str]:
+    """The model's card as self-contained HTML, keyed by its version (one file per version)."""
+    from credit_risk.pipelines.reporting import model_card as card  # noqa: PLC0415
+
+    rejected = [
+        rejected_applicants,
+        rejected_applications,
+        rejected_bureau_events,
+        rejected_loan_outcomes,
+    ]
+    rejects = pd.DataFrame(
+        {
+            "SOURCE": list(REJECT_TABLES),
+            "REJECTED_ROWS": [int(t.count()) for t in rejected],
+        }
+    )
+    monotone = dict(training.get("monotone_constraints") or {})
+    protected = set(fair_lending.get("protected_attributes") or [])
+    features = pd.DataFrame(
+        {
+            "FEATURE": list(model.features),
+            "KIND": ["numeric"] * len(model.numeric_features)
+            + ["categorical"] * len(model.categorical_features),
+            "CONSTRAINT": [
+                {
+                    1: "risk never falls as it rises",
+                    -1: "risk never rises as it rises",
+                }.get(monotone.get(f), "none")
+                for f in model.features
+            ],
+            "PROTECTED": [f in protected for f in model.features],
+        }
+    )
+    fairness_rows = (
+        fairness.filter(F.col("MODEL_VERSION") == F.lit(str(model.version)))
+        .to_pandas()
+        .drop(columns=["MODEL_VERSION"])
+    )
+    drift_rows = drift.to_pandas().sort_values("PSI", ascending=False)
+    holdout = next(
+        (
+            p
+            for p in data_periods(training_set).itertuples()
+            if p.SPLIT == "out_of_time"
+        ),
+        None,
+    )
+    limitations = [
+        "Trained on simulated applications (docs/source_data.md): the figures describe "
+        "that world, not a real portfolio.",
+        "Part of the true risk is a latent applicant term no column shows; the ranking "
+        "ceiling is therefore well below 1.",
+        "The protected group is simulated and known exactly; a real audit must infer "
+        "it (for example BISG), with its own error.",
+        f"The out-of-time holdout holds {holdout.ROWS if holdout else 0} applications: "
+        "per-band and per-group figures on it carry wide intervals.",
+        "Outcomes mature after a year: a model's behaviour on the newest applications "
+        "is known only later (monitoring, PSI in section 5).",
+    ]
+    html_text = card.render(
+        model={
+            "name": model.name,
+            "version": model.version,
+            "trained_at": getattr(model, "trained_at", None),
+        },
+        metrics=model_metrics,
+        data=data_periods(training_set),
+        rejects=rejects,
+        features=features,
+        plots=card.performance_plots(sample, scoring),
+        drift=drift_rows,
+        fairness=fairness_rows,
+        fair_lending=fair_lending,
+        # REPORTING.SCORECARD: the scorecard candidate of this training run (empty if none)
+        scorecard=scorecard.to_pandas()
+        if isinstance(scorecard, DataFrame)
+        else scorecard,
+        promotion=promotion,
+        limitations=limitations,
+    )
+    return {str(model.version): html_text}

@@ -12,7 +12,8 @@ SAMPLE = "evaluation_sample"  # pulled once, shared by the three evaluation plot
 def create_pipeline(**kwargs) -> Pipeline:
     """Tables (rpt_model_metrics, rpt_candidate_comparison, rpt_risk_band_summary,
     rpt_feature_drift) and plotly figures (rpt_roc_curve, rpt_precision_recall,
-    rpt_calibration, rpt_feature_importance, rpt_score_distribution)."""
+    rpt_calibration, rpt_feature_importance, rpt_score_distribution), and the model card
+    (model_cards: one HTML page per model version, with the scorecard table where one was fitted)."""
     return Pipeline(
         [
             Node(
@@ -57,6 +58,28 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["model", PARAMS],
                 "rpt_feature_importance",
                 name="feature_importance_plot",
+            ),
+            Node(
+                nodes.model_card,
+                [
+                    "model",
+                    "model_metrics",
+                    SAMPLE,
+                    "mi_training_set",
+                    "rejected_applicants",
+                    "rejected_applications",
+                    "rejected_bureau_events",
+                    "rejected_loan_outcomes",
+                    "rpt_feature_drift",
+                    "rpt_fairness",
+                    "model_promotion",
+                    "params:training",
+                    SCORING,
+                    "params:fair_lending",
+                    "rpt_scorecard",
+                ],
+                "model_cards",
+                name="model_card",
             ),
             Node(
                 nodes.score_distribution_plot,

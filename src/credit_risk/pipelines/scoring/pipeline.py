@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.score_applications,
-                ["mi_scoring_set", "model", "params:scoring"],
+                ["mi_scoring_set", "champion_model", "params:scoring"],
                 "mo_application_scores",
                 name="score_applications",
             ),
