@@ -658,7 +658,7 @@ def data_periods(training_set: DataFrame) -> pd.DataFrame:
     )
     periods["FIRST_DATE"] = periods["FIRST_DATE"].astype(str)
     periods["LAST_DATE"] = periods["LAST_DATE"].astype(str)
-    order = {s: i for i, s in enumerate((*SPLIT_ORDER, "out_of_time"))}
+    order = {s: i for i, s in enumerate(_ordered_splits(periods["SPLIT"]))}
     return periods.sort_values("SPLIT", key=lambda s: s.map(order)).reset_index(
         drop=True
     )
