@@ -33,7 +33,16 @@ WORLD = {
         "malformed_date_rate": 0.03,
         "unknown_applicant_event_rate": 0.05,
     },
+    "drift": {
+        "from_date": None,
+        "default_risk_shift": 0.75,
+        "income_factor": 0.75,
+        "new_loan_purpose": {"name": "buy_now_pay_later", "share": 0.1},
+    },
 }
+# The same world shifting from mid-May (docs/source_data.md "A world that drifts").
+DRIFT_FROM = "2026-05-15"
+DRIFTING = {**WORLD, "drift": {**WORLD["drift"], "from_date": DRIFT_FROM}}
 SOURCES = ["applicants", "applications", "bureau_events", "loan_outcomes"]
 FIRST_DAY = (
     "2023-04-01"  # start_date - 3 years: the first bureau event can be dated here
@@ -82,8 +91,14 @@ def _days(first: str, last: str) -> list[str]:
     return [str(d.date()) for d in pd.date_range(first, last, freq="D")]
 
 
+@pytest.fixture(scope="module", params=["steady", "drifting"])
+def world(request) -> dict:
+    """The small world, steady (drift off) and shifting from DRIFT_FROM."""
+    return WORLD if request.param == "steady" else DRIFTING
+
+
 @pytest.fixture(scope="module")
-def by_day() -> dict[str, pd.DataFrame]:
+def by_day(world) -> dict[str, pd.DataFrame]:
     """The world landed one day at a time by the node: each source's records with their day.
 
     Every day from the first bureau event to as_of_date (~1,200 days). A kedro run lands one
@@ -104,7 +119,7 @@ def by_day() -> dict[str, pd.DataFrame]:
             functools.lru_cache(maxsize=64)(nodes._rendered_chunk),
         )
         for day in _days(FIRST_DAY, WORLD["as_of_date"]):
-            outputs = _generate({**WORLD, "land_date": day})
+            outputs = _generate({**world, "land_date": day})
             for source, files in zip(SOURCES, outputs, strict=False):
                 assert list(files) == [day]  # one file per source, named by the day
                 landed[source].append(files[day]().assign(_DAY=day))
@@ -112,9 +127,9 @@ def by_day() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def whole() -> dict[str, pd.DataFrame]:
+def whole(world) -> dict[str, pd.DataFrame]:
     """The whole period generated at once (no land_date)."""
-    outputs = _generate(WORLD)
+    outputs = _generate(world)
     return {
         source: pd.concat([part() for part in parts.values()])
         for source, parts in zip(SOURCES, outputs, strict=False)
@@ -131,14 +146,26 @@ def test_days_landed_one_by_one_hold_exactly_the_whole_periods_records(
     )
 
 
+def test_the_drift_lands_on_and_after_its_date_only(world, by_day):
+    """Not a vacuous pass: the drifting world's days really differ (its new loan purpose)."""
+    apps = by_day["applications"]
+    purpose = apps["loan_purpose"].fillna("").str.strip().str.lower()
+    new = purpose == DRIFTING["drift"]["new_loan_purpose"]["name"]
+    if world is WORLD:
+        assert not new.any()
+    else:
+        assert new.any()  # ~10 % of the ~130 applications on/after DRIFT_FROM
+        assert (apps.loc[new, "_DAY"] >= DRIFT_FROM).all()
+
+
 def test_the_day_files_hold_the_days_records_and_the_whole_files_the_whole(
-    tmp_path, by_day, whole
+    tmp_path, world, by_day, whole
 ):
     """Saved by the landing dataset: 6 weeks of day files beside each other, and the whole period."""
     window = _days("2026-05-20", WORLD["as_of_date"])
     for day in window:
-        _land({**WORLD, "land_date": day}, tmp_path / "daily")
-    _land(WORLD, tmp_path / "whole")
+        _land({**world, "land_date": day}, tmp_path / "daily")
+    _land(world, tmp_path / "whole")
     for source in SOURCES:
         files = sorted((tmp_path / "daily" / source).iterdir())
         assert [f.name for f in files] == [f"{d}.csv" for d in window], source

@@ -27,6 +27,12 @@ PARAMS = {
         "malformed_date_rate": 0.005,
         "unknown_applicant_event_rate": 0.005,
     },
+    "drift": {
+        "from_date": None,
+        "default_risk_shift": 0.75,
+        "income_factor": 0.75,
+        "new_loan_purpose": {"name": "buy_now_pay_later", "share": 0.1},
+    },
 }
 TABLES = ["applicants", "applications", "events", "outcomes", "truth"]
 COLUMNS = {

@@ -155,6 +155,7 @@ SALT_EVENTS = 3
 SALT_OUTCOMES = 4
 SALT_PROTECTED_GROUP = 5
 SALT_RESEND = 6
+SALT_DRIFT = 7  # the drift's own draws (who gets the new loan purpose)
 # A duplicated landing row (the mess) is a record sent again: in day-by-day landing the copy
 # arrives 0..RESEND_MAX_DELAY_DAYS days after its original (never after as_of_date), in a
 # later day's file as often as not; a whole-period generation holds both in one file.
@@ -187,6 +188,19 @@ class SourceConfig:
     malformed_date_rate: float
     unknown_applicant_event_rate: float
     land_day: int | None = None  # land only this day's records (None: the whole period)
+    # the drift (docs/source_data.md "A world that drifts"); drift_day None: no drift
+    drift_day: int | None = None
+    default_risk_shift: float = 0.0
+    income_factor: float = 1.0
+    new_loan_purpose: str | None = None
+    new_loan_purpose_share: float = 0.0
+
+    @property
+    def loan_purposes(self) -> np.ndarray:
+        """The loan purposes of the world: the usual ones, then the drift's new one if any."""
+        if self.drift_day is None or self.new_loan_purpose is None:
+            return LOAN_PURPOSES
+        return np.append(LOAN_PURPOSES, np.array([self.new_loan_purpose], dtype=object))
 
     @property
     def n_chunks(self) -> int:
@@ -330,6 +344,14 @@ def generate_source_data(
 
 def parse_config(params: SourceDataParams) -> SourceConfig:
     """The generator's config from its typed parameters (Kedro has validated them)."""
+    drift = params.drift
+    new_purpose = drift.new_loan_purpose
+    if new_purpose is not None and new_purpose.name in LOAN_PURPOSES:
+        raise ValueError(
+            f"source_data.drift.new_loan_purpose.name {new_purpose.name!r} is already a "
+            f"loan purpose ({', '.join(LOAN_PURPOSES)}): name a new one, or set "
+            "new_loan_purpose to null"
+        )
     cfg = SourceConfig(
         n_applications=params.n_applications,
         seed=params.seed,
@@ -341,6 +363,13 @@ def parse_config(params: SourceDataParams) -> SourceConfig:
         land_day=None
         if params.land_date is None
         else _date_to_day(params.land_date.isoformat()),
+        drift_day=None
+        if drift.from_date is None
+        else _date_to_day(drift.from_date.isoformat()),
+        default_risk_shift=drift.default_risk_shift,
+        income_factor=drift.income_factor,
+        new_loan_purpose=None if new_purpose is None else new_purpose.name,
+        new_loan_purpose_share=0.0 if new_purpose is None else new_purpose.share,
     )
     if cfg.land_day is not None and not (
         cfg.history_start_day <= cfg.land_day <= cfg.as_of_day
@@ -593,18 +622,27 @@ def _simulate_applications(  # noqa: PLR0913 - one stage of the chunk simulation
     base_employment = np.minimum(rng.gamma(2.0, 3.5, na), max_tenure)
     previous_defaults = np.minimum(rng.poisson(np.exp(-2.3 + 0.9 * risk)), 5)
 
-    income = np.round(base_income[owner] * np.exp(rng.normal(0.0, 0.05, n)), -2)
+    # the drift: from drift_day on, incomes fall by income_factor (loan amounts, drawn from
+    # the income before the shock, do not) and true risk rises by default_risk_shift; before
+    # it every factor is exactly 1 and every shift 0, so those records are unchanged
+    shifted = _shifted(cfg, day)
+    unshocked = base_income[owner] * np.exp(rng.normal(0.0, 0.05, n))
+    income = np.round(unshocked * np.where(shifted, cfg.income_factor, 1.0), -2)
     income = income.clip(6_000, None).astype(np.int64)
+    unshocked = np.round(unshocked, -2).clip(6_000, None).astype(np.int64)
     score = np.round(base_score[owner] + rng.normal(0.0, 10.0, n)).clip(300, 850)
     since_first = (day - applicants.first_application_day[owner]) / 365.25
     tenure = base_employment[owner] + since_first
     loan_ratio = np.exp(np.log(0.20) + 0.10 * z + rng.normal(0.0, 0.55, n))
-    loan_amount = np.round(income * loan_ratio, -2).clip(1_000, 60_000).astype(np.int64)
+    loan_amount = (
+        np.round(unshocked * loan_ratio, -2).clip(1_000, 60_000).astype(np.int64)
+    )
     loan_term = rng.choice(LOAN_TERMS, size=n, p=LOAN_TERM_PROBS)
     dti = np.clip(rng.gamma(4.0, 0.075, n) + 0.05 * z, 0.0, 1.5)
     dti_thousandths = np.round(dti * 1000).astype(np.int64)
     credit_lines = np.minimum(rng.poisson(6.0 + 1.5 * np.abs(z)), 30)
     purpose_idx = rng.choice(len(LOAN_PURPOSES), size=n, p=LOAN_PURPOSE_PROBS)
+    purpose_idx = _with_new_purpose(cfg, bounds, purpose_idx, shifted)
     created_sec = day * SECONDS_PER_DAY + rng.integers(12 * 3600, 22 * 3600, n)
 
     is_delinquency = events.kind == DELINQUENCY
@@ -622,7 +660,10 @@ def _simulate_applications(  # noqa: PLR0913 - one stage of the chunk simulation
         "loan_to_income": loan_amount / income,
         "previous_defaults": previous_defaults[owner],
     }
-    probability = default_probability(features, applicants.latent_noise[owner])
+    risk_shift = np.where(shifted, cfg.default_risk_shift, 0.0)
+    probability = default_probability(
+        features, applicants.latent_noise[owner] + risk_shift
+    )
     return ApplicationSim(
         number=bounds.application_offset + np.arange(n, dtype=np.int64),
         owner=owner,
@@ -643,6 +684,31 @@ def _simulate_applications(  # noqa: PLR0913 - one stage of the chunk simulation
         defaulted=rng.random(n) < probability,
         is_matured=day + cfg.maturity_days <= cfg.as_of_day,
     )
+
+
+def _shifted(cfg: SourceConfig, day: np.ndarray) -> np.ndarray:
+    """Mask of the applications drawn from the shifted world (dated on/after drift_day)."""
+    if cfg.drift_day is None:
+        return np.zeros(len(day), dtype=bool)
+    return day >= cfg.drift_day
+
+
+def _with_new_purpose(
+    cfg: SourceConfig,
+    bounds: ChunkBounds,
+    purpose_idx: np.ndarray,
+    shifted: np.ndarray,
+) -> np.ndarray:
+    """Give the drift's new purpose to a ``new_loan_purpose_share`` of shifted applications.
+
+    Drawn from the drift's own random stream, so the simulation's draws (and with them every
+    record before drift_day) are the same with or without the drift.
+    """
+    if cfg.drift_day is None or cfg.new_loan_purpose is None:
+        return purpose_idx
+    rng = np.random.default_rng([cfg.seed, bounds.index, SALT_DRIFT])
+    new = shifted & (rng.random(len(purpose_idx)) < cfg.new_loan_purpose_share)
+    return np.where(new, len(LOAN_PURPOSES), purpose_idx)
 
 
 def default_probability(
@@ -756,7 +822,7 @@ def dated_applications(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "debt_to_income": _fixed(app.dti_thousandths, 3),
         "number_of_credit_lines": _ints(app.credit_lines),
         "previous_defaults": _ints(app.previous_defaults),
-        "loan_purpose": LOAN_PURPOSES[app.purpose_idx],
+        "loan_purpose": cfg.loan_purposes[app.purpose_idx],
         "created_at": _timestamps(app.created_sec),
     }
     _inject_nulls(rng, cols, APPLICATION_COLUMNS[2:], cfg.null_rate)

@@ -34,8 +34,28 @@ class Mess(BaseModel):
     unknown_applicant_event_rate: float = Fraction
 
 
+class NewLoanPurpose(BaseModel):
+    """A loan purpose that appears with the drift: its name and its share of applications."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    share: float = Field(gt=0, le=1)
+
+
+class Drift(BaseModel):
+    """The world shifts from ``from_date`` on (null: it never does; the other keys are then unused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_date: date | None
+    default_risk_shift: float  # log-odds added to every shifted application's true risk
+    income_factor: float = Field(gt=0)  # shifted incomes are multiplied by it
+    new_loan_purpose: NewLoanPurpose | None
+
+
 class SourceDataParams(BaseModel):
-    """The generator's size, seed, calendar and mess."""
+    """The generator's size, seed, calendar, mess and drift."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -46,6 +66,7 @@ class SourceDataParams(BaseModel):
     start_date: date
     maturity_days: int = Field(ge=1)
     mess: Mess
+    drift: Drift
     # YYYY-MM-DD: land only that day's records, beside earlier days' files; null: the
     # whole period (README "Running it every day")
     land_date: date | None
@@ -72,5 +93,12 @@ class SourceDataParams(BaseModel):
         if self.as_of_date <= self.start_date:
             raise ValueError(
                 f"as_of_date ({self.as_of_date}) must be after start_date ({self.start_date})"
+            )
+        start = self.drift.from_date
+        if start is not None and not (self.start_date < start <= self.as_of_date):
+            raise ValueError(
+                f"source_data.drift.from_date ({start}) must be after start_date "
+                f"({self.start_date}) and on or before as_of_date ({self.as_of_date}), "
+                "so the world has days before and after the shift; null: no drift"
             )
         return self
