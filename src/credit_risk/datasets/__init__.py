@@ -1,6 +1,7 @@
 """The project's Kedro datasets: Snowpark tables, landing files, the trained model, run results."""
 
 from credit_risk.datasets.computed_frame import ComputedFrameDataset
+from credit_risk.datasets.history_table import HistoryTableDataset
 from credit_risk.datasets.landing_files import LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.run_results import RunResultsDataset
@@ -8,6 +9,7 @@ from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
 __all__ = [
     "ComputedFrameDataset",
+    "HistoryTableDataset",
     "LandingFilesDataset",
     "ModelRegistryDataset",
     "RunResultsDataset",
