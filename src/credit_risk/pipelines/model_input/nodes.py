@@ -11,6 +11,15 @@ from credit_risk.pipelines.model_input.parameters import (
 )
 from credit_risk.sampling import bucket_of, threshold
 
+# the key, dates, status and label: carried by name, never passed on as features
+NOT_FEATURES = (
+    "APPLICATION_ID",
+    "APPLICATION_DATE",
+    "STATUS",
+    "DEFAULTED",
+    "OBSERVED_AT",
+)
+
 
 def assign_split(key, salt: str, fractions: SplitFractions):
     """``train`` / ``validation`` / ``test`` from a hash of the key: stable across runs and engines."""
@@ -24,19 +33,16 @@ def assign_split(key, salt: str, fractions: SplitFractions):
 
 
 def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFrame:
-    """Matured applications with their label and a deterministic split."""
+    """Matured applications with their label, when it was observed, and a deterministic split."""
     matured = features.filter(F.col("STATUS") == F.lit("MATURED"))
     split = assign_split(
         F.col("APPLICATION_ID"), params.split_salt, params.split_fractions
     )
-    columns = [
-        c
-        for c in features.columns
-        if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")
-    ]
+    columns = [c for c in features.columns if c not in NOT_FEATURES]
     return matured.select(
         "APPLICATION_ID",
         "APPLICATION_DATE",
+        "OBSERVED_AT",
         split.alias("SPLIT"),
         F.col("DEFAULTED").cast("int").alias("DEFAULTED"),
         *columns,
@@ -45,11 +51,7 @@ def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFra
 
 def build_scoring_set(features: DataFrame) -> DataFrame:
     """Open applications, the ones to score."""
-    columns = [
-        c
-        for c in features.columns
-        if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")
-    ]
+    columns = [c for c in features.columns if c not in NOT_FEATURES]
     return features.filter(F.col("STATUS") == F.lit("OPEN")).select(
         "APPLICATION_ID", "APPLICATION_DATE", *columns
     )
