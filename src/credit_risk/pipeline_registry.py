@@ -12,6 +12,7 @@ from credit_risk.pipelines import (
     ingestion,
     kedro_env,
     model_input,
+    monitoring,
     reporting,
     scoring,
     source_data,
@@ -30,6 +31,7 @@ MODULAR = {
     "training": training,
     "scoring": scoring,
     "reporting": reporting,
+    "monitoring": monitoring,
 }
 
 
@@ -54,8 +56,8 @@ def register_pipelines() -> dict[str, Pipeline]:
     )
     pipelines["train"] = pipelines["training"]  # model input → model, metrics
     pipelines["predict"] = (
-        pipelines["scoring"] + pipelines["reporting"]
-    )  # scores and the report
+        pipelines["scoring"] + pipelines["reporting"] + pipelines["monitoring"]
+    )  # scores, the report and monitoring
     default = [n for n in MODULAR if n != DEMO or kedro_env() in DEMO_ENVS]
     pipelines["__default__"] = sum((pipelines[name] for name in default), Pipeline([]))
     return pipelines
