@@ -172,9 +172,8 @@ def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
     session, caplog
 ):
     apps, scores, p, y = _backtest_data()
-    scores["DEFAULT_PROBABILITY"] = np.random.default_rng(9).beta(
-        2, 12, len(p)
-    )  # no skill
+    # ranked backwards: a broken model (ROC-AUC about 1 - 0.7)
+    scores["DEFAULT_PROBABILITY"] = p.max() + p.min() - p
     table, _ = nodes.backtest(_table(scores), _table(apps), SMALL, "2026-02-01")
     quiet = _stability(session, _population(600, 2, "C"))
     with caplog.at_level(logging.WARNING, logger=nodes.__name__):
