@@ -14,12 +14,21 @@ import yaml
 
 from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
 from credit_risk.pipelines.monitoring import nodes
+from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from tests.conftest import DATABASE, PROJECT
 
-PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_monitoring.yml").read_text())[
-    "monitoring"
-]
-SMALL = {**PARAMS, "min_rows": 100, "backtest": {**PARAMS["backtest"], "min_rows": 50}}
+CONFIGURED = yaml.safe_load(
+    (PROJECT / "conf/base/parameters_monitoring.yml").read_text()
+)["monitoring"]
+PARAMS = MonitoringParams.model_validate(CONFIGURED)
+# the configured thresholds, judged on fewer rows (small test populations)
+SMALL = MonitoringParams.model_validate(
+    {
+        **CONFIGURED,
+        "min_rows": 100,
+        "backtest": {**CONFIGURED["backtest"], "min_rows": 50},
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ def test_a_quiet_day_raises_no_alert(session):
     psi = _stability(session, _population(600, 2, "C"))
     assert list(psi.index) == ["SCORE", "INCOME", "CREDIT_SCORE", "LOAN_PURPOSE"]
     assert (psi["CURRENT_ROWS"] == 600).all() and (psi["STATUS"] == "ok").all()
-    assert (psi["PSI"] < PARAMS["psi"]["warn"]).all()
+    assert (psi["PSI"] < PARAMS.psi.warn).all()
 
 
 def test_a_moved_population_is_flagged_variable_by_variable(session):

@@ -30,6 +30,7 @@ from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
 from credit_risk.columns import DEFAULT_PROBABILITY, KEY, SPLIT, TARGET
+from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from credit_risk.pipelines.reporting.nodes import (
     PSI_EPSILON,
     population_stability_index,
@@ -111,7 +112,7 @@ def stability(  # noqa: PLR0913
     score_history: DataFrame | None,
     scoring_set: DataFrame,
     model: Any,
-    params: dict[str, Any],
+    params: MonitoringParams,
     run_date: object,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PSI of the score and of each model feature on the run date, against the training
@@ -119,7 +120,7 @@ def stability(  # noqa: PLR0913
     day = day_of(run_date)
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
-    max_rows = int(params["max_rows"])
+    max_rows = params.max_rows
     reference = _sample(
         training_set.filter(F.col(SPLIT) == F.lit("train")),
         [*numeric, *categorical],
@@ -147,9 +148,9 @@ def stability(  # noqa: PLR0913
         if score_history is not None
         else pd.DataFrame(columns=[KEY, DEFAULT_PROBABILITY, *numeric, *categorical])
     )
-    bins = int(params["psi_bins"])
-    thresholds = params["psi"]
-    min_rows = int(params["min_rows"])
+    bins = params.psi_bins
+    thresholds = params.psi
+    min_rows = params.min_rows
     rows = []
     for variable, kind, expected, actual in [
         (
@@ -168,7 +169,7 @@ def stability(  # noqa: PLR0913
         )
         judged = len(actual) >= min_rows and len(expected) >= min_rows
         status = (
-            _level(psi, thresholds["warn"], thresholds["error"], higher_is_worse=True)
+            _level(psi, thresholds.warn, thresholds.error, higher_is_worse=True)
             if judged
             else "not_judged"
         )
@@ -212,7 +213,7 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 def backtest(
     score_history: DataFrame | None,
     applications: DataFrame,
-    params: dict[str, Any],
+    params: MonitoringParams,
     run_date: object,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per application-month vintage and risk band: the decision-time scores against the
@@ -231,17 +232,15 @@ def backtest(
     rows = decided.join(outcomes, F.col(KEY) == F.col("O_ID")).select(
         KEY, "VINTAGE", "RISK_BAND", DEFAULT_PROBABILITY, TARGET
     )
-    frame = sampling.to_pandas(sampling.capped(rows, int(params["max_rows"]), KEY))
+    frame = sampling.to_pandas(sampling.capped(rows, params.max_rows, KEY))
     frame.columns = [str(c).upper() for c in frame.columns]
     frame["VINTAGE"] = pd.to_datetime(frame["VINTAGE"]).dt.strftime("%Y-%m")
-    cfg = params["backtest"]
+    cfg = params.backtest
     out = []
     for vintage, group in frame.groupby("VINTAGE", sort=True):
         matured = group[group[TARGET].notna()]
         share = len(matured) / len(group)
-        judged = share >= float(cfg["min_matured_share"]) and len(matured) >= int(
-            cfg["min_rows"]
-        )
+        judged = share >= cfg.min_matured_share and len(matured) >= cfg.min_rows
         labels = matured[TARGET].astype("int64").to_numpy()
         scores = matured[DEFAULT_PROBABILITY].astype("float64").to_numpy()
         auc = _auc(labels, scores) if judged else float("nan")
@@ -272,14 +271,14 @@ def backtest(
                 status = max(
                     _level(
                         auc,
-                        cfg["roc_auc"]["warn"],
-                        cfg["roc_auc"]["error"],
+                        cfg.roc_auc.warn,
+                        cfg.roc_auc.error,
                         higher_is_worse=False,
                     ),
                     _level(
                         gap,
-                        cfg["calibration_gap"]["warn"],
-                        cfg["calibration_gap"]["error"],
+                        cfg.calibration_gap.warn,
+                        cfg.calibration_gap.error,
                         higher_is_worse=True,
                     ),
                     key=["ok", "warn", "error"].index,
@@ -325,7 +324,7 @@ _BACKTEST_TYPES = {
 def alerts(
     psi: pd.DataFrame,
     vintages: pd.DataFrame,
-    params: dict[str, Any],
+    params: MonitoringParams,
     run_id: str | None,
 ) -> pd.DataFrame:
     """One ``DATA_QUALITY_RESULTS`` row per judged figure: pass, warn or fail, with a log line for each alert."""
@@ -343,12 +342,12 @@ def alerts(
                 r.STATUS,
                 r.CURRENT_ROWS,
                 r.PSI,
-                params["psi"][_threshold_of(r.STATUS)],
+                getattr(params.psi, _threshold_of(r.STATUS)),
                 f"{r.RUN_DATE:%Y-%m-%d} model {r.MODEL_VERSION}: PSI {r.PSI:.3f} of {r.VARIABLE} "
                 f"({r.CURRENT_ROWS} scored against {r.REFERENCE_ROWS} in training)",
             )
         )
-    cfg = params["backtest"]
+    cfg = params.backtest
     whole = vintages[(vintages["RISK_BAND"] == ALL_BANDS) & vintages["JUDGED"]]
     for r in whole.itertuples(index=False):
         rows.append(
@@ -361,7 +360,7 @@ def alerts(
                 r.STATUS,
                 r.MATURED,
                 r.ROC_AUC,
-                cfg["roc_auc"][_threshold_of(r.STATUS)],
+                getattr(cfg.roc_auc, _threshold_of(r.STATUS)),
                 f"vintage {r.VINTAGE}: realised default rate {r.REALISED_RATE:.3f} against "
                 f"predicted {r.PREDICTED_RATE:.3f}, ROC-AUC {r.ROC_AUC:.3f} on {r.MATURED} matured of {r.SCORED} scored",
             )
@@ -409,7 +408,7 @@ def _alert_row(  # noqa: PLR0913
 # ---------------------------------------------------------------- plots
 
 
-def psi_plot(psi_history: DataFrame | None, params: dict[str, Any]) -> go.Figure:
+def psi_plot(psi_history: DataFrame | None, params: MonitoringParams) -> go.Figure:
     """PSI of the score and of each feature per run date, with the warn and error lines."""
     fig = go.Figure()
     history = (
@@ -431,7 +430,7 @@ def psi_plot(psi_history: DataFrame | None, params: dict[str, Any]) -> go.Figure
         )
     for level, dash in (("warn", "dash"), ("error", "solid")):
         fig.add_hline(
-            y=float(params["psi"][level]), line_dash=dash, annotation_text=level
+            y=getattr(params.psi, level), line_dash=dash, annotation_text=level
         )
     fig.update_layout(
         title="Population stability per run date (score and model features vs training)",

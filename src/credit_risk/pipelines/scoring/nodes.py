@@ -290,10 +290,7 @@ def record_scores(
     )
     day = day_of(run_date).isoformat()
     return new_scores.join(hashes, F.col(KEY) == F.col("H_ID")).select(
-        KEY,
-        F.lit(day).cast("DATE").alias(RUN_DATE),
-        *[c for c in OUTPUT_COLUMNS if c != KEY],
-        FEATURE_HASH,
+        *OUTPUT_COLUMNS, F.lit(day).cast("DATE").alias(RUN_DATE), FEATURE_HASH
     )
 
 
