@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from credit_risk.errors import UserError
+
+
+class RunDateError(UserError, ValueError):
+    """``run_date`` is not a ``YYYY-MM-DD`` day."""
+
 
 def business_date(run_date: object) -> date | None:
     """``run_date`` as a date, ``None`` when unset; a clear error when it is not a ``YYYY-MM-DD`` day."""
@@ -16,7 +22,7 @@ def business_date(run_date: object) -> date | None:
     try:
         return date.fromisoformat(str(run_date).strip())
     except ValueError:
-        raise ValueError(
+        raise RunDateError(
             f"run_date (conf/base/parameters.yml, or --params run_date=...) must be a "
             f"YYYY-MM-DD day or null, got {run_date!r}"
         ) from None
