@@ -224,3 +224,20 @@ def test_category_psi():
     new = pd.Series(["CAR"] * 40 + ["HOME"] * 40 + ["CRYPTO"] * 20)
     assert nodes.category_stability_index(a, new) > 0.25
     assert np.isnan(nodes.category_stability_index(a, pd.Series([], dtype=object)))
+
+
+def test_before_any_score_nothing_is_judged(session):
+    reference = _population(300, 1, "T")
+    training = _table(
+        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
+    )
+    predictions = _table(
+        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
+    )
+    psi, _ = nodes.stability(
+        training, predictions, None, training, Model(), SMALL, "2026-06-01"
+    )
+    assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 0).all()
+    assert nodes.alerts(
+        psi, nodes.backtest(None, None, SMALL, None)[0], SMALL, "r"
+    ).empty

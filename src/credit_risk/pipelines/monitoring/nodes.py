@@ -131,23 +131,20 @@ def stability(  # noqa: PLR0913
         [DEFAULT_PROBABILITY],
         max_rows,
     )
-    if score_history is None:
-        today = scoring_set.filter(F.lit(False)).select(
-            KEY, F.lit(0.0).alias(DEFAULT_PROBABILITY)
-        )
+    columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
+    if score_history is None:  # nothing scored yet: every PSI is NaN, not judged
+        current = pd.DataFrame(columns=[KEY, *columns])
     else:
+        # the applications scored on the run date by this model, with their features as
+        # the scoring set holds them now (the day's own run: as they were scored)
         today = score_history.filter(
             (F.col("RUN_DATE") == F.lit(day.isoformat()).cast("DATE"))
             & (F.col("MODEL_VERSION") == F.lit(model.version))
         ).select(F.col(KEY).alias("T_ID"), DEFAULT_PROBABILITY)
         today = today.join(scoring_set, F.col("T_ID") == F.col(KEY), how="left").select(
-            F.col("T_ID").alias(KEY), DEFAULT_PROBABILITY, *numeric, *categorical
+            F.col("T_ID").alias(KEY), *columns
         )
-    current = (
-        _sample(today, [DEFAULT_PROBABILITY, *numeric, *categorical], max_rows)
-        if score_history is not None
-        else pd.DataFrame(columns=[KEY, DEFAULT_PROBABILITY, *numeric, *categorical])
-    )
+        current = _sample(today, columns, max_rows)
     bins = params.psi_bins
     thresholds = params.psi
     min_rows = params.min_rows
