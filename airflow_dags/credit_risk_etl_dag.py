@@ -23,7 +23,8 @@ CONF_SOURCE = "" or None
 
 
 def run_kedro_nodes(node_names: list[str]) -> None:
-    """Run these nodes of the pipeline in a Kedro session of their own, under the DAG run's id."""
+    """Run these nodes of the pipeline in a Kedro session of their own, under the DAG run's id,
+    as of the DAG run's logical date (`--params run_date=<ds>`)."""
     from airflow.sdk import get_current_context
     from kedro.framework.project import configure_project
     from kedro.framework.session import KedroSession
@@ -31,8 +32,16 @@ def run_kedro_nodes(node_names: list[str]) -> None:
     context = get_current_context()
     # one run id for every task of this DAG run: query tags and data-quality results use it
     os.environ["CREDIT_RISK_RUN_ID"] = f"{context['dag'].dag_id}/{context['run_id']}"
+    # the business date of the run is the DAG run's logical date ({{ ds }}); a run without
+    # one (triggered by an asset, or by hand with no logical date) leaves run_date unset
+    run_date = context.get("ds")
     configure_project(PACKAGE)
-    with KedroSession.create(project_path=PROJECT_PATH, env=ENV, conf_source=CONF_SOURCE) as session:
+    with KedroSession.create(
+        project_path=PROJECT_PATH,
+        env=ENV,
+        conf_source=CONF_SOURCE,
+        runtime_params={"run_date": run_date} if run_date else None,
+    ) as session:
         session.run(pipeline_names=[PIPELINE], node_names=node_names)
 
 

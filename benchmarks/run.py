@@ -238,12 +238,27 @@ def project_tables(project: Path) -> tuple[dict[str, pd.DataFrame], dict[str, An
     return tables, counts
 
 
+BASELINES = ("pandas", "duckdb", "duckdb_file")
+BASELINE_TITLES = {
+    "pandas": "pandas",
+    "duckdb": "DuckDB in memory",
+    "duckdb_file": "DuckDB to file",
+}
+
+
 def baseline(name: str, landing: Path, out: Path, log: Path) -> dict[str, Any]:
-    result = run(
-        [sys.executable, "-m", f"benchmarks.{name}_baseline", str(landing), str(out)],
-        ROOT,
-        log,
-    )
+    """Run one baseline in its own process: ``duckdb_file`` is the DuckDB one writing to a file."""
+    module = "duckdb" if name == "duckdb_file" else name
+    command = [
+        sys.executable,
+        "-m",
+        f"benchmarks.{module}_baseline",
+        str(landing),
+        str(out),
+    ]
+    if name == "duckdb_file":
+        command += ["--database", str(out / "baseline.duckdb")]
+    result = run(command, ROOT, log)
     result.update(json.loads((out / "result.json").read_text()))
     result["tables"] = {
         t: pd.read_parquet(out / f"{t}.parquet")
@@ -386,7 +401,7 @@ def bench(  # noqa: PLR0913
                 if name in results
                 else None
             )
-            for name in ("pandas", "duckdb")
+            for name in BASELINES
         },
     }
 
@@ -399,7 +414,10 @@ def markdown(r: dict[str, Any]) -> str:
     """The result as a markdown table."""
     nan = float("nan")
     missing = {"layers_s": {}, "peak_rss_mb": nan}  # a baseline not run
-    p, pd_, dd = r["project"], r["pandas"] or missing, r["duckdb"] or missing
+    p = r["project"]
+    shown = [name for name in BASELINES if r.get(name)] or ["pandas", "duckdb"]
+    base = {name: r.get(name) or missing for name in shown}
+    titles = [BASELINE_TITLES[name] for name in shown]
     lines = [
         f"### {r['n_applications']:,} applications ({r['measured_at']}, {r['cpus']} CPUs, "
         f"load average {r['load_average'][0]:.1f})",
@@ -414,34 +432,45 @@ def markdown(r: dict[str, Any]) -> str:
             + "; ".join(f"{k}: {v}" for k, v in r["problems"].items() if v)
         ),
         "",
-        "| layer (landing files → model input) | project s | pandas s | DuckDB s | project / DuckDB | project / pandas |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| layer (landing files → model input) | project s | "
+        + " | ".join(f"{t} s" for t in titles)
+        + " | "
+        + " | ".join(f"project / {t}" for t in titles)
+        + " |",
+        "|---|" + "---:|" * (1 + 2 * len(shown)),
     ]
-    totals = [0.0, 0.0, 0.0]
+    totals = [0.0] * (1 + len(shown))
     for layer in LAYERS:
-        row = [
-            p["layers_s"].get(layer, 0.0),
-            pd_["layers_s"].get(layer, nan),
-            dd["layers_s"].get(layer, nan),
+        row = [p["layers_s"].get(layer, 0.0)] + [
+            base[name]["layers_s"].get(layer, nan) for name in shown
         ]
         totals = [t + v for t, v in zip(totals, row, strict=True)]
         lines.append(
-            f"| {layer} | {row[0]:.1f} | {row[1]:.1f} | {row[2]:.1f} | {_ratio(row[0], row[2])} | "
-            f"{_ratio(row[0], row[1])} |"
+            f"| {layer} | "
+            + " | ".join(f"{v:.1f}" for v in row)
+            + " | "
+            + " | ".join(_ratio(row[0], v) for v in row[1:])
+            + " |"
         )
     lines.append(
-        f"| **total** | **{totals[0]:.1f}** | **{totals[1]:.1f}** | **{totals[2]:.1f}** | "
-        f"**{_ratio(totals[0], totals[2])}** | **{_ratio(totals[0], totals[1])}** |"
+        "| **total** | "
+        + " | ".join(f"**{v:.1f}**" for v in totals)
+        + " | "
+        + " | ".join(f"**{_ratio(totals[0], v)}**" for v in totals[1:])
+        + " |"
     )
     lines += [
         "",
-        "| peak memory (MiB) | project | pandas | DuckDB |",
-        "|---|---:|---:|---:|",
+        "| peak memory (MiB) | project | " + " | ".join(titles) + " |",
+        "|---|" + "---:|" * (1 + len(shown)),
         f"| client process (VmHWM from wait4: an upper bound, see run()) | {p['peak_rss_mb']:.0f} | "
-        f"{pd_['peak_rss_mb']:.0f} | {dd['peak_rss_mb']:.0f} |",
-        f"| client process, sampled every 0.25 s | {p.get('sampled_peak_rss_mb') or 0:.0f} | - | - |",
-        f"| engine server | {p['server_peak_rss_mb'] or 0:.0f} | - | - |",
-        f"| client + server, sampled together every 0.25 s | {p.get('together_peak_rss_mb') or 0:.0f} | - | - |",
+        + " | ".join(f"{base[name]['peak_rss_mb']:.0f}" for name in shown)
+        + " |",
+        f"| client process, sampled every 0.25 s | {p.get('sampled_peak_rss_mb') or 0:.0f} |"
+        + " - |" * len(shown),
+        f"| engine server | {p['server_peak_rss_mb'] or 0:.0f} |" + " - |" * len(shown),
+        f"| client + server, sampled together every 0.25 s | {p.get('together_peak_rss_mb') or 0:.0f} |"
+        + " - |" * len(shown),
         "",
         f"Project, whole: `{p['command']}` {p['wall_s']:.1f} s wall (start-up {p['start_up_s']:.1f} s); "
         + ", ".join(f"{k} {v:.1f} s" for k, v in p["pipelines_s"].items())
@@ -512,8 +541,9 @@ def main(argv: list[str] | None = None) -> int:
         "--baselines",
         nargs="*",
         default=["pandas", "duckdb"],
-        choices=["pandas", "duckdb"],
-        help="which baselines to run (pandas needs tens of GB at 10M)",
+        choices=list(BASELINES),
+        help="which baselines to run (pandas needs tens of GB at 10M; duckdb_file: DuckDB "
+        "writing every table to a database file, as dbt-duckdb would)",
     )
     parser.add_argument(
         "--reuse",

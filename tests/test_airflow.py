@@ -172,6 +172,53 @@ def test_generated_dags_are_current_import_cleanly_and_mirror_the_pipelines(tmp_
     assert emitted == {"credit_risk.local.training_set"}
 
 
+_PROBE_TASK = r"""
+import importlib.util, json, sys, types
+import airflow.sdk
+import kedro.framework.project as project
+import kedro.framework.session as session
+
+seen = []
+class Session:
+    def __enter__(self): return self
+    def __exit__(self, *exc): return False
+    def run(self, **kwargs): pass
+def create(**kwargs):
+    seen.append(kwargs.get("runtime_params"))
+    return Session()
+session.KedroSession.create = staticmethod(create)
+project.configure_project = lambda package: None
+context = {"dag": types.SimpleNamespace(dag_id="probe"), "run_id": "probe-run"}
+if sys.argv[2]:
+    context["ds"] = sys.argv[2]
+airflow.sdk.get_current_context = lambda: context
+spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.run_kedro_nodes(["any_node"])
+print("SEEN" + json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("dag_id", DAGS.values())
+def test_each_task_runs_kedro_as_of_the_dag_runs_logical_date(tmp_path, dag_id):
+    """A task passes its DAG run's logical date as `--params run_date=<ds>`; without one, nothing."""
+    path = PROJECT / "airflow_dags" / f"{dag_id}_dag.py"
+    env = _airflow_env(tmp_path / "airflow")
+    for ds, expected in (("2026-03-14", {"run_date": "2026-03-14"}), ("", None)):
+        probe = subprocess.run(
+            [sys.executable, "-c", _PROBE_TASK, str(path), ds],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert probe.returncode == 0, probe.stderr[-3000:]
+        line = next(x for x in probe.stdout.splitlines() if x.startswith("SEEN"))
+        assert json.loads(line[len("SEEN") :]) == [expected], (dag_id, ds)
+
+
 def test_dags_for_the_snowflake_env_hold_no_credentials(tmp_project):
     """Exported with real-looking credentials in conf/local: no secret reaches the DAG files."""
     shutil.copytree(PROJECT / "airflow", tmp_project / "airflow")

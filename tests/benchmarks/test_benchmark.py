@@ -113,3 +113,81 @@ def test_results_keep_the_latest_per_size_named_by_size_and_day(tmp_path):
         "benchmark-10000-2026-01-01.json",  # another size: kept
         "benchmark-10000-2026-01-01.md",
     ]
+
+
+def test_the_file_baseline_keeps_every_table_in_its_database_file_with_the_same_results(
+    tmp_path,
+):
+    """`duckdb_file`: the in-memory baseline's SQL, every table kept in a database file."""
+    import duckdb  # noqa: PLC0415
+
+    from benchmarks import duckdb_baseline  # noqa: PLC0415
+    from credit_risk.datasets import LandingFilesDataset  # noqa: PLC0415
+    from credit_risk.pipelines.source_data import nodes  # noqa: PLC0415
+    from credit_risk.pipelines.source_data.parameters import (  # noqa: PLC0415
+        SourceDataParams,
+    )
+
+    params = SourceDataParams.model_validate(
+        project_params_for_generator(n_applications=2000)
+    )
+    for source, data in zip(
+        nodes.DATED_BUILDERS, nodes.generate_source_data(params), strict=False
+    ):
+        LandingFilesDataset(
+            path=str(tmp_path / "landing" / source),
+            columns=nodes.LANDING_COLUMNS[source],
+            stage="LANDING",
+            schema="RAW",
+            database="CREDIT_RISK",
+        ).save(data)
+    database = tmp_path / "file" / "baseline.duckdb"
+    assert (
+        duckdb_baseline.main([str(tmp_path / "landing"), str(tmp_path / "memory")]) == 0
+    )
+    assert (
+        duckdb_baseline.main(
+            [
+                str(tmp_path / "landing"),
+                str(tmp_path / "file"),
+                "--database",
+                str(database),
+            ]
+        )
+        == 0
+    )
+    for table in ("training_set", "scoring_set"):
+        memory = pd.read_parquet(tmp_path / "memory" / f"{table}.parquet")
+        assert len(memory) > 0
+        assert (
+            compare(
+                checksums(memory),
+                checksums(pd.read_parquet(tmp_path / "file" / f"{table}.parquet")),
+            )
+            == []
+        )
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+        trained = con.execute("SELECT COUNT(*) FROM mi_training_set").fetchone()[0]
+    layers = ("raw", "int", "rejected")
+    assert {f"{layer}_{s}" for layer in layers for s in nodes.DATED_BUILDERS} <= tables
+    assert {
+        "prm_applications",
+        "prm_bureau_events",
+        "fea_application_features",
+        "mi_training_set",
+        "mi_scoring_set",
+    } <= tables
+    assert trained == len(pd.read_parquet(tmp_path / "file" / "training_set.parquet"))
+    result = json.loads((tmp_path / "file" / "result.json").read_text())
+    assert result["database"] == str(database)
+
+
+def project_params_for_generator(**overrides) -> dict:
+    """The project's source_data parameters, with overrides."""
+    import yaml  # noqa: PLC0415
+
+    from benchmarks.common import ROOT  # noqa: PLC0415
+
+    text = (ROOT / "conf" / "base" / "parameters_source_data.yml").read_text()
+    return {**yaml.safe_load(text)["source_data"], **overrides}

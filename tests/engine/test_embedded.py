@@ -109,7 +109,7 @@ def test_a_holder_that_does_not_answer_stops_the_client_with_its_name(tmp_path):
             engine.get_session()
         waited = time.monotonic() - started
         assert f"pid {holder.pid}" in str(err.value)
-        assert "python -m credit_risk.engine stop" in str(err.value)
+        assert f"python -m snowpark_embedded stop --db-dir {db_dir}" in str(err.value)
         assert 3 <= waited < 30  # the configured wait, then one last try
     finally:
         holder.kill()
@@ -172,14 +172,14 @@ def test_start_early_spawns_one_server_that_the_first_session_uses(tmp_path):
     db_dir = tmp_path / "engine"
     engine.configure(engine_config(db_dir), PROJECT)
     try:
-        assert embedded.start_early(embedded.options(engine.settings())) is True
+        assert embedded.start_early(engine.embedded_options(engine.settings())) is True
         # while it starts, a second call spawns nothing (its lock is held, or it already answers)
-        assert embedded.start_early(embedded.options(engine.settings())) is False
+        assert embedded.start_early(engine.embedded_options(engine.settings())) is False
         s = engine.get_session()
         assert s.sql("SELECT 1 AS ONE").collect()[0]["ONE"] == 1
         assert (db_dir / layout.LOG_FILE).read_text().count("engine serving") == 1
         assert (
-            embedded.start_early(embedded.options(engine.settings())) is False
+            embedded.start_early(engine.embedded_options(engine.settings())) is False
         )  # it serves
     finally:
         engine.close_session()

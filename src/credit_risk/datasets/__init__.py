@@ -2,13 +2,14 @@
 
 from credit_risk.datasets.computed_frame import ComputedFrameDataset
 from credit_risk.datasets.history_table import HistoryTableDataset
-from credit_risk.datasets.landing_files import LandingFilesDataset
+from credit_risk.datasets.landing_files import FilesBeside, LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 
 __all__ = [
     "ComputedFrameDataset",
+    "FilesBeside",
     "HistoryTableDataset",
     "LandingFilesDataset",
     "ModelRegistryDataset",

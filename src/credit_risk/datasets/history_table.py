@@ -36,8 +36,16 @@ class HistoryTableDataset(SnowparkTableDataset):
         """The history as a lazy DataFrame; ``None`` before anything was recorded."""
         return super().load() if self._exists() else None
 
+    def _write_from(self, source: str, columns: list[str]) -> None:
+        """Append the rows of ``source`` whose key is new, whatever ``save_args`` say."""
+        self._append_new(source)
+
     def _replace_from(self, source: str) -> None:
-        """Append the rows of ``source`` whose key is new (the name says replace: it never does here)."""
+        """Never replaces: appends the new rows (a history is never rewritten)."""
+        self._append_new(source)
+
+    def _append_new(self, source: str) -> None:
+        """Create the table on first use, then add the rows of ``source`` whose key is new."""
         columns = [identifier(c, "column") for c in self.session.table(source).columns]
         missing = [c for c in self._unique_key if c not in columns]
         if missing:

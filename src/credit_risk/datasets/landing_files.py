@@ -39,12 +39,33 @@ class LandingFileError(DatasetError, UserError):
     """A landing file (or the landing folder) is not what the catalog declares: fix the file."""
 
 
+class FilesBeside(dict):
+    """Parts that :meth:`LandingFilesDataset.save` writes beside the folder's other files.
+
+    A plain dict of parts replaces the whole folder; these parts each replace only the file of
+    their own name (atomically, one file at a time), so earlier files stay. ``refuse`` is a glob
+    of files that must not be in the folder (files the new ones would duplicate); if any is,
+    the save stops before writing, with ``advice`` in its message.
+    """
+
+    def __init__(
+        self,
+        parts: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]],
+        refuse: str | None = None,
+        advice: str = "",
+    ) -> None:
+        super().__init__(parts)
+        self.refuse = refuse
+        self.advice = advice
+
+
 class LandingFilesDataset(AbstractDataset):
     """A folder of CSV landing files (``part-*.csv``) with a fixed header.
 
     ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
     returns one, called one at a time so a large source never sits in memory whole) and
-    replaces the folder's files atomically. ``load`` checks each file's header, puts the
+    replaces the folder's files atomically; a :class:`FilesBeside` dict adds its files beside
+    the folder's others instead (a day's landing files beside earlier days'). ``load`` checks each file's header, puts the
     files on a Snowflake stage, copies each into a temporary table of VARCHAR columns,
     and returns one lazy Snowpark DataFrame over them all (``UNION ALL``) with a
     ``_SOURCE_FILE`` column. The same code runs on the embedded engine and on Snowflake.
@@ -89,7 +110,14 @@ class LandingFilesDataset(AbstractDataset):
     def save(
         self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]
     ) -> None:
-        """Write the parts into a new folder, then swap it in place of the old one."""
+        """Write the parts into a new folder, then swap it in place of the old one.
+
+        :class:`FilesBeside` parts are written into the folder instead, each replacing only a
+        file of its name.
+        """
+        if isinstance(data, FilesBeside):
+            self._save_beside(data)
+            return
         parts = {"part-00000": data} if isinstance(data, pd.DataFrame) else dict(data)
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_name(f".{self._path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -105,6 +133,25 @@ class LandingFilesDataset(AbstractDataset):
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def _save_beside(self, parts: FilesBeside) -> None:
+        """Write each part to a hidden temporary file in the folder, then rename it over its name."""
+        self._path.mkdir(parents=True, exist_ok=True)
+        if parts.refuse and (clash := sorted(self._path.glob(parts.refuse))):
+            raise LandingFileError(
+                f"{self._path} holds {', '.join(p.name for p in clash[:3])}"
+                + (f" and {len(clash) - 3} more" if len(clash) > 3 else "")  # noqa: PLR2004
+                + f": not adding {', '.join(sorted(parts))} beside them. {parts.advice}".rstrip()
+            )
+        for name, part in sorted(parts.items()):
+            frame = part() if callable(part) else part
+            final = self._path / f"{name}.csv"
+            tmp = self._path / f".{name}.csv.{uuid.uuid4().hex[:8]}.tmp"
+            try:
+                self._write_csv(frame, tmp)
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)
 
     def _write_csv(self, frame: pd.DataFrame, path: Path) -> None:
         if list(frame.columns) != self._columns:

@@ -3,27 +3,49 @@
 Nodes never see which engine they run on. The ``SnowparkSessionHook`` calls
 :func:`configure` with the ``engine`` config; the first dataset that needs a session calls
 :func:`get_session`, which connects (starting the embedded server if needed) and makes the
-session Snowpark's active session. Emulator gaps are handled in :mod:`credit_risk.engine.shims`.
+session Snowpark's active session. The embedded engine itself is the ``snowpark_embedded``
+package (``packages/snowpark-embedded``, no Kedro in it); this module is the project's glue:
+it reads the ``engine`` config. Emulator gaps are handled in :mod:`snowpark_embedded.shims`.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
+import snowpark_embedded.embedded
+import snowpark_embedded.errors
+import snowpark_embedded.layout
+import snowpark_embedded.shims
+from snowpark_embedded.errors import (
+    EngineBusyError,
+    EngineConfigError,
+    EngineError,
+    EngineGoneError,
+)
+
+# The engine's modules moved to the snowpark_embedded package; their old names still import.
+for _name in ("embedded", "errors", "layout", "shims"):
+    _module = getattr(snowpark_embedded, _name)
+    sys.modules[f"{__name__}.{_name}"] = _module
+    globals()[_name] = _module
 
 __all__ = [
     "EngineBusyError",
     "EngineConfigError",
     "EngineError",
+    "EngineGoneError",
     "close_session",
     "configure",
     "embedded_dir",
+    "embedded_options",
     "get_session",
     "set_query_tag",
     "settings",
@@ -73,9 +95,21 @@ def start_early() -> None:
     """Start the embedded engine's server in the background (a no-op for Snowflake)."""
     cfg = settings()
     if cfg["kind"] == "embedded":
-        from credit_risk.engine import embedded
+        with _folder_hint():
+            snowpark_embedded.embedded.start_early(embedded_options(cfg))
 
-        embedded.start_early(embedded.options(cfg))
+
+@contextlib.contextmanager
+def _folder_hint() -> Iterator[None]:
+    """Add where the project sets the embedded folder to the engine's error about it."""
+    try:
+        yield
+    except EngineConfigError as exc:
+        if "folder" not in str(exc):
+            raise
+        raise EngineConfigError(
+            f"{exc} (engine.embedded.db_dir in conf/base/engine.yml, or CREDIT_RISK_ENGINE_DIR)"
+        ) from None
 
 
 def embedded_dir(engine_cfg: dict[str, Any], project_path: Path) -> Path:
@@ -86,6 +120,13 @@ def embedded_dir(engine_cfg: dict[str, Any], project_path: Path) -> Path:
         or "data/engine"
     )
     return folder if folder.is_absolute() else Path(project_path) / folder
+
+
+def embedded_options(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The embedded server's options from the engine settings, with defaults and the folder made absolute."""
+    opts = {**snowpark_embedded.embedded.DEFAULTS, **(cfg.get("embedded") or {})}
+    opts["db_dir"] = embedded_dir(cfg, cfg["project_path"])
+    return opts
 
 
 def settings() -> dict[str, Any]:
@@ -103,16 +144,22 @@ def get_session() -> Session:
     global _session  # noqa: PLW0603 (one session per process, by design)
     with _lock:
         if _session is not None and _settings and _settings["kind"] == "embedded":
-            from credit_risk.engine import embedded
-
-            if not embedded.serves(_session, _settings):
+            if not snowpark_embedded.embedded.serves(_session):
                 _session = None  # its server stopped after idle_timeout_s (a notebook left open)
         if _session is None:
             cfg = settings()
             if cfg["kind"] == "embedded":
-                from credit_risk.engine import embedded
-
-                _session = embedded.connect(cfg)
+                schemas = list((cfg.get("schemas") or {}).values())
+                if not schemas:
+                    raise EngineConfigError(
+                        "engine.schemas is not set (conf/base/engine.yml)"
+                    )
+                with _folder_hint():
+                    _session = snowpark_embedded.embedded.connect(
+                        database=cfg["database"],
+                        schemas=schemas,
+                        **embedded_options(cfg),
+                    )
             else:
                 from credit_risk.engine import snowflake
 
@@ -143,9 +190,7 @@ def close_session() -> None:
     with _lock:
         if _session is not None:
             if _settings and _settings["kind"] == "embedded":
-                from credit_risk.engine import embedded
-
-                embedded.close(_session)
+                snowpark_embedded.embedded.close(_session)
             else:
                 _session.close()
             _session = None

@@ -1,38 +1,14 @@
-"""Manage the embedded engine's server: ``python -m credit_risk.engine status|start|stop``."""
+"""Manage the project's embedded engine: ``python -m credit_risk.engine status|start|stop``.
+
+The same command as ``python -m snowpark_embedded``, with the project's folder (``data/engine``)
+as the default ``--db-dir``.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from pathlib import Path
 
-from credit_risk.engine import embedded
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command and return the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m credit_risk.engine", description=__doc__
-    )
-    parser.add_argument("command", choices=["status", "start", "stop"])
-    parser.add_argument(
-        "--db-dir", type=Path, default=Path("data/engine"), help="database folder"
-    )
-    args = parser.parse_args(argv)
-    db_dir = args.db_dir.resolve()
-    if args.command == "start":
-        opts = {**embedded.DEFAULTS, "db_dir": db_dir}
-        print(json.dumps(embedded.ensure_server(opts)))  # noqa: T201
-    elif args.command == "stop":
-        stopped = embedded.stop_server(db_dir)
-        print("stopped" if stopped else f"no server answers for {db_dir}")  # noqa: T201
-    else:
-        state = embedded.server_state(db_dir)
-        print(json.dumps(state) if state else f"no server answers for {db_dir}")  # noqa: T201
-        return 0 if state else 1
-    return 0
-
+from snowpark_embedded.__main__ import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m credit_risk.engine", default_db_dir="data/engine"))

@@ -25,7 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_risk.engine.errors import EngineConfigError, EngineError
+from snowpark_embedded.errors import EngineConfigError, EngineError
+from snowpark_embedded.unreachable import bound_unreachable
 
 if TYPE_CHECKING:
     from snowflake.snowpark import Session
@@ -243,6 +244,18 @@ def connect(cfg: Mapping[str, Any], query_tag: str | None = None) -> Session:
         raise EngineError(
             f"could not connect to Snowflake account {settings['account']!r}: {exc}"
         ) from None
+    timeout_s = float((cfg.get("snowflake") or {}).get("unreachable_timeout_s", 300))
+
+    def message(waited: float, cause: BaseException) -> str:
+        return (
+            f"Snowflake account {settings['account']!r} has not answered for {waited:.0f} s "
+            f"({type(cause).__name__}: the network dropped, or the account is unreachable; "
+            f"engine.snowflake.unreachable_timeout_s={timeout_s:.0f}). The statement may or "
+            "may not have run; tables are replaced in one statement, so each is whole. "
+            "Run again once the account answers."
+        )
+
+    bound_unreachable(session, timeout_s, message)
     logger.info(
         "Snowpark session on Snowflake account %s as %s (role %s, warehouse %s, %s)",
         settings["account"],

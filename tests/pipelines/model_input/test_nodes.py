@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 
 import pytest
@@ -135,3 +136,54 @@ def test_bad_split_fractions_are_refused(fractions):
         ModelInputParams(
             split_salt="s", split_fractions=fractions, out_of_time_from="2025-01-01"
         )
+
+
+def test_matured_applications_from_the_cut_off_are_the_out_of_time_holdout(session):
+    rows = [
+        (f"L{i:06d}", date, "MATURED", str(i % 2), "2026-06-30", "42")
+        for i, date in enumerate(
+            ["2024-12-30", "2024-12-31", "2025-01-01", "2025-01-02", "2025-06-30"] * 40
+        )
+    ]
+    table = session.table(
+        make_table(
+            session,
+            "T_OOT",
+            [
+                "APPLICATION_ID",
+                "APPLICATION_DATE",
+                "STATUS",
+                "DEFAULTED",
+                "OBSERVED_AT",
+                "CREDIT_SCORE",
+            ],
+            rows,
+        )
+    ).select(
+        "APPLICATION_ID",
+        F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
+        "STATUS",
+        "DEFAULTED",
+        F.to_date(F.col("OBSERVED_AT")).alias("OBSERVED_AT"),
+        F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
+    )
+    hashed = {
+        r["APPLICATION_ID"]: r["SPLIT"]
+        for r in nodes.build_training_set(
+            table, PARAMS.model_copy(update={"out_of_time_from": None})
+        ).collect()
+    }
+    split = {
+        r["APPLICATION_ID"]: (str(r["APPLICATION_DATE"]), r["SPLIT"])
+        for r in nodes.build_training_set(
+            table,
+            PARAMS.model_copy(update={"out_of_time_from": datetime.date(2025, 1, 1)}),
+        ).collect()
+    }
+    assert len(split) == len(rows)
+    for app_id, (date, name) in split.items():
+        if date >= "2025-01-01":  # on or after the cut-off: the holdout
+            assert name == "out_of_time"
+        else:  # before it: the hash split, unchanged
+            assert name == hashed[app_id] != "out_of_time"
+    assert Counter(n for _, n in split.values())["out_of_time"] == 120

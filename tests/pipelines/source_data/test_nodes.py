@@ -18,6 +18,7 @@ PARAMS = {
     "as_of_date": "2026-06-30",
     "start_date": "2021-01-01",
     "maturity_days": 365,
+    "land_date": None,
     "mess": {
         "duplicate_rate": 0.01,
         "null_rate": 0.01,
@@ -371,3 +372,23 @@ def test_landing_events_reproduce_simulated_delinquency_counts(tables):
     assert (landing <= simulated).all()
     assert (landing == simulated).mean() > 0.97
     assert simulated.sum() > 0.1 * len(simulated)
+
+
+def test_protected_group_is_in_the_answer_key_only_and_leans_on_risk(tables):
+    truth = tables["truth"]
+    assert set(truth["protected_group"]) == {"A", "B"}
+    for name in ["applicants", "applications", "events", "outcomes"]:  # landing files
+        assert not any("group" in c.lower() for c in tables[name].columns)
+        assert not tables[name].isin(["A", "B"]).all(axis=0).any()
+    # one group per applicant: every application of an applicant carries the same group
+    owners = tables["applications"].drop_duplicates("application_id")[
+        ["application_id", "applicant_id"]
+    ]
+    by_owner = truth.merge(owners, on="application_id").groupby("applicant_id")
+    assert (by_owner["protected_group"].nunique() == 1).all()
+    share_b = (truth["protected_group"] == "B").mean()
+    assert (
+        0.2 < share_b < 0.4
+    )  # sigmoid(-0.85) = 0.30 at z = 0; slope widens it a little
+    mean_p = truth.groupby("protected_group")["true_default_probability"].mean()
+    assert mean_p["B"] > mean_p["A"]  # membership leans on the latent risk

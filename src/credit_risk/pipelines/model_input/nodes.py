@@ -32,12 +32,25 @@ def assign_split(key, salt: str, fractions: SplitFractions):
     )
 
 
+OUT_OF_TIME = "out_of_time"
+
+
 def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFrame:
-    """Matured applications with their label, when it was observed, and a deterministic split."""
+    """Matured applications with their label, when it was observed, and a deterministic split.
+
+    Those dated on or after ``out_of_time_from`` are the out-of-time holdout
+    (``SPLIT = 'out_of_time'``); the rest keep their hash split.
+    """
     matured = features.filter(F.col("STATUS") == F.lit("MATURED"))
     split = assign_split(
         F.col("APPLICATION_ID"), params.split_salt, params.split_fractions
     )
+    if params.out_of_time_from is not None:
+        split = F.when(
+            F.col("APPLICATION_DATE")
+            >= F.to_date(F.lit(params.out_of_time_from.isoformat())),
+            F.lit(OUT_OF_TIME),
+        ).otherwise(split)
     columns = [c for c in features.columns if c not in NOT_FEATURES]
     return matured.select(
         "APPLICATION_ID",

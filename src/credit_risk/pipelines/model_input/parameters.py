@@ -37,4 +37,4 @@ class ModelInputParams(BaseModel):
 
     split_salt: str = Field(min_length=1)
     split_fractions: SplitFractions
-    out_of_time_from: date
+    out_of_time_from: date | None  # null: no out-of-time holdout

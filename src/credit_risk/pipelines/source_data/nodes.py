@@ -4,7 +4,9 @@ Each chunk of the world is first simulated numerically (applicants, their bureau
 events, their applications, the true default probabilities and the drawn
 outcomes); each landing table is then rendered as raw text and made messy.
 Tables are returned as dicts of zero-argument callables, one per part, so that
-nothing is computed until a dataset asks for a part. See ``docs/source_data.md``.
+nothing is computed until a dataset asks for a part. With ``land_date`` set, the same
+world is simulated and only that day's records are returned, one file per landing table
+named by the date. See ``docs/source_data.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.dtypes import StringDType
 
+from credit_risk.datasets.landing_files import FilesBeside
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
 
 logger = logging.getLogger(__name__)
@@ -60,7 +63,12 @@ BUREAU_EVENT_COLUMNS = [
     "amount",
 ]
 LOAN_OUTCOME_COLUMNS = ["application_id", "observed_at", "defaulted"]
-TRUTH_COLUMNS = ["application_id", "true_default_probability", "is_matured"]
+TRUTH_COLUMNS = [
+    "application_id",
+    "true_default_probability",
+    "is_matured",
+    "protected_group",
+]
 
 FIRST_NAMES = np.array(
     "James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David "
@@ -145,6 +153,19 @@ SALT_APPLICANTS = 1
 SALT_APPLICATIONS = 2
 SALT_EVENTS = 3
 SALT_OUTCOMES = 4
+SALT_PROTECTED_GROUP = 5
+SALT_RESEND = 6
+# A duplicated landing row (the mess) is a record sent again: in day-by-day landing the copy
+# arrives 0..RESEND_MAX_DELAY_DAYS days after its original (never after as_of_date), in a
+# later day's file as often as not; a whole-period generation holds both in one file.
+RESEND_MAX_DELAY_DAYS = 3
+# The simulated protected group (answer key only, never in landing data): each applicant is
+# in group B with probability sigmoid(GROUP_B_LOGIT + GROUP_B_RISK_SLOPE * z), A otherwise.
+# Membership leans on the latent risk z, as a real protected class correlates with credit
+# history: a group-blind model still approves B less often (docs/source_data.md).
+PROTECTED_GROUPS = ("A", "B")
+GROUP_B_LOGIT = -0.85  # about 30 % of applicants in B
+GROUP_B_RISK_SLOPE = 0.5
 SECONDS_PER_DAY = 86_400
 STR = StringDType()
 
@@ -165,6 +186,7 @@ class SourceConfig:
     out_of_range_rate: float
     malformed_date_rate: float
     unknown_applicant_event_rate: float
+    land_day: int | None = None  # land only this day's records (None: the whole period)
 
     @property
     def n_chunks(self) -> int:
@@ -254,6 +276,9 @@ class ChunkSimulation:
 
 
 TableBuilder = Callable[[SourceConfig, ChunkSimulation], pd.DataFrame]
+# A landing table of one chunk, with the day each row lands on (in the same order).
+DatedTable = tuple[pd.DataFrame, np.ndarray]
+DatedTableBuilder = Callable[[SourceConfig, ChunkSimulation], DatedTable]
 
 
 # ----------------------------------------------------------------------------- node
@@ -262,9 +287,13 @@ TableBuilder = Callable[[SourceConfig, ChunkSimulation], pd.DataFrame]
 def generate_source_data(
     params: SourceDataParams,
 ) -> tuple[PartDict, PartDict, PartDict, PartDict, PartDict]:
-    """Lazy parts of applicants, applications, bureau events, outcomes and truth."""
+    """Lazy parts of applicants, applications, bureau events, outcomes and truth.
+
+    With ``land_date`` set, each landing table is one file of that day's records, named
+    by the date and written beside earlier days' files; the truth is the whole world's.
+    """
     cfg = parse_config(params)
-    key = _params_key(params)
+    key = _params_key(params.model_copy(update={"land_date": None}))
 
     def parts(table: str, builder: TableBuilder) -> PartDict:
         return {
@@ -272,12 +301,27 @@ def generate_source_data(
             for i in range(cfg.n_chunks)
         }
 
+    truth = parts("generator_truth", build_truth)
+    if cfg.land_day is not None:
+        day = _day_to_str(cfg.land_day)
+        return (
+            *(
+                FilesBeside(
+                    {day: functools.partial(_day_table, key, cfg.land_day, table)},
+                    refuse="part-*.csv",
+                    advice="They are a whole-period generation, which already holds this "
+                    "day: land days into an empty folder (delete the part files first).",
+                )
+                for table in DATED_BUILDERS
+            ),
+            truth,
+        )
     return (
         parts("landing_applicants", build_applicants),
         parts("landing_applications", build_applications),
         parts("landing_bureau_events", build_bureau_events),
         parts("landing_loan_outcomes", build_loan_outcomes),
-        parts("generator_truth", build_truth),
+        truth,
     )
 
 
@@ -286,7 +330,7 @@ def generate_source_data(
 
 def parse_config(params: SourceDataParams) -> SourceConfig:
     """The generator's config from its typed parameters (Kedro has validated them)."""
-    return SourceConfig(
+    cfg = SourceConfig(
         n_applications=params.n_applications,
         seed=params.seed,
         chunk_size=params.chunk_size,
@@ -294,7 +338,21 @@ def parse_config(params: SourceDataParams) -> SourceConfig:
         as_of_day=_date_to_day(params.as_of_date.isoformat()),
         maturity_days=params.maturity_days,
         **params.mess.model_dump(),
+        land_day=None
+        if params.land_date is None
+        else _date_to_day(params.land_date.isoformat()),
     )
+    if cfg.land_day is not None and not (
+        cfg.history_start_day <= cfg.land_day <= cfg.as_of_day
+    ):
+        raise ValueError(
+            f"source_data.land_date {_day_to_str(cfg.land_day)} is outside the generated "
+            f"world: records are dated {_day_to_str(cfg.history_start_day)} (bureau history, "
+            f"{HISTORY_YEARS} years before start_date) to as_of_date "
+            f"{_day_to_str(cfg.as_of_day)}; pick a day in that range (a later as_of_date "
+            "is another world: every record changes)"
+        )
+    return cfg
 
 
 def chunk_bounds(cfg: SourceConfig, index: int) -> ChunkBounds:
@@ -341,6 +399,43 @@ def _build_part(
         f"{done:,}",
     )
     return builder(cfg, _simulate_chunk(key, index))
+
+
+def _day_table(key: str, day: int, table: str) -> pd.DataFrame:
+    """The records of ``table`` that land on ``day`` (an empty frame if none do)."""
+    return _day_tables(key, day)[table]
+
+
+@functools.lru_cache(maxsize=1)
+def _day_tables(key: str, day: int) -> dict[str, pd.DataFrame]:
+    """Every landing table's records of one day: the whole world rendered, chunk by chunk."""
+    cfg = parse_config(SourceDataParams.model_validate_json(key))
+    logger.info(
+        "source_data: landing %s from a world of %s applications (%d chunks)",
+        _day_to_str(day),
+        f"{cfg.n_applications:,}",
+        cfg.n_chunks,
+    )
+    picked: dict[str, list[pd.DataFrame]] = {table: [] for table in DATED_BUILDERS}
+    for index in range(cfg.n_chunks):
+        for table in DATED_BUILDERS:
+            frame, days = _rendered_chunk(key, index, table)
+            picked[table].append(frame[days == day])
+    return {
+        table: pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=LANDING_COLUMNS[table], dtype=object)
+        for table, frames in picked.items()
+    }
+
+
+def _rendered_chunk(key: str, index: int, table: str) -> DatedTable:
+    """Landing table ``table`` of chunk ``index``, with each row's landing day.
+
+    Not cached: a run lands one day, so each is rendered once, and only one is in memory.
+    """
+    cfg = parse_config(SourceDataParams.model_validate_json(key))
+    return DATED_BUILDERS[table](cfg, _simulate_chunk(key, index))
 
 
 # ----------------------------------------------------------------------------- simulation
@@ -600,6 +695,11 @@ def _month_day(dates: np.ndarray) -> np.ndarray:
 
 def build_applicants(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
     """Raw applicants table of one chunk, with mess."""
+    return dated_applicants(cfg, sim)[0]
+
+
+def dated_applicants(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
+    """Raw applicants of one chunk; each lands on the day of its first application."""
     rng = _table_rng(cfg, sim, SALT_APPLICANTS)
     a = sim.applicants
     first, last = FIRST_NAMES[a.first_name_idx], LAST_NAMES[a.last_name_idx]
@@ -629,11 +729,18 @@ def build_applicants(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
         rng, cols["date_of_birth"], cfg.malformed_date_rate
     )
     frame = pd.DataFrame(cols, columns=APPLICANT_COLUMNS)
-    return _with_duplicates(rng, frame, cfg.duplicate_rate)
+    return _with_duplicates(
+        rng, frame, a.first_application_day, cfg, sim, SALT_APPLICANTS
+    )
 
 
 def build_applications(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
     """Raw applications table of one chunk, with mess."""
+    return dated_applications(cfg, sim)[0]
+
+
+def dated_applications(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
+    """Raw applications of one chunk; each lands on its application date."""
     rng = _table_rng(cfg, sim, SALT_APPLICATIONS)
     app = sim.applications
     cols = {
@@ -661,11 +768,16 @@ def build_applications(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
         rng, cols["application_date"], cfg.malformed_date_rate
     )
     frame = pd.DataFrame(cols, columns=APPLICATION_COLUMNS)
-    return _with_duplicates(rng, frame, cfg.duplicate_rate)
+    return _with_duplicates(rng, frame, app.day, cfg, sim, SALT_APPLICATIONS)
 
 
 def build_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
     """Raw bureau events of one chunk plus orphan events of unknown applicants."""
+    return dated_bureau_events(cfg, sim)[0]
+
+
+def dated_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
+    """Raw bureau events (and orphans) of one chunk; each lands on its event date."""
     rng = _table_rng(cfg, sim, SALT_EVENTS)
     ev = sim.events
     n_real = len(ev.day)
@@ -697,18 +809,25 @@ def build_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame
         rng, cols["event_date"], cfg.malformed_date_rate
     )
     frame = pd.DataFrame(cols, columns=BUREAU_EVENT_COLUMNS)
-    return _with_duplicates(rng, frame, cfg.duplicate_rate)
+    event_day = np.concatenate([ev.day, orphan_day])
+    return _with_duplicates(rng, frame, event_day, cfg, sim, SALT_EVENTS)
 
 
 def build_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
     """Raw outcomes of the matured applications of one chunk, with mess."""
+    return dated_loan_outcomes(cfg, sim)[0]
+
+
+def dated_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
+    """Raw outcomes of one chunk; each lands on the day it is observed (``observed_at``)."""
     rng = _table_rng(cfg, sim, SALT_OUTCOMES)
     app = sim.applications
     matured = app.is_matured
     defaulted = app.defaulted[matured].astype(np.int64)
+    observed_day = app.day[matured] + cfg.maturity_days
     cols = {
         "application_id": _ids("L", app.number[matured], 10),
-        "observed_at": _dates(app.day[matured] + cfg.maturity_days),
+        "observed_at": _dates(observed_day),
         "defaulted": _ints(defaulted),
     }
     _inject_nulls(rng, cols, LOAN_OUTCOME_COLUMNS[1:], cfg.null_rate)
@@ -718,17 +837,46 @@ def build_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame
     cols["observed_at"] = _malform_dates(
         rng, cols["observed_at"], cfg.malformed_date_rate
     )
-    return pd.DataFrame(cols, columns=LOAN_OUTCOME_COLUMNS)
+    return pd.DataFrame(cols, columns=LOAN_OUTCOME_COLUMNS), observed_day
+
+
+# The landing tables in day-by-day landing, in the node's output order.
+DATED_BUILDERS: dict[str, DatedTableBuilder] = {
+    "applicants": dated_applicants,
+    "applications": dated_applications,
+    "bureau_events": dated_bureau_events,
+    "loan_outcomes": dated_loan_outcomes,
+}
+LANDING_COLUMNS = {
+    "applicants": APPLICANT_COLUMNS,
+    "applications": APPLICATION_COLUMNS,
+    "bureau_events": BUREAU_EVENT_COLUMNS,
+    "loan_outcomes": LOAN_OUTCOME_COLUMNS,
+}
+
+
+def protected_group(cfg: SourceConfig, sim: ChunkSimulation) -> np.ndarray:
+    """The simulated protected group of each applicant of a chunk, from its own random stream.
+
+    Drawn after the simulation, so the landing data are the same with or without it.
+    """
+    rng = _table_rng(cfg, sim, SALT_PROTECTED_GROUP)
+    z = sim.applicants.latent_risk
+    in_b = rng.random(len(z)) < 1.0 / (
+        1.0 + np.exp(-(GROUP_B_LOGIT + GROUP_B_RISK_SLOPE * z))
+    )
+    return np.where(in_b, PROTECTED_GROUPS[1], PROTECTED_GROUPS[0]).astype(object)
 
 
 def build_truth(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
-    """Clean answer key: true default probability and maturity of every application."""
+    """Clean answer key: true default probability, maturity and protected group of every application."""
     app = sim.applications
     return pd.DataFrame(
         {
             "application_id": _ids("L", app.number, 10),
             "true_default_probability": app.true_probability.astype(np.float64),
             "is_matured": app.is_matured.astype(bool),
+            "protected_group": protected_group(cfg, sim)[app.owner],
         },
         columns=TRUTH_COLUMNS,
     )
@@ -876,15 +1024,29 @@ def _malform_dates(
     return out
 
 
-def _with_duplicates(
-    rng: np.random.Generator, frame: pd.DataFrame, rate: float
-) -> pd.DataFrame:
-    """Insert exact copies of a ``rate`` fraction of rows, each after a random row."""
+def _with_duplicates(  # noqa: PLR0913 - the frame, its days, and where the copies come from
+    rng: np.random.Generator,
+    frame: pd.DataFrame,
+    day: np.ndarray,
+    cfg: SourceConfig,
+    sim: ChunkSimulation,
+    salt: int,
+) -> DatedTable:
+    """Insert exact copies of a ``duplicate_rate`` fraction of rows, each after a random row.
+
+    Returns the rows with the day each lands on: an original on its own ``day``, a copy
+    (a record sent again) 0..RESEND_MAX_DELAY_DAYS days later, never after as_of_date. The
+    delays come from their own random stream, so the rows are the same as without them.
+    """
     n = len(frame)
-    duplicated = np.flatnonzero(rng.random(n) < rate)
+    duplicated = np.flatnonzero(rng.random(n) < cfg.duplicate_rate)
     after = rng.integers(0, max(n, 1), len(duplicated)) + 0.5
     position = np.concatenate([np.arange(n, dtype=np.float64), after])
-    rows = np.concatenate([np.arange(n), duplicated])[
-        np.argsort(position, kind="stable")
-    ]
-    return frame.iloc[rows].reset_index(drop=True)
+    order = np.argsort(position, kind="stable")
+    rows = np.concatenate([np.arange(n), duplicated])[order]
+    resend = np.random.default_rng([cfg.seed, sim.bounds.index, SALT_RESEND, salt])
+    delay = resend.integers(0, RESEND_MAX_DELAY_DAYS + 1, len(duplicated))
+    landing_day = np.concatenate(
+        [day, np.minimum(day[duplicated] + delay, cfg.as_of_day)]
+    )[order]
+    return frame.iloc[rows].reset_index(drop=True), landing_day

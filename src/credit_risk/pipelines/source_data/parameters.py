@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    field_validator,
+    model_validator,
+)
 
 Fraction = Field(ge=0, le=1)
 
@@ -39,6 +46,26 @@ class SourceDataParams(BaseModel):
     start_date: date
     maturity_days: int = Field(ge=1)
     mess: Mess
+    # YYYY-MM-DD: land only that day's records, beside earlier days' files; null: the
+    # whole period (README "Running it every day")
+    land_date: date | None
+
+    @field_validator("land_date", mode="before")
+    @classmethod
+    def _a_calendar_day(cls, value: object) -> object:
+        """Only ``YYYY-MM-DD`` text or a date: not a timestamp, not another format."""
+        if value is None or isinstance(value, date):
+            return value
+        text = str(value)
+        if len(text) == len("YYYY-MM-DD"):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+        raise ValueError(
+            f"source_data.land_date {value!r} is not a date: give it as YYYY-MM-DD, "
+            'e.g. --params "source_data.land_date=2026-06-30"'
+        )
 
     @model_validator(mode="after")
     def _calendar(self) -> SourceDataParams:

@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_risk.engine import layout, shims
-from credit_risk.engine.errors import EngineBusyError, EngineConfigError, EngineError
+from snowpark_embedded import layout, shims
+from snowpark_embedded.errors import EngineBusyError, EngineConfigError, EngineError
+from snowpark_embedded.unreachable import bound_unreachable
 
 if (
     TYPE_CHECKING
@@ -37,17 +38,12 @@ DEFAULTS = {
     "start_timeout_s": 60,
     "idle_timeout_s": 1800,
     "linger_s": 15,
+    # a request fails after this long without reaching the server (it died, or was killed);
+    # a statement that runs longer while the server answers is never cut
+    "unreachable_timeout_s": 60,
 }
+DUCKDB_RESERVED_DATABASES = frozenset({"MAIN", "TEMP", "SYSTEM"})
 SERVES_CHECK_S = 5.0  # how often a reused session's server is checked (serves)
-
-
-def options(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The embedded options, with defaults and the folder made absolute."""
-    from credit_risk.engine import embedded_dir
-
-    opts = {**DEFAULTS, **(cfg.get("embedded") or {})}
-    opts["db_dir"] = embedded_dir(cfg, cfg["project_path"])
-    return opts
 
 
 def _pid_alive(pid: int) -> bool:
@@ -66,8 +62,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def server_state(db_dir: Path) -> dict[str, Any] | None:
+def server_state(db_dir: Path | str) -> dict[str, Any] | None:
     """The running server of this folder (pid, port), if it answers."""
+    db_dir = Path(db_dir)
     try:
         state = json.loads((db_dir / layout.STATE_FILE).read_text())
     except (OSError, ValueError):
@@ -75,7 +72,7 @@ def server_state(db_dir: Path) -> dict[str, Any] | None:
     if not _pid_alive(int(state.get("pid", 0))):
         return None
     try:
-        url = f"http://127.0.0.1:{int(state['port'])}/credit-risk/health"
+        url = f"http://127.0.0.1:{int(state['port'])}/snowpark-embedded/health"
         with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - loopback only
             health = json.loads(resp.read())
     except (OSError, ValueError, urllib.error.URLError):
@@ -105,7 +102,7 @@ def _start_lock(db_dir: Path, timeout: float) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise EngineBusyError(
                         f"waited {timeout:.0f}s for another process starting the embedded "
-                        f"engine in {db_dir}; try again, or run `python -m credit_risk.engine status`"
+                        f"engine in {db_dir}; try again, or run `python -m snowpark_embedded status --db-dir {db_dir}`"
                     ) from None
                 time.sleep(0.1)
         yield
@@ -113,10 +110,32 @@ def _start_lock(db_dir: Path, timeout: float) -> Iterator[None]:
         os.close(fd)
 
 
+def prepare_folder(db_dir: Path) -> None:
+    """Make the database folder, or say why it cannot be used (not a bare PermissionError)."""
+    try:
+        db_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EngineConfigError(
+            f"the embedded engine's folder {db_dir} cannot be created ({exc.strerror}): "
+            "choose a folder this user may write"
+        ) from None
+    probe = db_dir / layout.START_LOCK_FILE
+    try:
+        if not os.access(db_dir, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+        os.close(os.open(probe, os.O_RDWR | os.O_CREAT, 0o644))
+    except OSError as exc:
+        raise EngineConfigError(
+            f"the embedded engine's folder {db_dir} is not writable by this user "
+            f"({exc.strerror}); it keeps the database, its lock and the server's log: "
+            "make it writable (chmod / chown), or choose another folder"
+        ) from None
+
+
 def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
     """Return the state of the folder's server, starting one if none answers."""
     db_dir: Path = opts["db_dir"]
-    db_dir.mkdir(parents=True, exist_ok=True)
+    prepare_folder(db_dir)
     timeout = float(opts["start_timeout_s"])
     with _start_lock(db_dir, timeout):
         if state := server_state(db_dir):
@@ -132,7 +151,7 @@ def ensure_server(opts: dict[str, Any]) -> dict[str, Any]:
                     raise EngineBusyError(
                         f"the embedded database {db_dir} is held by {holder(db_dir)}, which does "
                         f"not answer; waited {timeout:.0f}s. Let it finish, or stop it with "
-                        "`python -m credit_risk.engine stop`, then run again."
+                        f"`python -m snowpark_embedded stop --db-dir {db_dir}`, then run again."
                     )
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
                 continue
@@ -164,7 +183,7 @@ def start_early(opts: dict[str, Any]) -> bool:
     :func:`ensure_server`. True if a server was spawned.
     """
     db_dir: Path = opts["db_dir"]
-    db_dir.mkdir(parents=True, exist_ok=True)
+    prepare_folder(db_dir)
     try:
         with _start_lock(db_dir, timeout=0):
             if _lock_held(db_dir) or server_state(db_dir):
@@ -204,7 +223,7 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
-        "credit_risk.engine.server",
+        "snowpark_embedded.server",
         "--db-dir",
         str(db_dir),
         "--idle-timeout",
@@ -224,13 +243,14 @@ def _spawn(opts: dict[str, Any]) -> subprocess.Popen:
         )
 
 
-def stop_server(db_dir: Path, timeout: float = 30.0) -> bool:
+def stop_server(db_dir: Path | str, timeout: float = 30.0) -> bool:
     """Ask the folder's server to stop and wait for it; True if one was running."""
+    db_dir = Path(db_dir)
     state = server_state(db_dir)
     if not state:
         return False
     req = urllib.request.Request(  # noqa: S310 - loopback only
-        f"http://127.0.0.1:{state['port']}/credit-risk/shutdown", method="POST"
+        f"http://127.0.0.1:{state['port']}/snowpark-embedded/shutdown", method="POST"
     )
     with contextlib.suppress(OSError):
         urllib.request.urlopen(req, timeout=5).close()  # noqa: S310
@@ -263,16 +283,34 @@ def _create_schemas(session: Session, database: str, schemas: list[str]) -> None
             time.sleep(0.2 * (attempt + 1))
 
 
-def connect(cfg: dict[str, Any]) -> Session:
-    """A Snowpark session on the embedded engine, with the project's schemas created."""
-    opts = options(cfg)
-    schemas = cfg.get("schemas") or {}
+def connect(
+    db_dir: Path | str,
+    database: str,
+    schemas: list[str],
+    **opts: Any,
+) -> Session:
+    """A Snowpark session on the embedded engine of ``db_dir``, with ``schemas`` of ``database`` created.
+
+    ``opts`` are the server options of :data:`DEFAULTS` (``start_timeout_s``,
+    ``idle_timeout_s``, ``linger_s``, ``memory_limit``); the session's schema is the first one.
+    """
+    opts = {**DEFAULTS, **opts, "db_dir": Path(db_dir).absolute()}
     if not schemas:
-        raise EngineConfigError("engine.schemas is not set (conf/base/engine.yml)")
+        raise EngineConfigError(
+            "no schema given: name at least one schema to create and use"
+        )
+    if database.upper() in DUCKDB_RESERVED_DATABASES:
+        raise EngineConfigError(
+            f"database name {database!r} is reserved by DuckDB under the embedded engine "
+            f"({', '.join(sorted(DUCKDB_RESERVED_DATABASES))}); choose another name"
+        )
     last_error: Exception | None = None
     for _attempt in range(3):
         state = ensure_server(opts)
         try:
+            from snowflake.connector.backoff_policies import (
+                exponential_backoff,  # noqa: PLC0415
+            )
             from snowflake.snowpark import Session  # noqa: PLC0415
 
             session = Session.builder.configs(
@@ -283,8 +321,8 @@ def connect(cfg: dict[str, Any]) -> Session:
                     "host": "127.0.0.1",
                     "port": state["port"],
                     "protocol": "http",
-                    "database": cfg["database"],
-                    "schema": next(iter(schemas.values())),
+                    "database": database,
+                    "schema": schemas[0],
                     # network_timeout would also cancel any query running longer; the server
                     # answers unsupported statements as errors, so nothing needs it here
                     "login_timeout": 10,
@@ -292,23 +330,29 @@ def connect(cfg: dict[str, Any]) -> Session:
                     # millions of rows takes minutes, and the connector's 60 s default would
                     # resend it while the first still runs
                     "socket_timeout": 3600,
+                    # the server is on this machine: a failed request is retried within
+                    # 1-2 s, not the connector's up to 16 s (see unreachable_timeout_s)
+                    "backoff_policy": exponential_backoff(cap=2),
                     "session_parameters": {
                         "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False
                     },
                 }
             ).create()
             shims.no_cancel_all(session)
+            shims.pandas_frames_as_rows(session)
+            _fail_when_gone(session, opts, state)
             break
         except Exception as exc:  # the server may have stopped between check and login
             last_error = exc
             time.sleep(0.5)
     else:
         raise EngineError(f"could not connect to the embedded engine: {last_error}")
-    _create_schemas(session, cfg["database"], list(schemas.values()))
+    _create_schemas(session, database, list(schemas))
     # Not auto_clean_up_temp_table_enabled: its drop runs from a garbage-collection finalizer,
     # which can fire inside another request on the same connection (seen: during a PUT) and
     # hang it. cache_result() tables are temporary: they go when the run's session closes.
-    session.use_schema(f"{cfg['database']}.{next(iter(schemas.values()))}")
+    session.use_schema(f"{database}.{schemas[0]}")
+    session._snowpark_embedded_db_dir = opts["db_dir"]  # noqa: SLF001 - read by serves()
     logger.info(
         "Snowpark session on the embedded engine (127.0.0.1:%s, %s)",
         state["port"],
@@ -317,7 +361,31 @@ def connect(cfg: dict[str, Any]) -> Session:
     return session
 
 
-def serves(session: Session, cfg: dict[str, Any]) -> bool:
+def _fail_when_gone(
+    session: Session, opts: dict[str, Any], state: dict[str, Any]
+) -> None:
+    """Fail the session's requests once its server is gone, instead of retrying for ever."""
+    db_dir: Path = opts["db_dir"]
+
+    def gone_now() -> bool:
+        now = server_state(db_dir)
+        return now is None or int(now["port"]) != int(state["port"])
+
+    def message(waited: float, cause: BaseException) -> str:
+        return (
+            f"the embedded engine's server (pid {state['pid']}, 127.0.0.1:{state['port']}) "
+            f"went away during this statement ({type(cause).__name__}; gave up after "
+            f"{waited:.0f} s, unreachable_timeout_s={opts['unreachable_timeout_s']}). It was "
+            f"stopped or killed: see {db_dir / layout.LOG_FILE}. Tables keep their last "
+            "completed state; run again and a new server starts."
+        )
+
+    bound_unreachable(
+        session, float(opts["unreachable_timeout_s"]), message, gone_now=gone_now
+    )
+
+
+def serves(session: Session) -> bool:
     """Whether the server this session talks to still runs (asked at most every few seconds).
 
     A session can outlive its server: a notebook left open past ``idle_timeout_s``. The
@@ -325,15 +393,15 @@ def serves(session: Session, cfg: dict[str, Any]) -> bool:
     caller drops such a session and connects again.
     """
     now = time.monotonic()
-    if now - getattr(session, "_credit_risk_checked_at", 0.0) < SERVES_CHECK_S:
+    if now - getattr(session, "_snowpark_embedded_checked_at", 0.0) < SERVES_CHECK_S:
         return True
-    state = server_state(options(cfg)["db_dir"])
+    state = server_state(session._snowpark_embedded_db_dir)  # noqa: SLF001
     if state is None or int(state["port"]) != int(session.connection.port):
         logger.warning(
             "the embedded engine this session used has stopped; connecting again"
         )
         return False
-    session._credit_risk_checked_at = now  # noqa: SLF001 - our own mark on the session
+    session._snowpark_embedded_checked_at = now  # noqa: SLF001 - our own mark on the session
     return True
 
 

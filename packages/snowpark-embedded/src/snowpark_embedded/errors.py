@@ -11,3 +11,7 @@ class EngineConfigError(EngineError):
 
 class EngineBusyError(EngineError):
     """Another process holds the embedded database and does not answer."""
+
+
+class EngineGoneError(EngineError):
+    """The engine stopped answering in the middle of the work (its server died, the network dropped)."""

@@ -39,7 +39,7 @@ def close_session(session: Session) -> None:
     session.close()
 
 
-def patch_fakesnow_server(db_dir: Path) -> None:
+def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     """Server-side patches, applied in the server process before it serves.
 
     - Staged files live in the database folder (``stages/``), not in a new temporary
@@ -58,8 +58,18 @@ def patch_fakesnow_server(db_dir: Path) -> None:
     - Two sessions replacing the same table at once: see :func:`retry_write_conflicts`.
     - ``CREATE SCOPED TEMPORARY TABLE`` (what Snowpark's ``DataFrame.cache_result()``
       sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
+    - Snowflake SQL that fakesnow gets wrong is translated first
+      (:mod:`snowpark_embedded.translate`, :func:`patch_translations`).
+    - ``FLATTEN``'s ``SEQ`` fits 64 signed bits (:func:`patch_flatten_seq`); NULL timestamps
+      stay NULL on the wire (:func:`patch_null_timestamps`).
+    - Anything fakesnow raises (or DuckDB: division by zero, overflow) is answered as a failed
+      query with its message, never as a dropped connection the client would retry.
+    - ``write_pandas`` is refused at its first statement, with the alternative.
     """
     patch_uniform()
+    patch_translations()
+    patch_flatten_seq()
+    patch_null_timestamps()
     retry_write_conflicts()
     import fakesnow.cursor as fs_cursor  # noqa: PLC0415 - server-side only, like the imports below
     import fakesnow.server as fs_server
@@ -85,7 +95,15 @@ def patch_fakesnow_server(db_dir: Path) -> None:
                 request, "SELECT 'Statement executed successfully.' AS \"status\""
             )
         started = time.perf_counter()
-        response = await _answer(request)
+        if _WRITE_PANDAS in sql_text:
+            response = failed(
+                "write_pandas is not supported on the embedded engine (it needs INFER_SCHEMA and "
+                "COPY with a transformation); use session.create_dataframe(frame) (the engine "
+                "sends the rows as values), then .write.save_as_table(name), or PUT a Parquet "
+                "file and COPY INTO the table with MATCH_BY_COLUMN_NAME"
+            )
+        else:
+            response = await _answer(request)
         history.record(
             session=token,
             query_tag=statement_tag or tags.get(token),
@@ -95,19 +113,28 @@ def patch_fakesnow_server(db_dir: Path) -> None:
         )
         return response
 
-    async def _answer(request):
-        response = await fs_server.query_request(request)
-        if response.status_code != HTTPStatus.INTERNAL_SERVER_ERROR:
-            return response
-        body = json.loads(response.body)
+    def failed(message: str) -> JSONResponse:
         return JSONResponse(
             {
                 "data": {"errorCode": "000002", "sqlState": "0A000"},
                 "code": "000002",
-                "message": f"not supported by the embedded engine: {body.get('message')}",
+                "message": message,
                 "success": False,
             }
         )
+
+    async def _answer(request):
+        try:
+            response = await fs_server.query_request(request)
+        except Exception as exc:  # noqa: BLE001 - e.g. a result Arrow cannot convert
+            logger.exception("the embedded engine failed to answer a query")
+            return failed(
+                f"not supported on the embedded engine: {type(exc).__name__}: {exc}"
+            )
+        if response.status_code != HTTPStatus.INTERNAL_SERVER_ERROR:
+            return response
+        body = json.loads(response.body)
+        return failed(f"not supported on the embedded engine: {body.get('message')}")
 
     for module in (fs_server, fs_cursor):
         parse = module.parse_one
@@ -136,6 +163,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:
 
 
 QUERY_HISTORY_FILE = "query_history.jsonl"
+_WRITE_PANDAS = "Python:snowflake.connector.pandas_tools.write_pandas()"
 _SET_TAG = re.compile(
     r"^\s*alter\s+session\s+set\s+query_tag\s*=\s*'(?P<tag>(?:[^'\\]|''|\\.)*)'\s*;?\s*$",
     re.I | re.S,
@@ -342,6 +370,27 @@ def patch_uniform() -> None:
     FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
 
 
+def patch_translations() -> None:
+    """Apply :func:`snowpark_embedded.translate.translate` to every parsed statement.
+
+    Hooked on ``FakeSnowflakeCursor._transform_explode``, the first step after parsing, so a
+    translation runs before fakesnow splits a statement (MERGE) into parts.
+    """
+    from fakesnow.cursor import FakeSnowflakeCursor  # noqa: PLC0415 - server side only
+
+    from snowpark_embedded.translate import translate  # noqa: PLC0415
+
+    explode = FakeSnowflakeCursor._transform_explode  # noqa: SLF001
+    if getattr(explode, "snowpark_embedded_shim", False):
+        return
+
+    def _transform_explode(self, expression):
+        return explode(self, translate(expression))
+
+    _transform_explode.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    FakeSnowflakeCursor._transform_explode = _transform_explode  # type: ignore[method-assign]  # noqa: SLF001
+
+
 CONFLICT_RETRIES = 8
 # what DuckDB says when a statement's commit lost to another session's
 COMMIT_RACE_SIGNS = ("write-write conflict", "Failed to commit")
@@ -373,6 +422,23 @@ def retry_write_conflicts(
     execute = FakeSnowflakeCursor.execute
 
     def execute_retrying(self, command, *args, **kwargs):
+        try:
+            return _execute_retrying(self, command, *args, **kwargs)
+        except snowflake.connector.errors.Error:
+            raise
+        except (
+            duckdb.Error
+        ) as exc:  # fakesnow passes some of DuckDB's errors on as they are
+            raise snowflake_error(exc) from None
+        except (NotImplementedError, AssertionError, TypeError, KeyError) as exc:
+            raise snowflake.connector.errors.ProgrammingError(
+                msg=f"this statement is not supported on the embedded engine "
+                f"(fakesnow: {type(exc).__name__} {exc}): {str(command)[:200]}",
+                errno=2,
+                sqlstate="0A000",
+            ) from None
+
+    def _execute_retrying(self, command, *args, **kwargs):
         wait = first_wait_s
         for attempt in range(retries + 1):
             try:
@@ -403,7 +469,32 @@ def retry_write_conflicts(
         return None
 
     execute_retrying._retries_conflicts = True  # type: ignore[attr-defined]
+    execute_retrying.snowpark_embedded_shim = True  # type: ignore[attr-defined]
     FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]
+
+
+def snowflake_error(exc: Exception):
+    """A DuckDB error as the error Snowflake gives for the same fault, else as a failed query naming it."""
+    import snowflake.connector.errors  # noqa: PLC0415 - server side only
+
+    text = str(exc)
+    if "Division by zero" in text:
+        return snowflake.connector.errors.ProgrammingError(
+            msg="Division by zero", errno=100051, sqlstate="22012"
+        )
+    if "Overflow" in text or "out of range" in text.lower():
+        return snowflake.connector.errors.ProgrammingError(
+            msg=f"Number out of representable range ({text.splitlines()[0]}); the embedded "
+            "engine keeps integers in 64 bits (Snowflake in 38 digits): cast to DOUBLE or "
+            "NUMBER(38, s) first if the values are that large",
+            errno=100046,
+            sqlstate="22003",
+        )
+    return snowflake.connector.errors.ProgrammingError(
+        msg=text.splitlines()[0] if text else type(exc).__name__,
+        errno=1003,
+        sqlstate="42000",
+    )
 
 
 _SCOPED = re.compile(
@@ -430,3 +521,231 @@ def _unscoped_parser(parse):
 
     parse_one._credit_risk_unscoped = True
     return parse_one
+
+
+_DATABASE_FILE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def attach_databases(duck_conn, db_dir: Path) -> list[str]:
+    """Attach every database of the folder when the server starts (each ``<NAME>.db`` file fakesnow wrote).
+
+    fakesnow attaches a database only when a session logs in to it or runs ``CREATE
+    DATABASE``; after a restart, any other database (and its schemas and tables, still on
+    disk) looked gone until ``CREATE DATABASE IF NOT EXISTS`` ran again. Attached here the
+    way fakesnow's login does: the file, then its information schema views and macros.
+    """
+    from fakesnow import info_schema, macros  # noqa: PLC0415 - server side only
+
+    attached = []
+    for path in sorted(Path(db_dir).glob("*.db")):
+        name = path.stem
+        if not _DATABASE_FILE.match(name):
+            continue
+        known = duck_conn.execute(
+            "SELECT 1 FROM information_schema.schemata WHERE upper(catalog_name) = ?",
+            [name.upper()],
+        ).fetchone()
+        if known:
+            continue
+        duck_conn.execute(f"ATTACH DATABASE '{path}' AS {name}")
+        duck_conn.execute(info_schema.per_db_creation_sql(name))
+        duck_conn.execute(macros.creation_sql(name))
+        attached.append(name)
+    return attached
+
+
+_FLATTEN_SEQ = "hash(TO_JSON(input))::UBIGINT AS SEQ"
+
+
+def patch_flatten_seq() -> None:
+    """``FLATTEN``'s ``SEQ`` fits a signed 64-bit integer (it failed to convert for half the inputs).
+
+    fakesnow's ``FS_FLATTEN`` macro makes ``SEQ`` an unsigned 64-bit hash of the input; Snowflake's
+    ``SEQ`` is a ``NUMBER``, and above 2**63 the server's conversion to the wire format failed
+    ("Integer value ... not in range"). The hash is shifted right by one bit: still one value per
+    input, as fakesnow meant. Patched in the macro's text before any database is attached.
+    """
+    from fakesnow import macros  # noqa: PLC0415 - server side only
+
+    template = macros.FS_FLATTEN.template
+    if _FLATTEN_SEQ in template:
+        macros.FS_FLATTEN.template = template.replace(
+            _FLATTEN_SEQ, "(hash(TO_JSON(input)) >> 1)::BIGINT AS SEQ"
+        )
+
+
+def pandas_frames_as_rows(session: Session) -> None:
+    """``session.create_dataframe(pandas.DataFrame)`` sends the frame's rows as values (client side).
+
+    Snowpark writes a pandas frame with ``write_pandas`` (a temporary stage, ``INFER_SCHEMA``
+    and a ``COPY`` with a transformation), which the embedded engine does not run. The frame
+    becomes a list of rows with a schema from its dtypes (integers, floats, booleans,
+    timestamps, dates and text; NaN and NaT become NULL), which Snowpark sends as bound
+    ``VALUES`` (or, for many rows, through a temporary table). Any other argument goes to
+    Snowpark unchanged.
+    """
+    create = session.create_dataframe
+    if getattr(create, "snowpark_embedded_shim", False):
+        return
+
+    def create_dataframe(data, schema=None, **kwargs):
+        import pandas as pd  # noqa: PLC0415
+
+        if isinstance(data, pd.DataFrame):
+            if schema is None and not kwargs and data.size > BIND_CELLS:
+                return _pandas_through_stage(session, data)
+            rows, struct = _pandas_rows(data)
+            return create(rows, schema=schema or struct, **kwargs)
+        return create(data, schema=schema, **kwargs)
+
+    create_dataframe.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    create_dataframe.__wrapped__ = create  # type: ignore[attr-defined]
+    session.create_dataframe = create_dataframe  # type: ignore[method-assign]
+
+
+# Snowpark binds up to 512 values in one statement; more go as an array-bound INSERT, which
+# fakesnow runs one row at a time (10,000 rows: 69 s). Larger frames go through a stage.
+BIND_CELLS = 512
+_PARQUET_SQL_TYPES = {
+    "i": "BIGINT",
+    "u": "BIGINT",
+    "f": "DOUBLE",
+    "b": "BOOLEAN",
+    "M": "TIMESTAMP_NTZ",
+}
+
+
+def _pandas_through_stage(session: Session, frame):
+    """A large pandas frame as a temporary table: Parquet, ``PUT``, ``COPY INTO ... MATCH_BY_COLUMN_NAME``.
+
+    fakesnow's ``COPY`` cannot match the columns of a temporary table, so the rows land in a
+    transient table first, are copied into a temporary one (gone with the session), and the
+    transient table is dropped.
+    """
+    import datetime  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+    import uuid  # noqa: PLC0415
+
+    tag = uuid.uuid4().hex[:10].upper()
+    names = [str(c) for c in frame.columns]
+    # names that differ only in case cannot be matched apart (fakesnow's COPY has no CASE_SENSITIVE)
+    if len({n.upper() for n in names}) != len(names) or not all(
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", n) for n in names
+    ):
+        rows, struct = _pandas_rows(
+            frame
+        )  # names Parquet matching cannot take: bind them
+        return session.create_dataframe.__wrapped__(rows, schema=struct)  # type: ignore[attr-defined]
+    columns = []
+    for name in names:
+        col = frame[name]
+        sql_type = _PARQUET_SQL_TYPES.get(col.dtype.kind)
+        if sql_type is None:
+            first = col.dropna().iloc[0] if col.notna().any() else None
+            sql_type = (
+                "TIMESTAMP_NTZ"
+                if isinstance(first, datetime.datetime)
+                else "DATE"
+                if isinstance(first, datetime.date)
+                else "VARCHAR"
+            )
+        columns.append(
+            f'"{name}" {sql_type}'
+        )  # as Snowflake's write_pandas: quoted, case kept
+    stage, scratch, temp = (
+        f"SNOWPARK_EMBEDDED_{kind}_{tag}" for kind in ("STAGE", "LOAD", "FRAME")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "frame.parquet"
+        frame.to_parquet(path, index=False)
+        session.sql(f"CREATE TEMPORARY STAGE {stage}").collect()
+        session.sql(
+            f"CREATE TRANSIENT TABLE {scratch} ({', '.join(columns)})"
+        ).collect()
+        try:
+            session.sql(f"PUT 'file://{path}' @{stage} AUTO_COMPRESS=FALSE").collect()
+            session.sql(
+                f"COPY INTO {scratch} FROM @{stage} FILE_FORMAT=(TYPE=PARQUET) "
+                "MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE"
+            ).collect()
+            session.sql(
+                f"CREATE TEMPORARY TABLE {temp} AS SELECT * FROM {scratch}"
+            ).collect()
+        finally:
+            session.sql(f"DROP TABLE IF EXISTS {scratch}").collect()
+    return session.table(temp)
+
+
+def _pandas_rows(frame):
+    """Rows (Python values, None for missing) and a Snowpark schema for a pandas frame."""
+    import datetime  # noqa: PLC0415
+
+    import pandas as pd  # noqa: PLC0415
+    from snowflake.snowpark import types as T  # noqa: PLC0415
+
+    fields, columns = [], []
+    for name in frame.columns:
+        col = frame[name]
+        kind = col.dtype.kind
+        if kind in "iu":
+            dtype = T.LongType()
+        elif kind == "f":
+            dtype = T.DoubleType()
+        elif kind == "b":
+            dtype = T.BooleanType()
+        elif kind == "M":
+            dtype = T.TimestampType()
+        else:
+            sample = col.dropna()
+            first = sample.iloc[0] if len(sample) else None
+            if isinstance(first, datetime.datetime):
+                dtype = T.TimestampType()
+            elif isinstance(first, datetime.date):
+                dtype = T.DateType()
+            elif isinstance(first, bool):
+                dtype = T.BooleanType()
+            else:
+                dtype = T.StringType()
+        values = [
+            None
+            if v is None or (not isinstance(v, str | bytes) and pd.isna(v))
+            else v.to_pydatetime()
+            if isinstance(v, pd.Timestamp)
+            else v
+            for v in col.astype(object).tolist()
+        ]
+        # quoted, so the case is kept, as Snowflake's write_pandas keeps it
+        fields.append(T.StructField(f'"{name}"', dtype, nullable=True))
+        columns.append(values)
+    return [list(r) for r in zip(*columns, strict=True)], T.StructType(fields)
+
+
+def patch_null_timestamps() -> None:
+    """A NULL timestamp reaches the client as NULL, not 1970-01-01 (fakesnow's wire conversion dropped the nulls).
+
+    fakesnow's ``arrow.timestamp_to_sf_struct`` builds Snowflake's (epoch, fraction) struct
+    from the values alone, so every NULL timestamp came back as the epoch: a silent wrong
+    answer. The struct now carries the column's null mask.
+    """
+    import pyarrow as pa  # noqa: PLC0415 - server side only
+    import pyarrow.compute as pc  # noqa: PLC0415
+    from fakesnow import arrow  # noqa: PLC0415
+
+    original = arrow.timestamp_to_sf_struct
+    if getattr(original, "snowpark_embedded_shim", False):
+        return
+
+    def timestamp_to_sf_struct(ts):
+        if isinstance(ts, pa.ChunkedArray):
+            ts = ts.combine_chunks()
+        if ts.null_count == 0:
+            return original(ts)
+        struct = original(pc.fill_null(ts, pa.scalar(0, type=ts.type)))
+        return pa.StructArray.from_arrays(
+            [struct.field(i) for i in range(struct.type.num_fields)],
+            fields=list(struct.type),
+            mask=ts.is_null(),
+        )
+
+    timestamp_to_sf_struct.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    arrow.timestamp_to_sf_struct = timestamp_to_sf_struct

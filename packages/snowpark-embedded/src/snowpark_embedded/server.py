@@ -6,7 +6,7 @@ whole life, so a second server can never open the same DuckDB files; every clien
 
 It stops by itself when no client session has been open for ``--linger`` seconds, or
 when no request has arrived for ``--idle-timeout`` seconds, and then checkpoints DuckDB
-so the files are complete. Run it with ``python -m credit_risk.engine.server --help``.
+so the files are complete. Run it with ``python -m snowpark_embedded.server --help``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import time
 import warnings
 from pathlib import Path
 
-from credit_risk.engine import shims
-from credit_risk.engine.layout import EXIT_DB_LOCKED, LOCK_FILE, STATE_FILE
+from snowpark_embedded import shims
+from snowpark_embedded.layout import EXIT_DB_LOCKED, LOCK_FILE, STATE_FILE
 
-logger = logging.getLogger("credit_risk.engine.server")
+logger = logging.getLogger("snowpark_embedded.server")
 
 
 def _take_db_lock(db_dir: Path) -> int:
@@ -104,6 +104,9 @@ def serve(  # noqa: PLR0913, PLR0915
         _limit_memory(fs_server.shared_fs.duck_conn, db_dir, memory_limit)
     # a Snowflake table has no row order, so DuckDB need not keep one: writes and scans run in parallel
     fs_server.shared_fs.duck_conn.execute("SET preserve_insertion_order = false")
+    # Snowflake raises "Division by zero"; DuckDB's IEEE mode returns inf / NaN instead
+    fs_server.shared_fs.duck_conn.execute("SET GLOBAL ieee_floating_point_ops = false")
+    shims.attach_databases(fs_server.shared_fs.duck_conn, db_dir)
     activity = {"last": time.monotonic(), "no_sessions_since": time.monotonic()}
 
     async def health(_request):
@@ -121,8 +124,8 @@ def serve(  # noqa: PLR0913, PLR0915
 
     app = fs_server.app
     app.router.routes[:0] = [
-        Route("/credit-risk/health", health),
-        Route("/credit-risk/shutdown", shutdown, methods=["POST"]),
+        Route("/snowpark-embedded/health", health),
+        Route("/snowpark-embedded/shutdown", shutdown, methods=["POST"]),
     ]
 
     async def track_activity(scope, receive, send):
