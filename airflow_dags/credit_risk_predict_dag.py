@@ -78,9 +78,21 @@ def credit_risk_predict():
     def reporting_sample_evaluation_predictions():
         run_kedro_nodes(["reporting.sample_evaluation_predictions", "reporting.calibration_plot", "reporting.model_card", "reporting.precision_recall_plot", "reporting.roc_curve_plot"])
 
-    @task(task_id="scoring-score-applications")
-    def scoring_score_applications():
-        run_kedro_nodes(["scoring.score_applications"])
+    @task(task_id="scoring-applications-to-score")
+    def scoring_applications_to_score():
+        run_kedro_nodes(["scoring.applications_to_score", "scoring.score_applications", "scoring.record_scores"])
+
+    @task(task_id="monitoring-backtest")
+    def monitoring_backtest():
+        run_kedro_nodes(["monitoring.backtest", "monitoring.stability", "monitoring.alerts", "monitoring.backtest_plot"])
+
+    @task(task_id="scoring-latest-scores")
+    def scoring_latest_scores():
+        run_kedro_nodes(["scoring.latest_scores"])
+
+    @task(task_id="monitoring-psi-plot")
+    def monitoring_psi_plot():
+        run_kedro_nodes(["monitoring.psi_plot"])
 
     @task(task_id="reporting-risk-band-summary")
     def reporting_risk_band_summary():
@@ -95,13 +107,19 @@ def credit_risk_predict():
         "reporting-feature-importance-plot": reporting_feature_importance_plot(),
         "reporting-metrics-table": reporting_metrics_table(),
         "reporting-sample-evaluation-predictions": reporting_sample_evaluation_predictions(),
-        "scoring-score-applications": scoring_score_applications(),
+        "scoring-applications-to-score": scoring_applications_to_score(),
+        "monitoring-backtest": monitoring_backtest(),
+        "scoring-latest-scores": scoring_latest_scores(),
+        "monitoring-psi-plot": monitoring_psi_plot(),
         "reporting-risk-band-summary": reporting_risk_band_summary(),
         "reporting-score-distribution-plot": reporting_score_distribution_plot(),
     }
     tasks["reporting-feature-drift"] >> tasks["reporting-sample-evaluation-predictions"]
-    tasks["scoring-score-applications"] >> tasks["reporting-risk-band-summary"]
-    tasks["scoring-score-applications"] >> tasks["reporting-score-distribution-plot"]
+    tasks["scoring-applications-to-score"] >> tasks["monitoring-backtest"]
+    tasks["scoring-applications-to-score"] >> tasks["scoring-latest-scores"]
+    tasks["monitoring-backtest"] >> tasks["monitoring-psi-plot"]
+    tasks["scoring-latest-scores"] >> tasks["reporting-risk-band-summary"]
+    tasks["scoring-latest-scores"] >> tasks["reporting-score-distribution-plot"]
 
 
 credit_risk_predict()

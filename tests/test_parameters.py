@@ -10,6 +10,7 @@ from credit_risk.pipelines.feature_engineering.parameters import (
     FeatureEngineeringParams,
 )
 from credit_risk.pipelines.model_input.parameters import ModelInputParams
+from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
 from tests.conftest import PROJECT, kedro
 
@@ -17,6 +18,7 @@ MODELS = {
     "source_data": SourceDataParams,
     "feature_engineering": FeatureEngineeringParams,
     "model_input": ModelInputParams,
+    "monitoring": MonitoringParams,
 }
 
 
@@ -58,6 +60,10 @@ def _with(values: dict, path: str, value) -> dict:
         ("feature_engineering", "amount_windows_days.DELINQUENCY", [0], "DELINQUENCY"),
         ("model_input", "split_fractions.test", 0.2, "split_fractions"),
         ("model_input", "split_fractions.test", ..., "split_fractions.test"),
+        ("monitoring", "psi.error", 0.05, "psi"),  # error below warn
+        ("monitoring", "backtest.roc_auc.warn", 0.5, "roc_auc"),  # warn below error
+        ("monitoring", "backtest.min_matured_share", 0, "min_matured_share"),
+        ("monitoring", "min_rows", ..., "min_rows"),
         ("model_input", "split_fractions.train", -0.1, "split_fractions.train"),
         ("model_input", "split_salt", "", "split_salt"),
         ("model_input", "out_of_time_from", "soon", "out_of_time_from"),

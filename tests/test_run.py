@@ -92,9 +92,15 @@ def _pii_hits(
     return hits
 
 
-def _quality_results(project):
+def _quality_results(project, dataset=None):
+    """The data-quality gates' rows (or, with ``dataset``, that dataset's, e.g. monitoring)."""
     with project_session(project) as s:
-        return s.table("CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS").to_pandas()
+        rows = s.table("CREDIT_RISK.REPORTING.DATA_QUALITY_RESULTS").to_pandas()
+    return (
+        rows[rows["DATASET"] == dataset]
+        if dataset
+        else rows[rows["DATASET"] != "monitoring"]
+    )
 
 
 def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_project):
@@ -104,13 +110,17 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
     assert full.returncode == 0, full.stderr[-3000:]
     assert "Traceback" not in full.stderr + full.stdout
     # a clean first run: no Python warning (Kedro's type-hint extraction, omegaconf's
-    # deprecations); the only WARNING record is the report's own drift alert on the data
+    # deprecations); the only WARNING records are the drift alerts of the report and of
+    # monitoring on the data (open applications are younger than the matured ones)
     warned = [
         line
         for line in (full.stdout + full.stderr).splitlines()
         if "WARNING" in line or "Warning" in line
     ]
-    assert all("feature_drift: PSI above" in line for line in warned), warned
+    assert all(
+        "feature_drift: PSI above" in line or "monitoring warn:" in line
+        for line in warned
+    ), warned
     counts = _tables(tmp_project)
     raw = counts["RAW.APPLICATIONS"]
     assert raw > 5000  # 5000 applications plus planted duplicates
@@ -174,6 +184,14 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
     assert sorted(results["DATASET"].unique()) == sorted(checks)
     assert len(results) == sum(len(spec["checks"]) for spec in checks.values())
     assert set(results["STATUS"]) <= {"pass", "warn"}
+    # monitoring judged the score and every model feature once, on this run's scores
+    monitoring = _quality_results(tmp_project, "monitoring")
+    assert monitoring["CHECK_NAME"].is_unique and "psi_score" in set(
+        monitoring["CHECK_NAME"]
+    )
+    with project_session(tmp_project) as s:
+        history = s.table("CREDIT_RISK.MODEL_OUTPUT.SCORE_HISTORY").count()
+    assert history == outputs["scores"]  # every score given, once
 
     # the same pipelines by name, each in a separate process, on the tables left by the others;
     # data_processing and etl share a scheduler's run id, so etl's results replace data_processing's
@@ -204,6 +222,13 @@ def test_default_run_from_nothing_then_each_pipeline_in_its_own_process(tmp_proj
     )  # the first run's, and the shared one's: appended, never duplicated
     assert not history.duplicated(["RUN_ID", "DATASET", "CHECK_NAME"]).any()
     assert len(history) == 2 * len(results)
+    # training made a new model version, which scored every open application again; the
+    # later predict found nothing new to score: the history holds two scores each, the
+    # latest-score table one
+    with project_session(tmp_project) as s:
+        given = s.table("CREDIT_RISK.MODEL_OUTPUT.SCORE_HISTORY").to_pandas()
+    assert len(given) == 2 * outputs["scores"] and given["MODEL_VERSION"].nunique() == 2
+    assert _all_layers(tmp_project)["scores"] == outputs["scores"]
 
 
 def test_a_pipeline_without_its_inputs_says_what_to_run(tmp_project):

@@ -129,8 +129,14 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
         if n["dataset_type"].endswith("SnowparkTableDataset")
     ]
     assert (
-        len(tables) == 24
-    )  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 2, reporting 5
+        len(tables) == 26
+    )  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 3, reporting 6
+    # (histories, such as the score history, are HistoryTableDatasets: previewed below too)
+    tables += [
+        name
+        for name, n in datasets.items()
+        if n["dataset_type"].endswith("HistoryTableDataset")
+    ]
     for name in (
         "raw_applicants",
         "landing_applicants",
@@ -152,7 +158,7 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
     plots = [
         name for name, n in datasets.items() if n["dataset_type"].startswith("plotly.")
     ]
-    assert len(plots) == 5
+    assert len(plots) == 7  # 5 of reporting, 2 of monitoring
     for name in plots:
         plot = detail(name)
         assert plot["preview_type"] == "PlotlyPreview", name

@@ -12,6 +12,7 @@ from credit_risk.pipelines import (
     ingestion,
     kedro_env,
     model_input,
+    monitoring,
     promotion,
     reporting,
     scoring,
@@ -32,6 +33,7 @@ MODULAR = {
     "promotion": promotion,
     "scoring": scoring,
     "reporting": reporting,
+    "monitoring": monitoring,
 }
 
 
@@ -58,8 +60,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         pipelines["training"] + pipelines["promotion"]
     )
     pipelines["predict"] = (
-        pipelines["scoring"] + pipelines["reporting"]
-    )  # scores and the report
+        pipelines["scoring"] + pipelines["reporting"] + pipelines["monitoring"]
+    )  # scores, the report and monitoring
     default = [n for n in MODULAR if n != DEMO or kedro_env() in DEMO_ENVS]
     pipelines["__default__"] = sum((pipelines[name] for name in default), Pipeline([]))
     return pipelines

@@ -22,7 +22,14 @@ PARAMS = ModelInputParams(
 
 def _features(session, n):
     rows = [
-        (f"L{i:06d}", "2024-01-01", "MATURED" if i % 5 else "OPEN", str(i % 2), "42")
+        (
+            f"L{i:06d}",
+            "2024-01-01",
+            "MATURED" if i % 5 else "OPEN",
+            str(i % 2) if i % 5 else None,
+            "2025-01-01" if i % 5 else None,
+            "42",
+        )
         for i in range(n)
     ]
     t = session.table(
@@ -34,6 +41,7 @@ def _features(session, n):
                 "APPLICATION_DATE",
                 "STATUS",
                 "DEFAULTED",
+                "OBSERVED_AT",
                 "CREDIT_SCORE",
             ],
             rows,
@@ -44,6 +52,7 @@ def _features(session, n):
         F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
         "STATUS",
         "DEFAULTED",
+        F.to_date(F.col("OBSERVED_AT")).alias("OBSERVED_AT"),
         F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
     )
 
@@ -102,7 +111,16 @@ def test_a_new_salt_reshuffles_but_adding_rows_does_not(session):
 def test_scoring_set_is_the_open_applications_without_label(session):
     scoring = nodes.build_scoring_set(_features(session, 50))
     assert "DEFAULTED" not in scoring.columns and "STATUS" not in scoring.columns
+    assert "OBSERVED_AT" not in scoring.columns
     assert scoring.count() == 10
+
+
+def test_training_rows_carry_when_their_outcome_was_observed(session):
+    """Training as of a date needs the outcome's observation day on every training row."""
+    training = nodes.build_training_set(_features(session, 50), PARAMS)
+    assert training.columns[:3] == ["APPLICATION_ID", "APPLICATION_DATE", "OBSERVED_AT"]
+    days = {str(r["OBSERVED_AT"]) for r in training.collect()}
+    assert days == {"2025-01-01"}
 
 
 @pytest.mark.parametrize(
@@ -122,7 +140,7 @@ def test_bad_split_fractions_are_refused(fractions):
 
 def test_matured_applications_from_the_cut_off_are_the_out_of_time_holdout(session):
     rows = [
-        (f"L{i:06d}", date, "MATURED", str(i % 2), "42")
+        (f"L{i:06d}", date, "MATURED", str(i % 2), "2026-06-30", "42")
         for i, date in enumerate(
             ["2024-12-30", "2024-12-31", "2025-01-01", "2025-01-02", "2025-06-30"] * 40
         )
@@ -136,6 +154,7 @@ def test_matured_applications_from_the_cut_off_are_the_out_of_time_holdout(sessi
                 "APPLICATION_DATE",
                 "STATUS",
                 "DEFAULTED",
+                "OBSERVED_AT",
                 "CREDIT_SCORE",
             ],
             rows,
@@ -145,6 +164,7 @@ def test_matured_applications_from_the_cut_off_are_the_out_of_time_holdout(sessi
         F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
         "STATUS",
         "DEFAULTED",
+        F.to_date(F.col("OBSERVED_AT")).alias("OBSERVED_AT"),
         F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
     )
     hashed = {

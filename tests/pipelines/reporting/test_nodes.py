@@ -557,6 +557,7 @@ def test_pipeline_node_names_inputs_and_outputs():
         "model_promotion",
         "params:training",
         "params:fair_lending",
+        "rpt_scorecard",
     }
     assert pipeline.outputs() == {
         "rpt_model_metrics",

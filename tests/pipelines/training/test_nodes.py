@@ -370,6 +370,59 @@ def test_sample_training_set_pulls_only_the_named_columns(training_table):
     assert (by_id["SPLIT"] == [rows[i][2] for i in by_id.index]).all()
 
 
+def test_training_as_of_a_date_sees_only_outcomes_observed_by_then(session):
+    """Rows applied for or observed after ``run_date`` are unknown on that day (the split's
+    stability as rows arrive is tested in tests/pipelines/model_input)."""
+    rows = [
+        (
+            f"P{i:04d}",
+            f"2023-{1 + i % 12:02d}-01",  # applied in 2023
+            f"2024-{1 + i % 12:02d}-15",  # outcome observed a year later
+            ("train", "validation", "test")[i % 3],
+            str(i % 2),
+            str(30 + i),
+            str(600 + i),
+            "CAR",
+        )
+        for i in range(48)
+    ]
+    columns = [
+        "APPLICATION_ID",
+        "APPLICATION_DATE",
+        "OBSERVED_AT",
+        "SPLIT",
+        "DEFAULTED",
+        "AGE",
+        "CREDIT_SCORE",
+        "LOAN_PURPOSE",
+    ]
+    table = session.table(make_table(session, "T_AS_OF", columns, rows)).select(
+        "APPLICATION_ID",
+        F.to_date(F.col("APPLICATION_DATE")).alias("APPLICATION_DATE"),
+        F.to_date(F.col("OBSERVED_AT")).alias("OBSERVED_AT"),
+        "SPLIT",
+        F.col("DEFAULTED").cast("int").alias("DEFAULTED"),
+        F.col("AGE").cast("double").alias("AGE"),
+        F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
+        "LOAN_PURPOSE",
+    )
+    everything = nodes.sample_training_set(table, SMALL)
+    assert len(everything) == 48
+    # on 2024-06-30 only the outcomes observed January to June 2024 are known
+    june = nodes.sample_training_set(table, SMALL, "2024-06-30")
+    known = {r[0] for r in rows if r[2] <= "2024-06-30"}
+    assert set(june["APPLICATION_ID"]) == known and len(known) == 24
+    # the observation day itself counts; the day before it does not
+    assert "P0005" in set(
+        nodes.sample_training_set(table, SMALL, "2024-06-15")["APPLICATION_ID"]
+    )
+    assert "P0005" not in set(
+        nodes.sample_training_set(table, SMALL, "2024-06-14")["APPLICATION_ID"]
+    )
+    with pytest.raises(ValueError, match="run_date"):
+        nodes.sample_training_set(table, SMALL, "30/06/2024")
+
+
 def test_sample_training_set_caps_by_a_hash_of_the_key(training_table):
     sample = nodes.sample_training_set(training_table, {**SMALL, "max_rows": 10})
     cut = threshold(10 / 40)

@@ -115,6 +115,7 @@ def build_application_features(
         "APPLICATION_DATE",
         "STATUS",
         "DEFAULTED",
+        "OBSERVED_AT",  # when the outcome became known: training as of a date needs it
         *APPLICATION_COLUMNS,
         F.iff(
             F.col("INCOME") > F.lit(0),

@@ -11,6 +11,15 @@ from credit_risk.pipelines.model_input.parameters import (
 )
 from credit_risk.sampling import bucket_of, threshold
 
+# the key, dates, status and label: carried by name, never passed on as features
+NOT_FEATURES = (
+    "APPLICATION_ID",
+    "APPLICATION_DATE",
+    "STATUS",
+    "DEFAULTED",
+    "OBSERVED_AT",
+)
+
 
 def assign_split(key, salt: str, fractions: SplitFractions):
     """``train`` / ``validation`` / ``test`` from a hash of the key: stable across runs and engines."""
@@ -27,7 +36,7 @@ OUT_OF_TIME = "out_of_time"
 
 
 def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFrame:
-    """Matured applications with their label and a deterministic split.
+    """Matured applications with their label, when it was observed, and a deterministic split.
 
     Those dated on or after ``out_of_time_from`` are the out-of-time holdout
     (``SPLIT = 'out_of_time'``); the rest keep their hash split.
@@ -42,14 +51,11 @@ def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFra
             >= F.to_date(F.lit(params.out_of_time_from.isoformat())),
             F.lit(OUT_OF_TIME),
         ).otherwise(split)
-    columns = [
-        c
-        for c in features.columns
-        if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")
-    ]
+    columns = [c for c in features.columns if c not in NOT_FEATURES]
     return matured.select(
         "APPLICATION_ID",
         "APPLICATION_DATE",
+        "OBSERVED_AT",
         split.alias("SPLIT"),
         F.col("DEFAULTED").cast("int").alias("DEFAULTED"),
         *columns,
@@ -58,11 +64,7 @@ def build_training_set(features: DataFrame, params: ModelInputParams) -> DataFra
 
 def build_scoring_set(features: DataFrame) -> DataFrame:
     """Open applications, the ones to score."""
-    columns = [
-        c
-        for c in features.columns
-        if c not in ("APPLICATION_ID", "APPLICATION_DATE", "STATUS", "DEFAULTED")
-    ]
+    columns = [c for c in features.columns if c not in NOT_FEATURES]
     return features.filter(F.col("STATUS") == F.lit("OPEN")).select(
         "APPLICATION_ID", "APPLICATION_DATE", *columns
     )

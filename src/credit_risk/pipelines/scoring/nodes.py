@@ -11,6 +11,13 @@ returns a generator of scored frames, so only one slice is in memory; a Model Re
 warehouse and the node returns a lazy Snowpark DataFrame, banded in the engine.
 ``SCORED_AT`` is the run's start in UTC, one value per run, as a naive timestamp
 (``TIMESTAMP_NTZ`` in the table).
+
+Every score given is kept (``MODEL_OUTPUT.SCORE_HISTORY``, append-only): each carries its
+``RUN_DATE`` and a ``FEATURE_HASH`` (SHA-256 of the model's feature values, computed in the
+engine). A run scores only the open applications (dated on or before ``run_date``) that
+the current model version has not yet scored with these feature values, so a rerun adds
+nothing, a new model version scores everything again and a changed application is
+rescored. ``MODEL_OUTPUT.APPLICATION_SCORES`` holds each application's latest score.
 """
 
 from __future__ import annotations
@@ -22,16 +29,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from snowflake.snowpark import Column, DataFrame
+from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk.columns import KEY
 from credit_risk.modelling.bands import assign_bands, band_column, risk_bands
 from credit_risk.modelling.model import PROBABILITY, ScoringModel
 from credit_risk.modelling.reasons import REASON_FEATURES, TOP_REASONS
+from credit_risk.run_date import business_date, day_of
 
 logger = logging.getLogger(__name__)
 
+FEATURE_HASH = "FEATURE_HASH"
+RUN_DATE = "RUN_DATE"
+APPLICATION_DATE = "APPLICATION_DATE"
 REASON_CODES = [f"REASON_{i}" for i in range(1, TOP_REASONS + 1)]
 REASON_TEXTS = [f"REASON_TEXT_{i}" for i in range(1, TOP_REASONS + 1)]
 OUTPUT_COLUMNS = [
@@ -226,3 +237,67 @@ def score_applications(
         catalogue=catalogue,
     )
     return _score_batches(probabilities, total, score)
+
+
+def feature_hash(features: Sequence[str]) -> Column:
+    """SHA-256 of the feature values in order (NULL spelled ``\\N``): equal iff the values are."""
+    parts = [F.coalesce(F.col(f).cast("string"), F.lit("\\N")) for f in features]
+    return F.sha2(F.concat_ws(F.lit("|"), *parts), 256)
+
+
+def applications_to_score(
+    scoring_set: DataFrame,
+    model: ScoringModel,
+    previous_scores: DataFrame | None,
+    run_date: object,
+) -> DataFrame:
+    """The open applications this model version has not yet scored with these feature values.
+
+    Applications dated after ``run_date`` are not there yet on that day (point in time);
+    without ``run_date`` every open application counts. ``previous_scores`` is the score
+    history (``None`` before the first score).
+    """
+    frame = scoring_set.select(
+        KEY,
+        APPLICATION_DATE,
+        *model.features,
+        feature_hash(model.features).alias(FEATURE_HASH),
+    )
+    day = business_date(run_date)
+    if day is not None:
+        frame = frame.filter(
+            F.col(APPLICATION_DATE) <= F.lit(day.isoformat()).cast("DATE")
+        )
+    if previous_scores is None:
+        return frame
+    given = previous_scores.filter(
+        F.col("MODEL_VERSION") == F.lit(model.version)
+    ).select(F.col(KEY).alias("GIVEN_ID"), F.col(FEATURE_HASH).alias("GIVEN_HASH"))
+    return frame.join(
+        given,
+        (F.col(KEY) == F.col("GIVEN_ID"))
+        & (F.col(FEATURE_HASH) == F.col("GIVEN_HASH")),
+        how="leftanti",
+    )
+
+
+def record_scores(
+    new_scores: DataFrame, to_score: DataFrame, run_date: object
+) -> DataFrame:
+    """This run's scores as history rows: each with its run date and feature hash."""
+    hashes = to_score.select(
+        F.col(KEY).alias("H_ID"), F.col(FEATURE_HASH).alias(FEATURE_HASH)
+    )
+    day = day_of(run_date).isoformat()
+    return new_scores.join(hashes, F.col(KEY) == F.col("H_ID")).select(
+        *OUTPUT_COLUMNS, F.lit(day).cast("DATE").alias(RUN_DATE), FEATURE_HASH
+    )
+
+
+def latest_scores(score_history: DataFrame) -> DataFrame:
+    """Each application's latest score (by time scored, then model version)."""
+    order = Window.partition_by(KEY).order_by(
+        F.col("SCORED_AT").desc(), F.col("MODEL_VERSION").desc()
+    )
+    ranked = score_history.with_column("_RANK", F.row_number().over(order))
+    return ranked.filter(F.col("_RANK") == F.lit(1)).drop("_RANK")

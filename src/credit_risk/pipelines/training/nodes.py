@@ -27,6 +27,7 @@ from credit_risk.modelling.model import (
     version_stamp,
 )
 from credit_risk.modelling.reasons import explainable
+from credit_risk.run_date import business_date
 from credit_risk.sampling import capped, to_pandas
 
 # scikit-learn and XGBoost take about 2 s to import: they are imported where they are used,
@@ -49,11 +50,28 @@ def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
     return list(features.get("numeric") or []), list(features.get("categorical") or [])
 
 
+def as_of(training_set: DataFrame, run_date: object) -> DataFrame:
+    """The rows known on ``run_date``: applied for and with the outcome observed on or before it.
+
+    Without ``run_date`` (``None``) every row. The split is a hash of the key, so a row that
+    enters later never moves another row between splits.
+    """
+    day = business_date(run_date)
+    if day is None:
+        return training_set
+    known = F.lit(day.isoformat()).cast("DATE")
+    return training_set.filter(
+        (F.col("APPLICATION_DATE") <= known) & (F.col("OBSERVED_AT") <= known)
+    )
+
+
 def sample_training_set(
-    training_set: DataFrame, params: dict[str, Any]
+    training_set: DataFrame, params: dict[str, Any], run_date: object = None
 ) -> pd.DataFrame:
-    """A hash-capped sample of the training set's key, split, label and features, pulled to pandas."""
+    """A hash-capped sample of the training set's key, split, label and features as of
+    ``run_date`` (outcomes observed on or before it), pulled to pandas."""
     numeric, categorical = feature_lists(params)
+    training_set = as_of(training_set, run_date)
     # only the train, validation and test splits, by name: other rows (the out-of-time
     # holdout) are never fitted, selected or evaluated on here
     selected = training_set.select(KEY, SPLIT, TARGET, *numeric, *categorical).filter(

@@ -13,7 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.sample_training_set,
-                ["mi_training_set", PARAMS],
+                ["mi_training_set", PARAMS, "params:run_date"],
                 "training_sample",
                 name="sample_training_set",
             ),

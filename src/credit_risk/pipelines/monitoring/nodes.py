@@ -1,0 +1,471 @@
+"""Nodes of the monitoring pipeline: is the model still looking at the population it learnt,
+and do the scores it gave hold up once the loans mature?
+
+- **Stability, per run date.** The PSI of the score and of every model feature: the
+  applications scored on the run date (from the score history) against the training
+  population (the ``train`` split; its scores from ``evaluation_predictions``). One row per
+  (run date, model version, variable), appended to a history that is never rewritten.
+- **Backtest, per application-month vintage.** The score each application was given at
+  decision time (its first score in the history, never a re-score), against the outcome
+  observed on or before the run date: realised against predicted default rate per risk
+  band, and the ROC-AUC of those scores. A vintage is judged once enough of it has matured.
+- **Alerts.** Each judged figure is a row in ``DATA_QUALITY_RESULTS`` (dataset
+  ``monitoring``): ``pass``, ``warn`` or ``fail`` (severity ``error``) against the thresholds
+  in ``parameters_monitoring.yml``, with a log line for every warn or fail.
+
+Both populations are capped hash samples of ``monitoring.max_rows`` rows (as in reporting).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from snowflake.snowpark import DataFrame, Window
+from snowflake.snowpark import functions as F
+
+from credit_risk import sampling
+from credit_risk.columns import DEFAULT_PROBABILITY, KEY, SPLIT, TARGET
+from credit_risk.pipelines.monitoring.parameters import MonitoringParams
+from credit_risk.pipelines.reporting.nodes import (
+    PSI_EPSILON,
+    population_stability_index,
+)
+from credit_risk.quality import RESULT_COLUMNS
+from credit_risk.run_date import day_of
+
+logger = logging.getLogger(__name__)
+
+SCORE = "SCORE"  # the variable name of the score's own PSI row
+ALL_BANDS = "ALL"  # the band of a vintage's whole-population row
+BOTH_CLASSES = 2  # a ROC-AUC needs defaults and non-defaults
+DATASET = "monitoring"  # the DATASET of the alert rows in DATA_QUALITY_RESULTS
+PSI_COLUMNS = [
+    "RUN_DATE",
+    "MODEL_VERSION",
+    "VARIABLE",
+    "KIND",
+    "PSI",
+    "REFERENCE_ROWS",
+    "CURRENT_ROWS",
+    "STATUS",
+]
+BACKTEST_COLUMNS = [
+    "RUN_DATE",
+    "VINTAGE",
+    "RISK_BAND",
+    "SCORED",
+    "MATURED",
+    "MATURED_SHARE",
+    "PREDICTED_RATE",
+    "REALISED_RATE",
+    "ROC_AUC",
+    "JUDGED",
+    "STATUS",
+]
+
+
+def _level(value: float, warn: float, error: float, *, higher_is_worse: bool) -> str:
+    """``ok``, ``warn`` or ``error`` for ``value`` against the two thresholds."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "ok"
+    if higher_is_worse:
+        return "error" if value > error else "warn" if value > warn else "ok"
+    return "error" if value < error else "warn" if value < warn else "ok"
+
+
+def category_stability_index(expected: pd.Series, actual: pd.Series) -> float:
+    """PSI over categories (NULL is a category of its own; an empty side is NaN)."""
+    if len(expected) == 0 or len(actual) == 0:
+        return float("nan")
+    e = (
+        expected.astype("object")
+        .where(expected.notna(), "<NULL>")
+        .value_counts(normalize=True)
+    )
+    a = (
+        actual.astype("object")
+        .where(actual.notna(), "<NULL>")
+        .value_counts(normalize=True)
+    )
+    both = e.index.union(a.index)
+    e = np.maximum(e.reindex(both, fill_value=0).to_numpy(), PSI_EPSILON)
+    a = np.maximum(a.reindex(both, fill_value=0).to_numpy(), PSI_EPSILON)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _sample(frame: DataFrame, columns: list[str], max_rows: int) -> pd.DataFrame:
+    sample = sampling.to_pandas(
+        sampling.capped(frame.select(KEY, *columns), int(max_rows), KEY)
+    )
+    sample.columns = [str(c).upper() for c in sample.columns]
+    return sample
+
+
+def stability(  # noqa: PLR0913
+    training_set: DataFrame,
+    evaluation_predictions: DataFrame,
+    score_history: DataFrame | None,
+    scoring_set: DataFrame,
+    model: Any,
+    params: MonitoringParams,
+    run_date: object,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PSI of the score and of each model feature on the run date, against the training
+    population: the rows for the history table, and the same rows for the alerts."""
+    day = day_of(run_date)
+    numeric = [str(f).upper() for f in model.numeric_features]
+    categorical = [str(f).upper() for f in model.categorical_features]
+    max_rows = params.max_rows
+    reference = _sample(
+        training_set.filter(F.col(SPLIT) == F.lit("train")),
+        [*numeric, *categorical],
+        max_rows,
+    )
+    reference_scores = _sample(
+        evaluation_predictions.filter(F.col(SPLIT) == F.lit("train")),
+        [DEFAULT_PROBABILITY],
+        max_rows,
+    )
+    columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
+    if score_history is None:  # nothing scored yet: every PSI is NaN, not judged
+        current = pd.DataFrame(columns=[KEY, *columns])
+    else:
+        # the applications scored on the run date by this model, with their features as
+        # the scoring set holds them now (the day's own run: as they were scored)
+        today = score_history.filter(
+            (F.col("RUN_DATE") == F.lit(day.isoformat()).cast("DATE"))
+            & (F.col("MODEL_VERSION") == F.lit(model.version))
+        ).select(F.col(KEY).alias("T_ID"), DEFAULT_PROBABILITY)
+        today = today.join(scoring_set, F.col("T_ID") == F.col(KEY), how="left").select(
+            F.col("T_ID").alias(KEY), *columns
+        )
+        current = _sample(today, columns, max_rows)
+    bins = params.psi_bins
+    thresholds = params.psi
+    min_rows = params.min_rows
+    rows = []
+    for variable, kind, expected, actual in [
+        (
+            SCORE,
+            "score",
+            reference_scores[DEFAULT_PROBABILITY],
+            current[DEFAULT_PROBABILITY],
+        ),
+        *[(f, "feature", reference[f], current[f]) for f in numeric],
+        *[(f, "feature", reference[f], current[f]) for f in categorical],
+    ]:
+        psi = (
+            category_stability_index(expected, actual)
+            if variable in categorical
+            else population_stability_index(expected, actual, bins)
+        )
+        judged = len(actual) >= min_rows and len(expected) >= min_rows
+        status = (
+            _level(psi, thresholds.warn, thresholds.error, higher_is_worse=True)
+            if judged
+            else "not_judged"
+        )
+        rows.append(
+            {
+                "RUN_DATE": pd.Timestamp(day),
+                "MODEL_VERSION": model.version,
+                "VARIABLE": variable,
+                "KIND": kind,
+                "PSI": psi,
+                "REFERENCE_ROWS": len(expected),
+                "CURRENT_ROWS": len(actual),
+                "STATUS": status,
+            }
+        )
+    psi = pd.DataFrame(rows, columns=PSI_COLUMNS).astype(
+        {"PSI": "float64", "REFERENCE_ROWS": "int64", "CURRENT_ROWS": "int64"}
+    )
+    return psi, psi
+
+
+def decision_scores(score_history: DataFrame) -> DataFrame:
+    """Each application's first score: the one given when the decision was made."""
+    first = Window.partition_by(KEY).order_by(
+        F.col("SCORED_AT").asc(), F.col("MODEL_VERSION").asc()
+    )
+    ranked = score_history.with_column("_RANK", F.row_number().over(first))
+    return ranked.filter(F.col("_RANK") == F.lit(1)).select(
+        KEY, DEFAULT_PROBABILITY, "RISK_BAND"
+    )
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - slow import
+
+    if len(np.unique(labels)) < BOTH_CLASSES:
+        return float("nan")
+    return float(roc_auc_score(labels, scores))
+
+
+def backtest(
+    score_history: DataFrame | None,
+    applications: DataFrame,
+    params: MonitoringParams,
+    run_date: object,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per application-month vintage and risk band: the decision-time scores against the
+    outcomes observed on or before the run date (the table's rows, and the same for the alerts)."""
+    day = day_of(run_date)
+    if score_history is None:
+        empty = pd.DataFrame(columns=BACKTEST_COLUMNS).astype(_BACKTEST_TYPES)
+        return empty, empty
+    known = F.lit(day.isoformat()).cast("DATE")
+    outcomes = applications.select(
+        F.col(KEY).alias("O_ID"),
+        F.date_trunc("month", F.col("APPLICATION_DATE")).alias("VINTAGE"),
+        F.iff(F.col("OBSERVED_AT") <= known, F.col(TARGET), F.lit(None)).alias(TARGET),
+    )
+    decided = decision_scores(score_history)
+    rows = decided.join(outcomes, F.col(KEY) == F.col("O_ID")).select(
+        KEY, "VINTAGE", "RISK_BAND", DEFAULT_PROBABILITY, TARGET
+    )
+    frame = sampling.to_pandas(sampling.capped(rows, params.max_rows, KEY))
+    frame.columns = [str(c).upper() for c in frame.columns]
+    frame["VINTAGE"] = pd.to_datetime(frame["VINTAGE"]).dt.strftime("%Y-%m")
+    cfg = params.backtest
+    out = []
+    for vintage, group in frame.groupby("VINTAGE", sort=True):
+        matured = group[group[TARGET].notna()]
+        share = len(matured) / len(group)
+        judged = share >= cfg.min_matured_share and len(matured) >= cfg.min_rows
+        labels = matured[TARGET].astype("int64").to_numpy()
+        scores = matured[DEFAULT_PROBABILITY].astype("float64").to_numpy()
+        auc = _auc(labels, scores) if judged else float("nan")
+        parts = [(ALL_BANDS, group, matured)] + [
+            (
+                band,
+                group[group["RISK_BAND"] == band],
+                matured[matured["RISK_BAND"] == band],
+            )
+            for band in sorted(group["RISK_BAND"].dropna().unique())
+        ]
+        for band, scored, done in parts:
+            predicted = (
+                float(done[DEFAULT_PROBABILITY].mean()) if len(done) else float("nan")
+            )
+            realised = (
+                float(done[TARGET].astype("float64").mean())
+                if len(done)
+                else float("nan")
+            )
+            status = "not_judged"
+            if judged and band == ALL_BANDS:
+                gap = (
+                    abs(realised - predicted) / predicted
+                    if predicted > 0
+                    else float("nan")
+                )
+                status = max(
+                    _level(
+                        auc,
+                        cfg.roc_auc.warn,
+                        cfg.roc_auc.error,
+                        higher_is_worse=False,
+                    ),
+                    _level(
+                        gap,
+                        cfg.calibration_gap.warn,
+                        cfg.calibration_gap.error,
+                        higher_is_worse=True,
+                    ),
+                    key=["ok", "warn", "error"].index,
+                )
+            elif judged:
+                status = "ok"
+            out.append(
+                {
+                    "RUN_DATE": pd.Timestamp(day),
+                    "VINTAGE": vintage,
+                    "RISK_BAND": band,
+                    "SCORED": len(scored),
+                    "MATURED": len(done),
+                    "MATURED_SHARE": len(done) / len(scored)
+                    if len(scored)
+                    else float("nan"),
+                    "PREDICTED_RATE": predicted,
+                    "REALISED_RATE": realised,
+                    "ROC_AUC": auc if band == ALL_BANDS else float("nan"),
+                    "JUDGED": bool(judged),
+                    "STATUS": status,
+                }
+            )
+    result = pd.DataFrame(out, columns=BACKTEST_COLUMNS).astype(_BACKTEST_TYPES)
+    return result, result
+
+
+_BACKTEST_TYPES = {
+    "SCORED": "int64",
+    "MATURED": "int64",
+    "MATURED_SHARE": "float64",
+    "PREDICTED_RATE": "float64",
+    "REALISED_RATE": "float64",
+    "ROC_AUC": "float64",
+    "JUDGED": bool,
+    "VINTAGE": "object",
+    "RISK_BAND": "object",
+    "STATUS": "object",
+    "RUN_DATE": "datetime64[ns]",
+}
+
+
+def alerts(
+    psi: pd.DataFrame,
+    vintages: pd.DataFrame,
+    params: MonitoringParams,
+    run_id: str | None,
+) -> pd.DataFrame:
+    """One ``DATA_QUALITY_RESULTS`` row per judged figure: pass, warn or fail, with a log line for each alert."""
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("ms")
+    rows = []
+    judged_psi = psi[psi["STATUS"] != "not_judged"]
+    for r in judged_psi.itertuples(index=False):
+        rows.append(
+            _alert_row(
+                run_id,
+                now,
+                f"psi_{r.VARIABLE.lower()}",
+                "psi",
+                r.VARIABLE,
+                r.STATUS,
+                r.CURRENT_ROWS,
+                r.PSI,
+                getattr(params.psi, _threshold_of(r.STATUS)),
+                f"{r.RUN_DATE:%Y-%m-%d} model {r.MODEL_VERSION}: PSI {r.PSI:.3f} of {r.VARIABLE} "
+                f"({r.CURRENT_ROWS} scored against {r.REFERENCE_ROWS} in training)",
+            )
+        )
+    cfg = params.backtest
+    whole = vintages[(vintages["RISK_BAND"] == ALL_BANDS) & vintages["JUDGED"]]
+    for r in whole.itertuples(index=False):
+        rows.append(
+            _alert_row(
+                run_id,
+                now,
+                f"backtest_{r.VINTAGE}",
+                "backtest",
+                "",
+                r.STATUS,
+                r.MATURED,
+                r.ROC_AUC,
+                getattr(cfg.roc_auc, _threshold_of(r.STATUS)),
+                f"vintage {r.VINTAGE}: realised default rate {r.REALISED_RATE:.3f} against "
+                f"predicted {r.PREDICTED_RATE:.3f}, ROC-AUC {r.ROC_AUC:.3f} on {r.MATURED} matured of {r.SCORED} scored",
+            )
+        )
+    result = pd.DataFrame(rows, columns=RESULT_COLUMNS).astype(
+        {
+            "ROWS_CHECKED": "int64",
+            "FAILING_ROWS": "int64",
+            "FAILING_FRACTION": "float64",
+            "MAX_FRACTION": "float64",
+        }
+    )
+    for r in result.itertuples(index=False):
+        if r.STATUS != "pass":
+            log = logger.error if r.STATUS == "fail" else logger.warning
+            log("monitoring %s: %s", r.STATUS, r.DETAIL)
+    return result
+
+
+def _threshold_of(status: str) -> str:
+    return "error" if status == "error" else "warn"
+
+
+def _alert_row(  # noqa: PLR0913
+    run_id, now, name, kind, column, status, rows, value, threshold, detail
+) -> dict[str, Any]:
+    return {
+        "RUN_ID": run_id or "",
+        "CHECKED_AT": now,
+        "DATASET": DATASET,
+        "CHECK_NAME": name,
+        "KIND": kind,
+        "COLUMN_NAME": column,
+        "SEVERITY": "error" if status == "error" else "warn",
+        "STATUS": {"ok": "pass", "warn": "warn", "error": "fail"}[status],
+        "ROWS_CHECKED": int(rows),
+        "FAILING_ROWS": 0 if status == "ok" else int(rows),
+        "FAILING_FRACTION": float(value),
+        "MAX_FRACTION": float(threshold),
+        "EXAMPLE_KEYS": "",
+        "DETAIL": detail,
+    }
+
+
+# ---------------------------------------------------------------- plots
+
+
+def psi_plot(psi_history: DataFrame | None, params: MonitoringParams) -> go.Figure:
+    """PSI of the score and of each feature per run date, with the warn and error lines."""
+    fig = go.Figure()
+    history = (
+        psi_history.select("RUN_DATE", "MODEL_VERSION", "VARIABLE", "PSI").to_pandas()
+        if psi_history is not None
+        else pd.DataFrame(columns=["RUN_DATE", "MODEL_VERSION", "VARIABLE", "PSI"])
+    )
+    for variable, rows in history.sort_values("RUN_DATE").groupby(
+        "VARIABLE", sort=True
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=rows["RUN_DATE"].astype(str),
+                y=rows["PSI"],
+                mode="lines+markers",
+                name=variable,
+                line={"width": 4 if variable == SCORE else 1.5},
+            )
+        )
+    for level, dash in (("warn", "dash"), ("error", "solid")):
+        fig.add_hline(
+            y=getattr(params.psi, level), line_dash=dash, annotation_text=level
+        )
+    fig.update_layout(
+        title="Population stability per run date (score and model features vs training)",
+        xaxis_title="Run date",
+        yaxis_title="PSI",
+        template="plotly_white",
+    )
+    return fig
+
+
+def backtest_plot(vintages: pd.DataFrame) -> go.Figure:
+    """Per vintage: realised against predicted default rate, and the ROC-AUC of the decision-time scores."""
+    whole = vintages[vintages["RISK_BAND"] == ALL_BANDS].sort_values("VINTAGE")
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(x=whole["VINTAGE"], y=whole["PREDICTED_RATE"], name="predicted")
+    )
+    fig.add_trace(go.Bar(x=whole["VINTAGE"], y=whole["REALISED_RATE"], name="realised"))
+    fig.add_trace(
+        go.Scatter(
+            x=whole["VINTAGE"],
+            y=whole["ROC_AUC"],
+            name="ROC-AUC",
+            yaxis="y2",
+            mode="lines+markers",
+        )
+    )
+    fig.update_layout(
+        title="Backtest per application month: default rate and ROC-AUC of the scores given",
+        xaxis_title="Application month (vintage)",
+        yaxis={"title": "Default rate"},
+        yaxis2={
+            "title": "ROC-AUC",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0.5, 1],
+        },
+        barmode="group",
+        template="plotly_white",
+    )
+    return fig

@@ -1,0 +1,54 @@
+"""Monitoring: stability per run date, vintage backtests from the score history, alerts."""
+
+from kedro.pipeline import Node, Pipeline
+
+from credit_risk.pipelines.monitoring import nodes
+
+PARAMS = "params:monitoring"
+RUN_DATE = "params:run_date"
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Tables rpt_monitoring_psi (a history) and rpt_monitoring_backtest, their plots, and the alert rows."""
+    return Pipeline(
+        [
+            Node(
+                nodes.stability,
+                [
+                    "mi_training_set",
+                    "evaluation_predictions",
+                    "mo_score_history",
+                    "mi_scoring_set",
+                    "champion_model",
+                    PARAMS,
+                    RUN_DATE,
+                ],
+                ["rpt_monitoring_psi", "monitoring_psi"],
+                name="stability",
+            ),
+            Node(
+                nodes.backtest,
+                ["mo_score_history", "fea_application_features", PARAMS, RUN_DATE],
+                ["rpt_monitoring_backtest", "monitoring_backtest"],
+                name="backtest",
+            ),
+            Node(
+                nodes.alerts,
+                ["monitoring_psi", "monitoring_backtest", PARAMS, "run_id"],
+                "dq_monitoring",
+                name="alerts",
+            ),
+            Node(
+                nodes.psi_plot,
+                ["rpt_monitoring_psi", PARAMS],
+                "rpt_monitoring_psi_plot",
+                name="psi_plot",
+            ),
+            Node(
+                nodes.backtest_plot,
+                "monitoring_backtest",
+                "rpt_monitoring_backtest_plot",
+                name="backtest_plot",
+            ),
+        ]
+    )

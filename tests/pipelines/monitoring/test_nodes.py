@@ -1,0 +1,243 @@
+"""Monitoring: PSI per run date flags a moved population and not a quiet one; the backtest
+uses the scores given at decision time and only outcomes observed by the run date; alerts."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
+from credit_risk.pipelines.monitoring import nodes
+from credit_risk.pipelines.monitoring.parameters import MonitoringParams
+from tests.conftest import DATABASE, PROJECT
+
+CONFIGURED = yaml.safe_load(
+    (PROJECT / "conf/base/parameters_monitoring.yml").read_text()
+)["monitoring"]
+PARAMS = MonitoringParams.model_validate(CONFIGURED)
+# the configured thresholds, judged on fewer rows (small test populations)
+SMALL = MonitoringParams.model_validate(
+    {
+        **CONFIGURED,
+        "min_rows": 100,
+        "backtest": {**CONFIGURED["backtest"], "min_rows": 50},
+    }
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    """What monitoring reads of a model."""
+
+    version: str = "v1"
+    numeric_features: list = field(default_factory=lambda: ["INCOME", "CREDIT_SCORE"])
+    categorical_features: list = field(default_factory=lambda: ["LOAN_PURPOSE"])
+
+
+def _table(frame: pd.DataFrame, *, history_key=None):
+    """``frame`` as a table in the test engine, loaded back lazily."""
+    where = {"database": DATABASE, "schema": "PRIMARY"}
+    name = f"T_MON_{uuid.uuid4().hex[:8].upper()}"
+    dataset = (
+        HistoryTableDataset(table_name=name, unique_key=history_key, **where)
+        if history_key
+        else SnowparkTableDataset(table_name=name, **where)
+    )
+    dataset.save(frame)
+    return dataset.load()
+
+
+def _population(
+    n: int, seed: int, prefix: str, *, income_scale=1.0, purposes=("CAR", "HOME")
+):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "APPLICATION_ID": [f"{prefix}{i:05d}" for i in range(n)],
+            "INCOME": rng.lognormal(10.8, 0.4, n) * income_scale,
+            "CREDIT_SCORE": rng.normal(680, 50, n).round(),
+            "LOAN_PURPOSE": rng.choice(list(purposes), n),
+            "DEFAULT_PROBABILITY": rng.beta(2, 18, n),
+        }
+    )
+
+
+def _stability(session, current: pd.DataFrame, day="2026-06-01"):
+    reference = _population(2000, 1, "T")
+    training = _table(
+        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
+    )
+    predictions = _table(
+        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
+    )
+    history = _table(
+        current[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(
+            RUN_DATE=pd.Timestamp(day), MODEL_VERSION="v1"
+        )
+    )
+    scoring = _table(current.drop(columns="DEFAULT_PROBABILITY"))
+    psi, same = nodes.stability(
+        training, predictions, history, scoring, Model(), SMALL, day
+    )
+    assert psi is same
+    return psi.set_index("VARIABLE")
+
+
+def test_a_quiet_day_raises_no_alert(session):
+    psi = _stability(session, _population(600, 2, "C"))
+    assert list(psi.index) == ["SCORE", "INCOME", "CREDIT_SCORE", "LOAN_PURPOSE"]
+    assert (psi["CURRENT_ROWS"] == 600).all() and (psi["STATUS"] == "ok").all()
+    assert (psi["PSI"] < PARAMS.psi.warn).all()
+
+
+def test_a_moved_population_is_flagged_variable_by_variable(session):
+    shifted = _population(
+        600, 2, "C", income_scale=0.6, purposes=("CAR", "HOME", "CRYPTO")
+    )
+    shifted["DEFAULT_PROBABILITY"] = shifted["DEFAULT_PROBABILITY"] * 2.5
+    psi = _stability(session, shifted)
+    assert psi.loc["INCOME", "STATUS"] == "error"
+    assert (
+        psi.loc["LOAN_PURPOSE", "STATUS"] == "error"
+    )  # a purpose never seen in training
+    assert psi.loc["SCORE", "STATUS"] == "error"
+    assert psi.loc["CREDIT_SCORE", "STATUS"] == "ok"  # unchanged
+
+
+def test_only_the_run_dates_scores_are_judged_and_a_small_day_is_not(session):
+    psi = _stability(session, _population(60, 2, "C"))
+    assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 60).all()
+    other_day = _stability(session, _population(600, 2, "C"), day="2026-06-01")
+    assert (other_day["CURRENT_ROWS"] == 600).all()
+
+
+def _backtest_data(n=400, seed=5):
+    """Two vintages: 2025-01 matured by 2026-02-01, 2025-12 not yet; a known true risk."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(2, 12, n)
+    y = (rng.random(n) < p).astype(int)
+    month = np.where(np.arange(n) < n // 2, "2025-01-10", "2025-12-10")
+    apps = pd.DataFrame(
+        {
+            "APPLICATION_ID": [f"B{i:05d}" for i in range(n)],
+            "APPLICATION_DATE": pd.to_datetime(month),
+            "OBSERVED_AT": pd.to_datetime(month) + pd.Timedelta(days=365),
+            "DEFAULTED": y,
+        }
+    )
+    scores = pd.DataFrame(
+        {
+            "APPLICATION_ID": apps["APPLICATION_ID"],
+            "DEFAULT_PROBABILITY": p,
+            "RISK_BAND": np.where(p < 0.15, "A", "B"),
+            "MODEL_VERSION": "v1",
+            "SCORED_AT": apps["APPLICATION_DATE"],
+        }
+    )
+    return apps, scores, p, y
+
+
+def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(session):
+    from sklearn.metrics import roc_auc_score
+
+    apps, scores, p, y = _backtest_data()
+    # a later re-score (another model, a year on) with useless scores: must not be used
+    rescore = scores.assign(
+        DEFAULT_PROBABILITY=0.5,
+        MODEL_VERSION="v2",
+        SCORED_AT=pd.Timestamp("2026-01-20"),
+    )
+    history = _table(pd.concat([scores, rescore]))
+    table, same = nodes.backtest(history, _table(apps), SMALL, "2026-02-01")
+    assert table is same
+    whole = table[table["RISK_BAND"] == "ALL"].set_index("VINTAGE")
+    first = slice(0, len(p) // 2)
+    assert whole.loc["2025-01", "JUDGED"] and not whole.loc["2025-12", "JUDGED"]
+    assert whole.loc["2025-01", "ROC_AUC"] == pytest.approx(
+        roc_auc_score(y[first], p[first])
+    )
+    assert whole.loc["2025-01", "PREDICTED_RATE"] == pytest.approx(p[first].mean())
+    assert whole.loc["2025-01", "REALISED_RATE"] == pytest.approx(y[first].mean())
+    assert (
+        whole.loc["2025-12", "MATURED"] == 0
+    )  # observed 2026-12-10, after the run date
+    bands = table[(table["VINTAGE"] == "2025-01") & (table["RISK_BAND"] != "ALL")]
+    assert bands["SCORED"].sum() == len(p) // 2 and set(bands["RISK_BAND"]) == {
+        "A",
+        "B",
+    }
+    # a year later the second vintage has matured too
+    later, _ = nodes.backtest(history, _table(apps), SMALL, "2026-12-31")
+    assert later[later["RISK_BAND"] == "ALL"]["JUDGED"].all()
+
+
+def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
+    session, caplog
+):
+    apps, scores, p, y = _backtest_data()
+    # ranked backwards: a broken model (ROC-AUC about 1 - 0.7)
+    scores["DEFAULT_PROBABILITY"] = p.max() + p.min() - p
+    table, _ = nodes.backtest(_table(scores), _table(apps), SMALL, "2026-02-01")
+    quiet = _stability(session, _population(600, 2, "C"))
+    with caplog.at_level(logging.WARNING, logger=nodes.__name__):
+        rows = nodes.alerts(quiet.reset_index(), table, SMALL, "run-1")
+    assert list(rows.columns)[:4] == ["RUN_ID", "CHECKED_AT", "DATASET", "CHECK_NAME"]
+    assert (rows["DATASET"] == "monitoring").all() and (rows["RUN_ID"] == "run-1").all()
+    backtest = rows[rows["KIND"] == "backtest"].set_index("CHECK_NAME")
+    assert backtest.loc["backtest_2025-01", "STATUS"] == "fail"
+    assert (rows[rows["KIND"] == "psi"]["STATUS"] == "pass").all()
+    assert "monitoring fail: vintage 2025-01" in caplog.text
+    assert "psi" not in caplog.text.lower().split("monitoring fail")[0]
+
+
+def test_the_alert_rows_land_in_the_data_quality_history(session):
+    from credit_risk.datasets import RunResultsDataset
+
+    shifted = _population(600, 2, "C", income_scale=0.6)
+    rows = nodes.alerts(
+        _stability(session, shifted).reset_index(),
+        nodes.backtest(None, None, SMALL, "2026-06-01")[0],
+        SMALL,
+        "run-2",
+    )
+    name = f"DQ_{uuid.uuid4().hex[:8].upper()}"
+    results = RunResultsDataset(
+        table_name=name, schema="PRIMARY", database=DATABASE, dataset="monitoring"
+    )
+    results.save(rows)
+    results.save(rows)  # a rerun of the same run replaces, never duplicates
+    saved = results.load().to_pandas().set_index("CHECK_NAME")
+    assert len(saved) == 4
+    assert saved.loc["psi_income", "STATUS"] == "fail"
+    assert saved.loc["psi_income", "SEVERITY"] == "error"
+
+
+def test_category_psi():
+    a = pd.Series(["CAR"] * 50 + ["HOME"] * 50)
+    assert nodes.category_stability_index(a, a) == pytest.approx(0)
+    new = pd.Series(["CAR"] * 40 + ["HOME"] * 40 + ["CRYPTO"] * 20)
+    assert nodes.category_stability_index(a, new) > 0.25
+    assert np.isnan(nodes.category_stability_index(a, pd.Series([], dtype=object)))
+
+
+def test_before_any_score_nothing_is_judged(session):
+    reference = _population(300, 1, "T")
+    training = _table(
+        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
+    )
+    predictions = _table(
+        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
+    )
+    psi, _ = nodes.stability(
+        training, predictions, None, training, Model(), SMALL, "2026-06-01"
+    )
+    assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 0).all()
+    assert nodes.alerts(
+        psi, nodes.backtest(None, None, SMALL, None)[0], SMALL, "r"
+    ).empty
