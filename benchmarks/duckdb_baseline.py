@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
               ON t.APPLICANT_ID = e.APPLICANT_ID AND e.APPLICATION_DATE < t.APPLICATION_DATE
             GROUP BY t.APPLICATION_ID""")
         con.execute(f"""CREATE TABLE fea_application_features AS SELECT a.APPLICATION_ID, a.APPLICATION_DATE,
-                a.STATUS, a.DEFAULTED, {", ".join("a." + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE,
+                a.STATUS, a.DEFAULTED, a.OBSERVED_AT, {", ".join("a." + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE,
                 CASE WHEN a.INCOME > 0 THEN a.LOAN_AMOUNT / a.INCOME END AS LOAN_TO_INCOME,
                 a.APPLICATION_DATE - a.APPLICANT_CREATED_AT::DATE AS TENURE_DAYS,
                 {", ".join(f"COALESCE(b.{c}, 0) AS {c}" for c in bureau_columns)},
@@ -316,13 +316,18 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
         bucket = (
             f"substr(sha256({lit(mi['split_salt'] + '|')} || APPLICATION_ID), 1, 8)"
         )
-        training = f"""SELECT APPLICATION_ID, APPLICATION_DATE,
-                CASE WHEN {bucket} < '{first}' THEN 'train' WHEN {bucket} < '{second}' THEN 'validation'
+        out_of_time = (  # the out-of-time holdout, as model_input makes it
+            f"WHEN APPLICATION_DATE >= DATE {lit(str(mi['out_of_time_from']))} THEN 'out_of_time'"
+            if mi.get("out_of_time_from")
+            else ""
+        )
+        training = f"""SELECT APPLICATION_ID, APPLICATION_DATE, OBSERVED_AT,
+                CASE {out_of_time} WHEN {bucket} < '{first}' THEN 'train' WHEN {bucket} < '{second}' THEN 'validation'
                      ELSE 'test' END AS SPLIT, DEFAULTED::INTEGER AS DEFAULTED, * EXCLUDE (APPLICATION_ID,
-                     APPLICATION_DATE, STATUS, DEFAULTED)
+                     APPLICATION_DATE, OBSERVED_AT, STATUS, DEFAULTED)
             FROM fea_application_features WHERE STATUS = 'MATURED'"""
         scoring = """SELECT APPLICATION_ID, APPLICATION_DATE, * EXCLUDE (APPLICATION_ID, APPLICATION_DATE,
-                STATUS, DEFAULTED) FROM fea_application_features WHERE STATUS = 'OPEN'"""
+                OBSERVED_AT, STATUS, DEFAULTED) FROM fea_application_features WHERE STATUS = 'OPEN'"""
         outputs = {"training_set": training, "scoring_set": scoring}
         for name, select in outputs.items():
             if persist:

@@ -388,9 +388,23 @@ def main(argv: list[str] | None = None) -> int:
         matured["SPLIT"] = [
             split_of(i, mi["split_salt"], thresholds) for i in matured["APPLICATION_ID"]
         ]
+        if mi.get(
+            "out_of_time_from"
+        ):  # the out-of-time holdout, as model_input makes it
+            late = matured["APPLICATION_DATE"] >= pd.Timestamp(
+                str(mi["out_of_time_from"])
+            )
+            matured.loc[late, "SPLIT"] = "out_of_time"
         matured["DEFAULTED"] = matured["DEFAULTED"].astype("int64")
         training = matured[
-            ["APPLICATION_ID", "APPLICATION_DATE", "SPLIT", "DEFAULTED", *columns]
+            [
+                "APPLICATION_ID",
+                "APPLICATION_DATE",
+                "OBSERVED_AT",
+                "SPLIT",
+                "DEFAULTED",
+                *columns,
+            ]
         ]
         scoring = features[features["STATUS"] == "OPEN"][
             ["APPLICATION_ID", "APPLICATION_DATE", *columns]
