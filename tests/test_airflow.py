@@ -464,14 +464,15 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
             }
         assert dq_runs == {f"{DAGS['etl']}/{run_id}"}
 
-        # a corrupt model file: predict's first daily run fails where it loads the model, after
+        # a corrupt model file: predict's first daily run fails where it loads the model (the
+        # champion, in the task that picks and scores the applications), after
         # the retries set in airflow.yml, and leaves every earlier table as it was
         (versions[0] / "default_risk_model.pkl").write_bytes(b"not a pickle")
         airflow.unpause(DAGS["predict"])
         predict = airflow.wait_for_run(DAGS["predict"], run_type="scheduled")
         tis = airflow.task_instances(DAGS["predict"], predict["dag_run_id"])
         assert predict["state"] == "failed"
-        score = tis["scoring-score-applications"]
+        score = tis["scoring-applications-to-score"]
         assert (
             score["state"] == "failed" and score["try_number"] == 2
         )  # 1 try + 1 retry (airflow.yml)
@@ -479,7 +480,7 @@ def test_airflow_standalone_runs_etl_then_train_from_its_asset_and_retries_a_fai
             assert "default_risk_model.pkl" in airflow.task_log(
                 DAGS["predict"],
                 predict["dag_run_id"],
-                "scoring-score-applications",
+                "scoring-applications-to-score",
                 attempt,
             )
         assert _table_fingerprints(project) == before

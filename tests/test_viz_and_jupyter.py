@@ -126,11 +126,10 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
     tables = [
         name
         for name, n in datasets.items()
-        if n["dataset_type"].endswith("SnowparkTableDataset")
+        if n["dataset_type"].endswith(("SnowparkTableDataset", "PublishedTableDataset"))
     ]
-    assert (
-        len(tables) == 26
-    )  # raw 4, intermediate 8, primary 2, feature 1, model_input 2, model_output 3, reporting 6
+    assert len(tables) == 27  # raw 4 and intermediate 8 (both published in groups),
+    # primary 2, feature 1, model_input 2, model_output 3, reporting 7
     # (histories, such as the score history, are HistoryTableDatasets: previewed below too)
     tables += [
         name
