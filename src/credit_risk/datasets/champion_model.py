@@ -12,7 +12,7 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError, Version
 from kedro_datasets.pickle import PickleDataset
 
-from credit_risk import engine
+from credit_risk.datasets.model_registry import open_registry
 from credit_risk.datasets.sql import identifier
 
 logger = logging.getLogger(__name__)
@@ -80,15 +80,7 @@ class ChampionModelDataset(AbstractDataset[Any, dict]):
     def registry(self) -> Any:
         """The Model Registry of the configured schema, on the engine's session."""
         if self._registry is None:
-            from snowflake.ml.registry import (  # noqa: PLC0415 - slow import, registry only
-                Registry,
-            )
-
-            self._registry = Registry(
-                session=engine.get_session(),
-                database_name=self._database,
-                schema_name=self._schema,
-            )
+            self._registry = open_registry(self._database, self._schema)
         return self._registry
 
     def _describe(self) -> dict[str, Any]:

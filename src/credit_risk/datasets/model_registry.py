@@ -17,6 +17,17 @@ from credit_risk.modelling.model import TrainedModel
 logger = logging.getLogger(__name__)
 
 
+def open_registry(database: str, schema: str) -> Any:
+    """The Model Registry of ``database.schema``, on the engine's session."""
+    from snowflake.ml.registry import (  # noqa: PLC0415 - slow import, registry only
+        Registry,
+    )
+
+    return Registry(
+        session=engine.get_session(), database_name=database, schema_name=schema
+    )
+
+
 class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
     """A :class:`~credit_risk.modelling.model.TrainedModel` in the Model Registry (snowflake-ml-python).
 
@@ -76,15 +87,7 @@ class ModelRegistryDataset(AbstractDataset[TrainedModel, Any]):
     def registry(self) -> Any:
         """The Model Registry of the configured schema, on the engine's session."""
         if self._registry is None:
-            from snowflake.ml.registry import (
-                Registry,  # noqa: PLC0415 - slow import, registry only
-            )
-
-            self._registry = Registry(
-                session=engine.get_session(),
-                database_name=self._database,
-                schema_name=self._schema,
-            )
+            self._registry = open_registry(self._database, self._schema)
         return self._registry
 
     def _describe(self) -> dict[str, Any]:
