@@ -25,6 +25,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from snowflake.snowpark import DataFrame, Session
 
+from credit_risk.datasets.landing_fs import LandingFile, LandingFolder
 from credit_risk.datasets.sql import identifier, qualified
 from credit_risk.engine.project import configured_session
 from credit_risk.errors import UserError
@@ -89,6 +90,11 @@ class FilesBeside(dict):
 class LandingFilesDataset(AbstractDataset):
     """A folder of CSV landing files (``part-*.csv``, or gzip-compressed ``.csv.gz``) with a fixed header.
 
+    The folder (``path``) is local or on object storage (``s3://``, ``gcs://``, ``abfs://``,
+    ``memory://``), through fsspec as kedro-datasets' file datasets do, with ``credentials``
+    and ``fs_args`` for the file system (:mod:`credit_risk.datasets.landing_fs`); the checks
+    and the load are the same for both.
+
     ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
     returns one, called one at a time so a large source never sits in memory whole) and
     replaces the folder's files atomically; a :class:`FilesBeside` dict adds its files beside
@@ -113,13 +119,16 @@ class LandingFilesDataset(AbstractDataset):
         schema: str,
         database: str,
         max_line_bytes: int = ENGINE_MAX_LINE_BYTES,
+        fs_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
             raise LandingFileError(
                 "LandingFilesDataset needs the list of columns of its files"
             )
-        self._path = Path(path)
+        self._folder = LandingFolder(path, fs_args, credentials)
+        self._path = self._folder.local_path if self._folder.is_local else None
         self._columns = [str(c) for c in columns]
         self._sql_columns = [identifier(c, "column") for c in self._columns]
         self._database = identifier(database, "database")
@@ -129,25 +138,33 @@ class LandingFilesDataset(AbstractDataset):
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "columns": self._columns, "stage": self._stage}
+        return {
+            "path": str(self._folder),
+            "columns": self._columns,
+            "stage": self._stage,
+        }
 
     def _exists(self) -> bool:
         return bool(self.files())
 
-    def files(self) -> list[Path]:
+    def files(self) -> list[LandingFile]:
         """The folder's landing files (``.csv`` or ``.csv.gz``, any case) in name order."""
-        return [p for p in self._entries() if _is_landing_file(p)]
-
-    def _entries(self) -> list[Path]:
-        """Everything in the folder, in name order."""
-        return sorted(self._path.iterdir()) if self._path.is_dir() else []
+        return [
+            self._folder.file(name)
+            for name, is_file in self._folder.entries()
+            if _is_landing_file(name, is_file)
+        ]
 
     def _refuse_strangers(self) -> None:
         """Stop, naming them, if the folder holds anything but landing files (nothing is skipped)."""
-        strangers = [p.name for p in self._entries() if not _is_landing_file(p)]
+        strangers = [
+            name
+            for name, is_file in self._folder.entries()
+            if not _is_landing_file(name, is_file)
+        ]
         if strangers:
             raise LandingFileError(
-                f"landing folder {self._path} holds {strangers}, which are not landing "
+                f"landing folder {self._folder} holds {strangers}, which are not landing "
                 "files: only CSV files (.csv, or gzip-compressed .csv.gz) are loaded. "
                 "Rename them to that, or move them out of the folder"
             )
@@ -160,6 +177,9 @@ class LandingFilesDataset(AbstractDataset):
         :class:`FilesBeside` parts are written into the folder instead, each replacing only a
         file of its name.
         """
+        if not self._folder.is_local:
+            self._save_remote(data)
+            return
         if isinstance(data, FilesBeside):
             self._save_beside(data)
             return
@@ -198,10 +218,37 @@ class LandingFilesDataset(AbstractDataset):
             finally:
                 tmp.unlink(missing_ok=True)
 
-    def _write_csv(self, frame: pd.DataFrame, path: Path) -> None:
+    def _save_remote(
+        self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]
+    ) -> None:
+        """:meth:`save` on object storage: each file is one object put (atomic by itself);
+        a plain dict of parts then removes the folder's other files (not atomic as a whole,
+        unlike a local folder's swap)."""
+        beside = isinstance(data, FilesBeside)
+        if beside and data.refuse and (clash := self._folder.glob(data.refuse)):
+            raise LandingFileError(
+                f"{self._folder} holds {', '.join(clash[:3])}"
+                + (f" and {len(clash) - 3} more" if len(clash) > 3 else "")  # noqa: PLR2004
+                + f": not adding {', '.join(sorted(data))} beside them. {data.advice}".rstrip()
+            )
+        parts = {"part-00000": data} if isinstance(data, pd.DataFrame) else dict(data)
+        written = set()
+        for name, part in sorted(parts.items()):
+            frame = part() if callable(part) else part
+            file = f"{name}.csv"
+            self._folder.write(
+                file, lambda f, fr=frame, n=file: self._write_csv(fr, f, n)
+            )
+            written.add(file)
+        if not beside:
+            self._folder.remove_all_but(written)
+
+    def _write_csv(
+        self, frame: pd.DataFrame, path: Path | Any, name: str | None = None
+    ) -> None:
         if list(frame.columns) != self._columns:
             raise DatasetError(
-                f"{path.name}: columns {list(frame.columns)} are not {self._columns}"
+                f"{name or path.name}: columns {list(frame.columns)} are not {self._columns}"
             )
         table = pa.Table.from_pandas(
             frame.astype(object).where(frame.notna(), None), preserve_index=False
@@ -398,7 +445,7 @@ class LandingFilesDataset(AbstractDataset):
         files = self.files()
         if not files:
             raise LandingFileError(
-                f"no landing files (*.csv, *.csv.gz) in {self._path}: run "
+                f"no landing files (*.csv, *.csv.gz) in {self._folder}: run "
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
         self._refuse_strangers()
@@ -412,15 +459,15 @@ class LandingFilesDataset(AbstractDataset):
                 try:
                     self._check_file(plain)
                 except DatasetError as exc:
-                    if plain == path:
+                    if str(plain) == str(path):
                         raise
                     raise LandingFileError(
-                        str(exc).replace(str(plain), f"{path} (decompressed)")
+                        str(exc).replace(str(plain), _shown(path))
                     ) from None
                 if self._has_rows(plain):
                     with_rows.append(path)
         session = self.session
-        folder = identifier(self._path.name, "landing folder").lower()
+        folder = identifier(self._folder.name, "landing folder").lower()
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
         columns = ", ".join(f"{c} VARCHAR" for c in self._sql_columns)
         loaded = f"_LANDING_{folder}_{uuid.uuid4().hex[:8]}".upper()
@@ -431,9 +478,10 @@ class LandingFilesDataset(AbstractDataset):
             # DuckDB connection, which refuses a second call while one runs (seen with a PUT
             # in another thread). A .csv.gz file is put as it is: COPY reads gzip on both engines
             location = f"{self._stage}/{folder}/{path.name}/"
-            session.sql(
-                f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
-            ).collect()
+            with path.local() as local:  # a file on object storage: fetched to put it
+                session.sql(
+                    f"PUT 'file://{local.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+                ).collect()
             scratch = f"{loaded}_{i}"
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
             try:
@@ -442,9 +490,14 @@ class LandingFilesDataset(AbstractDataset):
                 ).collect()
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
                 with _readable(path) as plain:
-                    self._check_records(
-                        plain
-                    )  # Python's reader refuses it too: say which line
+                    try:  # Python's reader refuses it too: say which line
+                        self._check_records(plain)
+                    except DatasetError as refused:
+                        if str(plain) == str(path):
+                            raise
+                        raise LandingFileError(
+                            str(refused).replace(str(plain), _shown(path))
+                        ) from exc
                 raise LandingFileError(
                     f"landing file {path}: the engine could not load it: {exc}"
                 ) from exc
@@ -474,18 +527,25 @@ class LandingFilesDataset(AbstractDataset):
         files = self.files()
         if not files:
             return TablePreview({"index": [], "columns": self._columns, "data": []})
-        sample = pd.read_csv(
-            files[0],
-            nrows=min(int(nrows), 100),
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
+        with files[0].open("rb") as f:
+            sample = pd.read_csv(
+                f,
+                nrows=min(int(nrows), 100),
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                compression="gzip" if files[0].name.lower().endswith(".gz") else None,
+            )
         return TablePreview(sample.to_dict(orient="split"))
 
 
-def _is_landing_file(path: Path) -> bool:
-    return path.is_file() and path.name.lower().endswith(_LANDING_SUFFIXES)
+def _is_landing_file(name: str, is_file: bool) -> bool:
+    return is_file and name.lower().endswith(_LANDING_SUFFIXES)
+
+
+def _shown(file: LandingFile) -> str:
+    """How a check's message names ``file`` when it checked a local copy of it."""
+    return f"{file} (decompressed)" if file.name.lower().endswith(".gz") else str(file)
 
 
 def _check_not_binary(path: Path, head: bytes) -> None:
@@ -504,15 +564,21 @@ def _check_not_binary(path: Path, head: bytes) -> None:
 
 
 @contextmanager
-def _readable(path: Path) -> Iterator[Path]:
-    """The file's CSV text as a local file: itself, or for ``.csv.gz`` a decompressed copy."""
+def _readable(path: LandingFile) -> Iterator[Path]:
+    """The file's CSV text as a local file: itself (or, on object storage, a fetched copy),
+    or for ``.csv.gz`` a decompressed copy."""
     if not path.name.lower().endswith(".gz"):
-        yield path
+        with path.local() as local:
+            yield local
         return
     with tempfile.TemporaryDirectory(prefix="landing-") as tmp:
         plain = Path(tmp) / path.name[: -len(".gz")]
         try:
-            with gzip.open(path, "rb") as src, plain.open("wb") as dst:
+            with (
+                path.open("rb") as raw,
+                gzip.open(raw, "rb") as src,
+                plain.open("wb") as dst,
+            ):
                 shutil.copyfileobj(src, dst, 1 << 20)
         except (OSError, EOFError, zlib.error) as exc:
             raise LandingFileError(

@@ -1,0 +1,173 @@
+"""Landing files through fsspec: a local folder and an in-memory one (``memory://``, as object
+storage would be) save, list, check and load the same, and a bad file is named by its URL."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+
+import fsspec
+import pandas as pd
+import pytest
+from kedro.io import DatasetError
+
+from credit_risk.datasets import LandingFilesDataset
+from credit_risk.datasets.landing_files import FilesBeside
+from tests.test_bad_input import CASES, COLUMNS, GOOD, HEADER
+
+MEMORY = fsspec.filesystem("memory")
+
+
+@pytest.fixture(params=["local", "memory"])
+def where(request, tmp_path):
+    """``(the dataset's path, a function writing bytes to a file of the folder)``."""
+    if request.param == "local":
+        folder = tmp_path / "landing" / "bureau_events"
+
+        def put(name: str, data: bytes) -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+
+        yield str(folder), put
+        return
+    root = f"/landing-{uuid.uuid4().hex[:8]}/bureau_events"
+
+    def put(name: str, data: bytes) -> None:
+        MEMORY.pipe_file(f"{root}/{name}", data)
+
+    yield f"memory://{root}", put
+    MEMORY.rm(root.rsplit("/", 1)[0], recursive=True)
+
+
+def _dataset(path: str) -> LandingFilesDataset:
+    return LandingFilesDataset(
+        path=path,
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+    )
+
+
+def _by_file(ds: LandingFilesDataset) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in ds.load().collect():
+        counts[row["_SOURCE_FILE"]] = counts.get(row["_SOURCE_FILE"], 0) + 1
+    return counts
+
+
+def test_files_load_the_same_from_a_local_folder_and_object_storage(session, where):
+    path, put = where
+    ds = _dataset(path)
+    put("part-00000.csv", GOOD)
+    upper = HEADER + b"U1,A1,2024-01-05,INQUIRY,1\n"
+    put("part-00001.CSV", upper)
+    put("part-00002.csv.gz", gzip.compress(HEADER + b"Z1,A2,2024-03-05,INQUIRY,7\n"))
+    assert [f.name for f in ds.files()] == [
+        "part-00000.csv",
+        "part-00001.CSV",
+        "part-00002.csv.gz",
+    ]
+    assert [f.size() for f in ds.files()][:2] == [len(GOOD), len(upper)]
+    assert _by_file(ds) == {
+        "part-00000.csv": 2,
+        "part-00001.CSV": 1,
+        "part-00002.csv.gz": 1,
+    }
+    rows = {r["EVENT_ID"]: r for r in ds.load().collect()}
+    assert rows["G2"]["AMOUNT"] == "250.5" and rows["Z1"]["EVENT_DATE"] == "2024-03-05"
+    assert ds.preview(nrows=1)["data"] == [["G1", "A1", "2024-01-05", "INQUIRY", "0"]]
+
+
+def test_a_stranger_or_a_cut_file_is_refused_by_its_name_on_either(session, where):
+    path, put = where
+    ds = _dataset(path)
+    with pytest.raises(DatasetError, match="no landing files") as err:
+        ds.load()
+    assert path in str(err.value)
+    put("part-00000.csv", GOOD)
+    put("README", GOOD)
+    with pytest.raises(
+        DatasetError, match=r"\['README'\], which are not landing files"
+    ):
+        ds.load()
+    put("README", b"")  # still a stranger: refused whatever it holds
+    with pytest.raises(DatasetError, match="README"):
+        ds.load()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_bad_file_of_the_corpus_is_judged_the_same_in_memory(session, case):
+    """The bad-input corpus (tests/test_bad_input.py) on ``memory://``: the same error,
+    naming the file by its URL, or the same rows loaded."""
+    data, error, _ = CASES[case]
+    root = f"/landing-{uuid.uuid4().hex[:8]}/bureau_events"
+    try:
+        MEMORY.pipe_file(f"{root}/part-00000.csv", GOOD)
+        MEMORY.pipe_file(f"{root}/part-00001-{case}.csv", data)
+        ds = _dataset(f"memory://{root}")
+        if error:
+            with pytest.raises(DatasetError, match=error) as err:
+                ds.load()
+            assert f"memory://{root}/part-00001-{case}.csv" in str(err.value)
+            assert "/tmp" not in str(err.value)  # named by its URL, not its local copy
+        else:
+            loaded = ds.load()
+            bad = loaded.filter(loaded["_SOURCE_FILE"] == f"part-00001-{case}.csv")
+            assert loaded.count() == 2 + bad.count()
+        assert (
+            MEMORY.cat_file(f"{root}/part-00001-{case}.csv") == data
+        )  # kept as it came
+    finally:
+        MEMORY.rm(root.rsplit("/", 1)[0], recursive=True)
+
+
+def test_a_save_replaces_or_adds_beside_the_same_way_on_either(session, where):
+    path, put = where
+    ds = _dataset(path)
+    frame = pd.DataFrame(
+        {c: [f"{c}-1", f"{c}, 2"] for c in COLUMNS}
+    )  # a comma in a value: quoted
+    ds.save({"part-00000": frame, "part-00001": lambda: frame.head(1)})
+    assert [f.name for f in ds.files()] == ["part-00000.csv", "part-00001.csv"]
+    assert ds.load().count() == 3
+    ds.save({"part-00000": frame})  # a plain dict replaces the folder: no stale part
+    assert [f.name for f in ds.files()] == ["part-00000.csv"]
+    ds.save(FilesBeside({"day-2026-06-01": frame.head(1)}))
+    assert [f.name for f in ds.files()] == ["day-2026-06-01.csv", "part-00000.csv"]
+    with pytest.raises(DatasetError, match="holds part-00000.csv: not adding") as err:
+        ds.save(FilesBeside({"day-2": frame}, refuse="part-*.csv", advice="Move it."))
+    assert "Move it." in str(err.value)
+    with pytest.raises(DatasetError, match="columns"):
+        ds.save(FilesBeside({"day-3": frame.rename(columns={"amount": "x"})}))
+    assert [f.name for f in ds.files()] == ["day-2026-06-01.csv", "part-00000.csv"]
+    rows = {r["EVENT_ID"] for r in ds.load().collect()}
+    assert rows == {"event_id-1", "event_id, 2"}
+
+
+def test_credentials_and_fs_args_reach_the_file_system(tmp_path):
+    """As kedro-datasets: both are keyword arguments of ``fsspec.filesystem``."""
+    ds = LandingFilesDataset(
+        path=str(tmp_path / "x"),
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+        fs_args={"auto_mkdir": True},
+        credentials={},
+    )
+    assert ds._folder.fs.auto_mkdir is True
+    ds = LandingFilesDataset(
+        path="memory:///x",
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+        fs_args={"region": "eu"},
+        credentials={"key": "k", "secret": "s"},
+    )
+    assert ds._folder.fs.storage_options == {
+        "key": "k",
+        "secret": "s",
+        "region": "eu",
+    }
