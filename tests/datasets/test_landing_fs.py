@@ -171,3 +171,80 @@ def test_credentials_and_fs_args_reach_the_file_system(tmp_path):
         "secret": "s",
         "region": "eu",
     }
+
+
+class RecordedSession:
+    """The engine session, keeping the text of every statement the dataset sends."""
+
+    def __init__(self, session) -> None:
+        self.session, self.statements = session, []
+
+    def sql(self, text: str):
+        self.statements.append(text)
+        return self.session.sql(text)
+
+    def table(self, name: str):
+        return self.session.table(name)
+
+
+def test_with_an_external_stage_checked_files_are_copied_from_it_not_put(
+    session, tmp_path, monkeypatch
+):
+    """The snowflake env's external stage, stood in for by a stage of the embedded engine that
+    holds the same files as the landing folder (as a stage's URL and the folder's s3:// path
+    name the same objects). Not tested here: a real S3 or GCS external stage."""
+    root = f"/landing-{uuid.uuid4().hex[:8]}"
+    stage = f"EXT_{uuid.uuid4().hex[:6].upper()}"
+    session.sql(f"CREATE STAGE IF NOT EXISTS CREDIT_RISK.RAW.{stage}").collect()
+    local = tmp_path / "part-00000.csv"
+    local.write_bytes(GOOD)
+    session.sql(
+        f"PUT 'file://{local}' @CREDIT_RISK.RAW.{stage}/in/bureau_events/ "
+        "AUTO_COMPRESS=FALSE"
+    ).collect()
+    MEMORY.pipe_file(f"{root}/bureau_events/part-00000.csv", GOOD)
+    recorded = RecordedSession(session)
+    monkeypatch.setattr(LandingFilesDataset, "session", property(lambda _: recorded))
+    ds = LandingFilesDataset(
+        path=f"memory://{root}/bureau_events",
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+        external_stage=f"{stage}/in",
+    )
+    try:
+        rows = sorted(r["EVENT_ID"] for r in ds.load().collect())
+        assert rows == ["G1", "G2"]
+        assert not [s for s in recorded.statements if s.startswith("PUT")]
+        assert any(
+            f"FROM @CREDIT_RISK.RAW.{stage}/in/bureau_events/part-00000.csv " in s
+            for s in recorded.statements
+        )
+        # checked as before: a cut file is refused by its URL before any COPY
+        MEMORY.pipe_file(f"{root}/bureau_events/part-00001.csv", HEADER + b"E1,A")
+        with pytest.raises(DatasetError, match="part-00001.csv is truncated"):
+            ds.load()
+        # a file the stage does not hold stops the load, naming it (Snowflake's COPY
+        # would load nothing from it, without an error)
+        MEMORY.pipe_file(f"{root}/bureau_events/part-00001.csv", GOOD)
+        with pytest.raises(DatasetError, match="not on the external stage") as err:
+            ds.load()
+        assert f"memory://{root}/bureau_events/part-00001.csv" in str(err.value)
+    finally:
+        MEMORY.rm(
+            root, recursive=True
+        )  # the stage stays: the embedded engine has no DROP STAGE
+
+
+@pytest.mark.parametrize("bad", ["BAD;STAGE", "EXT/../x y", "EXT/a'b"])
+def test_a_hostile_external_stage_is_refused_before_any_sql(bad):
+    with pytest.raises(DatasetError, match="external_stage|plain identifier"):
+        LandingFilesDataset(
+            path="memory:///x",
+            columns=COLUMNS,
+            stage="LANDING",
+            schema="RAW",
+            database="CREDIT_RISK",
+            external_stage=bad,
+        )

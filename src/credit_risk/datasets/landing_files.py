@@ -44,6 +44,8 @@ CSV_FORMAT = (
 # of a landing folder is refused by name: nothing in it is skipped silently.
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv(\.gz)?$", re.IGNORECASE)
 _LANDING_SUFFIXES = (".csv", ".csv.gz")
+# A folder inside an external stage: path segments of letters, digits, '_', '.' and '-'
+_STAGE_FOLDER = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 # The embedded engine (DuckDB 2.0's CSV reader behind fakesnow) reads lines of at most this
 # many bytes, the line end included (DuckDB's max_line_size default, measured: a line of
 # 2,000,001 bytes fails); fakesnow's COPY does not let us change it. Snowflake's own limit is
@@ -93,7 +95,11 @@ class LandingFilesDataset(AbstractDataset):
     The folder (``path``) is local or on object storage (``s3://``, ``gcs://``, ``abfs://``,
     ``memory://``), through fsspec as kedro-datasets' file datasets do, with ``credentials``
     and ``fs_args`` for the file system (:mod:`credit_risk.datasets.landing_fs`); the checks
-    and the load are the same for both.
+    and the load are the same for both. With ``external_stage`` (``NAME`` or ``NAME/folder``,
+    a stage in the dataset's schema whose URL is where the landing folders are), the checked
+    files are copied from ``@NAME/folder/<landing folder>/<file>`` instead of being put on
+    ``stage``: nothing is uploaded (the snowflake env, ``landing_external_stage`` in
+    conf/<env>/globals.yml).
 
     ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
     returns one, called one at a time so a large source never sits in memory whole) and
@@ -121,6 +127,7 @@ class LandingFilesDataset(AbstractDataset):
         max_line_bytes: int = ENGINE_MAX_LINE_BYTES,
         fs_args: dict[str, Any] | None = None,
         credentials: dict[str, Any] | None = None,
+        external_stage: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
@@ -135,6 +142,17 @@ class LandingFilesDataset(AbstractDataset):
         self._schema = identifier(schema, "schema")
         self._stage = qualified(database, schema, stage)
         self._max_line_bytes = int(max_line_bytes)
+        self._external = None
+        if external_stage:
+            name, _, under = str(external_stage).strip("/").partition("/")
+            if under and not _STAGE_FOLDER.match(under):
+                raise LandingFileError(
+                    f"external_stage {external_stage!r}: the folder after the stage's name "
+                    "may hold letters, digits, '_', '.', '-' and '/' only"
+                )
+            self._external = qualified(database, schema, name) + (
+                f"/{under}" if under else ""
+            )
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -477,17 +495,16 @@ class LandingFilesDataset(AbstractDataset):
             # One statement at a time: the embedded engine runs a session's statements on one
             # DuckDB connection, which refuses a second call while one runs (seen with a PUT
             # in another thread). A .csv.gz file is put as it is: COPY reads gzip on both engines
-            location = f"{self._stage}/{folder}/{path.name}/"
-            with path.local() as local:  # a file on object storage: fetched to put it
-                session.sql(
-                    f"PUT 'file://{local.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
-                ).collect()
+            location = self._on_stage(session, folder, path)
             scratch = f"{loaded}_{i}"
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
             try:
-                session.sql(
+                copied = session.sql(
                     f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE"
                 ).collect()
+                self._check_copied(path, location, copied)
+            except LandingFileError:
+                raise
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
                 with _readable(path) as plain:
                     try:  # Python's reader refuses it too: say which line
@@ -514,6 +531,32 @@ class LandingFilesDataset(AbstractDataset):
         # one pass over the copied rows when the result is saved: no intermediate table of all
         # files; the outer SELECT lets the engine describe the columns without running the union
         return session.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)})")
+
+    def _on_stage(self, session: Session, folder: str, path: LandingFile) -> str:
+        """Where COPY reads ``path`` from: its place on the external stage, or the internal
+        stage's folder it is put in (a file on object storage is fetched to be put)."""
+        if self._external is not None:
+            # the landing folder's and the file's names are checked identifiers and names
+            return f"{self._external}/{self._folder.name}/{path.name}"
+        location = f"{self._stage}/{folder}/{path.name}/"
+        with path.local() as local:
+            session.sql(
+                f"PUT 'file://{local.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+            ).collect()
+        return location
+
+    def _check_copied(self, path: LandingFile, location: str, copied: list) -> None:
+        """From an external stage, COPY reports the file it loaded: none means the stage does not
+        hold it (Snowflake says "0 files processed" and loads nothing, without an error)."""
+        if self._external is None:
+            return
+        statuses = [str(row.as_dict().get("status", "")).upper() for row in copied]
+        if "LOADED" not in statuses:
+            raise LandingFileError(
+                f"landing file {path} is not on the external stage at @{location} "
+                f"(COPY said {[r.as_dict() for r in copied]}): the stage's URL must hold the "
+                "landing folders the catalog's paths name (landing_external_stage)"
+            )
 
     @staticmethod
     def _has_rows(path: Path) -> bool:
