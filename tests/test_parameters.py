@@ -6,15 +6,18 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from credit_risk.contract import DataContract
 from credit_risk.pipelines.feature_engineering.parameters import (
     FeatureEngineeringParams,
 )
 from credit_risk.pipelines.model_input.parameters import ModelInputParams
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
-from tests.conftest import PROJECT, kedro
+from credit_risk.quality import DatasetQuality
+from tests.conftest import kedro, project_parameters
 
 MODELS = {
+    "data_contract": DataContract,
     "source_data": SourceDataParams,
     "feature_engineering": FeatureEngineeringParams,
     "model_input": ModelInputParams,
@@ -23,13 +26,18 @@ MODELS = {
 
 
 def _yaml(name: str) -> dict:
-    path = PROJECT / f"conf/base/parameters_{name}.yml"
-    return yaml.safe_load(path.read_text())[name]
+    """The parameters as Kedro loads them (interpolated: the contract fills some in)."""
+    return project_parameters()[name]
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_the_project_parameters_fit_their_model(name):
     MODELS[name].model_validate(_yaml(name))
+
+
+@pytest.mark.parametrize("dataset", sorted(project_parameters()["data_quality"]))
+def test_every_guarded_datasets_checks_fit_their_model(dataset):
+    DatasetQuality.model_validate(_yaml("data_quality")[dataset])
 
 
 def _with(values: dict, path: str, value) -> dict:
@@ -67,11 +75,57 @@ def _with(values: dict, path: str, value) -> dict:
         ("model_input", "split_fractions.train", -0.1, "split_fractions.train"),
         ("model_input", "split_salt", "", "split_salt"),
         ("model_input", "out_of_time_from", "soon", "out_of_time_from"),
+        ("data_contract", "id_pattern", ..., "id_pattern"),  # no default in code
+        ("data_contract", "sources.loan_outcomes", ..., "loan_outcomes"),
+        ("data_contract", "sources.applications.key", "loan_amount", "key"),
+        ("data_contract", "sources.applications.columns.age.range", [100, 18], "range"),
+        ("data_contract", "sources.applications.columns.age.type", "int", "type"),
+        (
+            "data_contract",
+            "sources.applications.columns.loan_purpose.accepted_values",
+            None,
+            "accepted_values",
+        ),
+        (
+            "data_contract",
+            "sources.bureau_events.columns.event_type.accepted_values",
+            ["inquiry"],
+            "upper-case",
+        ),
+        ("data_contract", "sources.applicants.columns.email.pii", "mask", "pii"),
+        (
+            "data_contract",
+            "sources.loan_outcomes.columns.defaulted.range",
+            [0, 1],
+            "range is for a column of type integer or decimal",
+        ),
+        (
+            "data_contract",
+            "sources.applications.columns.Age",
+            {"type": "integer"},
+            "lower-case",
+        ),
+        ("feature_engineering", "application_fields", [], "application_fields"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_key(name, path, value, named):
     with pytest.raises(ValidationError) as refused:
         MODELS[name].model_validate(_with(_yaml(name), path, value))
+    assert named in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("check", "named"),
+    [
+        ({"check": "range", "column": "AGE", "min": "low"}, "min"),
+        ({"check": "not_null", "column": "AGE", "max_fraction": 2}, "max_fraction"),
+        ({"check": "not_null", "column": "AGE", "severity": "fatal"}, "severity"),
+        ({"check": "not_null", "column": "AGE", "colum": "X"}, "colum"),
+    ],
+)
+def test_a_bad_check_is_refused_naming_its_key(check, named):
+    with pytest.raises(ValidationError) as refused:
+        DatasetQuality.model_validate({"key": "ID", "checks": [check]})
     assert named in str(refused.value)
 
 

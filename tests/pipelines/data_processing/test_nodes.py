@@ -6,14 +6,11 @@ import hashlib
 from datetime import date
 
 import pytest
-import yaml
 
 from credit_risk.pipelines.data_processing import nodes
-from tests.conftest import PROJECT, make_table
+from tests.conftest import make_table, project_contract
 
-RULES = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
-)["data_processing"]
+RULES = project_contract()
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 APP_COLUMNS = [
     "APPLICATION_ID",
@@ -298,7 +295,7 @@ def test_integer_columns_take_whole_numbers_only_and_conflicts_have_their_own_re
     assert reasons == [
         (
             "9000000.0",
-            f"application_id is not an id ({RULES['id_rule']})",
+            f"application_id is not an id ({RULES.id_rule})",
         ),
         ("L1", "age is not a whole number (in digits)"),
         ("L2", "loan_term_months is not a whole number (in digits)"),

@@ -23,11 +23,9 @@ from snowflake.snowpark import functions as F
 from credit_risk.modelling.model import version_stamp
 from credit_risk.pipelines.training import nodes
 from credit_risk.sampling import python_bucket, threshold
-from tests.conftest import PROJECT, make_table
+from tests.conftest import PROJECT, make_table, project_parameters
 
-PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_training.yml").read_text())[
-    "training"
-]
+PARAMS = project_parameters()["training"]
 NUMERIC = PARAMS["features"]["numeric"]
 CATEGORICAL = PARAMS["features"]["categorical"]
 
