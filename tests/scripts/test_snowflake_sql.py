@@ -14,8 +14,10 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from credit_risk import engine
-from tests.conftest import PROJECT, engine_config, kedro
+from tests.conftest import PROJECT, engine_config, kedro, project_contract
 
+CONTRACT = project_contract()
+LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 SETUP = PROJECT / "scripts" / "snowflake_setup.sql"
 GENERATE = PROJECT / "scripts" / "snowflake_generate.sql"
 GLOBALS = yaml.safe_load((PROJECT / "conf/snowflake/globals.yml").read_text())
@@ -207,6 +209,100 @@ def test_generator_avoids_the_public_samples_bugs():
     assert "ROWCOUNT => 1000" in render(GENERATE.read_text(), n_applications=1000)
 
 
+def _raw_selects(trees) -> dict[str, list[exp.Select]]:
+    """Per RAW table, every SELECT that writes rows into it (CREATE ... AS, INSERT)."""
+    out: dict[str, list[exp.Select]] = {}
+    for tree in trees:
+        if isinstance(tree, exp.Create | exp.Insert):
+            name = tree.this.sql("snowflake").upper()
+            if name.startswith(f"{DATABASE}.RAW.") and "._GEN_" not in name:
+                out.setdefault(name.rsplit(".", 1)[1], []).append(tree.expression)
+    return out
+
+
+def _literals(tree: exp.Expr) -> set[str]:
+    return {s.this for s in tree.find_all(exp.Literal) if s.is_string}
+
+
+def test_the_generator_writes_the_contracts_columns_in_order():
+    """Each RAW table's columns are the contract's landing columns, then the lineage."""
+    selects = _raw_selects(parsed(GENERATE, n_applications=1000))
+    for source, contract in CONTRACT.sources.items():
+        expected = [c.upper() for c in contract.landing_columns] + LINEAGE
+        writes = selects[source.upper()]
+        named = [s for s in writes if [e.alias_or_name for e in s.selects] != ["*"]]
+        assert named, source  # the CREATE ... AS SELECT names every column
+        for select in named:
+            assert [e.alias_or_name.upper() for e in select.selects] == expected, source
+        for (
+            select
+        ) in writes:  # a copy of its own rows (the duplicates) is the same shape
+            if [e.alias_or_name for e in select.selects] == ["*"]:
+                (table,) = [
+                    t.sql("snowflake").upper() for t in select.find_all(exp.Table)
+                ]
+                assert table == f"{DATABASE}.RAW.{source.upper()}"
+
+
+def _defining(trees, alias: str) -> exp.Expr:
+    """The one expression of the script's work tables aliased ``alias``."""
+    (found,) = [
+        a.this
+        for t in trees
+        if isinstance(t, exp.Create) and "._GEN_" in t.this.sql("snowflake")
+        for a in t.find_all(exp.Alias)
+        if a.alias.upper() == alias
+    ]
+    return found
+
+
+def test_the_generators_accepted_values_are_the_contracts():
+    """Loan purposes and event types drawn in the warehouse: exactly the contract's values."""
+    trees = parsed(GENERATE, n_applications=1000)
+    applications = CONTRACT.sources["applications"]
+    purposes = _defining(trees, "LOAN_PURPOSE")
+    assert {v.upper() for v in _literals(purposes)} == set(
+        applications.column("loan_purpose").accepted_values
+    )
+    # event types: the kinds table of step 3, one literal per row of its UNION ALL
+    (kinds,) = [
+        c.this for t in trees for c in t.find_all(exp.CTE) if c.alias.upper() == "KINDS"
+    ]
+    types = {
+        s.selects[0].this.this
+        if isinstance(s.selects[0], exp.Alias)
+        else s.selects[0].this
+        for s in kinds.find_all(exp.Select)
+    }
+    assert types == set(
+        CONTRACT.sources["bureau_events"].column("event_type").accepted_values
+    )
+    # labels: every spelling the script writes is one the contract accepts, for its value
+    selects = _raw_selects(trees)
+    (outcomes,) = [
+        s for s in selects["LOAN_OUTCOMES"] if s.selects[0].alias_or_name != "*"
+    ]
+    (defaulted,) = [e for e in outcomes.selects if e.alias_or_name == "DEFAULTED"]
+    spellings = CONTRACT.sources["loan_outcomes"].column("defaulted").spellings
+    written = {v.upper() for v in _literals(defaulted)}
+    assert written and written <= {*spellings["0"], *spellings["1"]}
+
+
+def _range_violations(session, table: str, contract) -> dict[str, set[str]]:
+    """Per number column with a range, the distinct texts whose value is outside it."""
+    out = {}
+    for name in contract.of_type("integer", "decimal"):
+        bounds = contract.column(name).range
+        if bounds is None:
+            continue
+        rows = session.sql(
+            f"SELECT DISTINCT TRIM({name}) AS V FROM {DATABASE}.RAW.{table} "
+            f"WHERE TRY_CAST(TRIM({name}) AS DOUBLE) NOT BETWEEN {bounds[0]} AND {bounds[1]}"
+        ).collect()
+        out[name] = {r["V"] for r in rows}
+    return out
+
+
 @pytest.mark.slow
 def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project):
     """The whole script at 1,500 applications on the embedded engine, then the project's own checks."""
@@ -216,15 +312,40 @@ def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project
         session = engine.get_session()
         for statement in statements(render(GENERATE.read_text(), n_applications=n)):
             session.sql(statement).collect()
-        catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
-        for table in ("applicants", "applications", "bureau_events", "loan_outcomes"):
+        for table, contract in CONTRACT.sources.items():
             columns = [
                 f.name
                 for f in session.table(f"{DATABASE}.RAW.{table.upper()}").schema.fields
             ]
-            assert columns == [
-                c.upper() for c in catalog[f"landing_{table}"]["columns"]
-            ] + ["_SOURCE_FILE", "_LOADED_AT"]
+            assert columns == [c.upper() for c in contract.landing_columns] + LINEAGE
+        # the data contract's ranges and accepted values hold for every value the script
+        # writes, but for the mess it plants on purpose (out-of-range values, casing)
+        applications = CONTRACT.sources["applications"]
+        outside = _range_violations(session, "APPLICATIONS", applications)
+        planted = {
+            "AGE": {"250", "-1"},
+            "CREDIT_SCORE": {"9999"},
+            "DEBT_TO_INCOME": {"-0.5"},
+        }
+        for name, values in outside.items():
+            if name == "INCOME":  # the planted negative incomes
+                assert all(float(v) < 0 for v in values), values
+            else:
+                assert values <= planted.get(name, set()), (name, values)
+        # the planted mess is there (about 7 rows at this size): the check does see it
+        assert any(outside.values()), outside
+        events = CONTRACT.sources["bureau_events"]
+        assert _range_violations(session, "BUREAU_EVENTS", events) == {"AMOUNT": set()}
+        for table, column in (
+            ("APPLICATIONS", "LOAN_PURPOSE"),
+            ("BUREAU_EVENTS", "EVENT_TYPE"),
+        ):
+            accepted = CONTRACT.sources[table.lower()].column(column).accepted_values
+            seen = session.sql(
+                f"SELECT DISTINCT UPPER(TRIM({column})) AS V FROM {DATABASE}.RAW.{table} "
+                f"WHERE {column} IS NOT NULL"
+            ).collect()
+            assert {r["V"] for r in seen} == set(accepted), column
         count = {
             t: session.table(f"{DATABASE}.RAW.{t}").count()
             for t in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES")

@@ -412,3 +412,54 @@ def test_protected_group_is_in_the_answer_key_only_and_leans_on_risk(tables):
     )  # sigmoid(-0.85) = 0.30 at z = 0; slope widens it a little
     mean_p = truth.groupby("protected_group")["true_default_probability"].mean()
     assert mean_p["B"] > mean_p["A"]  # membership leans on the latent risk
+
+
+def _contract_with(change) -> object:
+    """The project's contract with ``change`` applied to a plain copy of it."""
+    values = CONTRACT.model_dump()
+    change(values["sources"])
+    return type(CONTRACT).model_validate(values)
+
+
+def test_the_landing_columns_are_the_contracts_in_its_order():
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), CONTRACT
+    )
+    for source, parts in zip(CONTRACT.sources, outputs, strict=False):
+        frame = parts["part-00000"]()
+        assert list(frame.columns) == CONTRACT.sources[source].landing_columns
+
+
+def test_a_contract_column_the_generator_does_not_write_is_refused_by_name():
+    def add(sources):
+        sources["applications"]["columns"]["savings"] = {"type": "decimal"}
+
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), _contract_with(add)
+    )
+    with pytest.raises(ValueError, match=r"contract only has \['savings'\]"):
+        outputs[1]["part-00000"]()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s["applications"]["columns"]["loan_purpose"][
+                "accepted_values"
+            ].append("TRAVEL"),
+            "8 loan purposes .* a share for 7",
+        ),
+        (
+            lambda s: s["bureau_events"]["columns"]["event_type"][
+                "accepted_values"
+            ].remove("DELINQUENCY"),
+            r"bureau events of type \['DELINQUENCY'\]",
+        ),
+    ],
+)
+def test_a_contract_the_generators_world_does_not_fit_is_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        nodes.parse_config(
+            SourceDataParams.model_validate(PARAMS), _contract_with(change)
+        )

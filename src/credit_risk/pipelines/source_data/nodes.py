@@ -790,14 +790,14 @@ def dated_applicants(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "date_of_birth": _dates(a.dob_day),
         "created_at": _timestamps(a.created_sec),
     }
-    columns = cfg.landing_columns["applicants"]
+    columns = _columns(cfg, "applicants", cols)
     _inject_nulls(rng, cols, columns[1:], cfg.null_rate)
     for col in ("first_name", "last_name", "email"):
         cols[col] = _mess_casing(rng, cols[col], cfg.casing_whitespace_rate)
     cols["date_of_birth"] = _malform_dates(
         rng, cols["date_of_birth"], cfg.malformed_date_rate
     )
-    frame = _frame("applicants", cols, columns)
+    frame = pd.DataFrame(cols, columns=columns)
     return _with_duplicates(
         rng, frame, a.first_application_day, cfg, sim, SALT_APPLICANTS
     )
@@ -828,7 +828,7 @@ def dated_applications(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "loan_purpose": cfg.loan_purposes[app.purpose_idx],
         "created_at": _timestamps(app.created_sec),
     }
-    columns = cfg.landing_columns["applications"]
+    columns = _columns(cfg, "applications", cols)
     _inject_nulls(rng, cols, columns[2:], cfg.null_rate)
     cols["loan_purpose"] = _mess_casing(
         rng, cols["loan_purpose"], cfg.casing_whitespace_rate
@@ -837,7 +837,7 @@ def dated_applications(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
     cols["application_date"] = _malform_dates(
         rng, cols["application_date"], cfg.malformed_date_rate
     )
-    frame = _frame("applications", cols, columns)
+    frame = pd.DataFrame(cols, columns=columns)
     return _with_duplicates(rng, frame, app.day, cfg, sim, SALT_APPLICATIONS)
 
 
@@ -871,7 +871,7 @@ def dated_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "event_type": EVENT_TYPES[np.concatenate([ev.kind, orphan_kind])],
         "amount": _fixed(amount, 2, missing=amount < 0),
     }
-    columns = cfg.landing_columns["bureau_events"]
+    columns = _columns(cfg, "bureau_events", cols)
     _inject_nulls(rng, cols, columns[2:], cfg.null_rate)
     cols["event_type"] = _mess_casing(
         rng, cols["event_type"], cfg.casing_whitespace_rate
@@ -879,7 +879,7 @@ def dated_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
     cols["event_date"] = _malform_dates(
         rng, cols["event_date"], cfg.malformed_date_rate
     )
-    frame = _frame("bureau_events", cols, columns)
+    frame = pd.DataFrame(cols, columns=columns)
     event_day = np.concatenate([ev.day, orphan_day])
     return _with_duplicates(rng, frame, event_day, cfg, sim, SALT_EVENTS)
 
@@ -901,7 +901,7 @@ def dated_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "observed_at": _dates(observed_day),
         "defaulted": _ints(defaulted),
     }
-    columns = cfg.landing_columns["loan_outcomes"]
+    columns = _columns(cfg, "loan_outcomes", cols)
     _inject_nulls(rng, cols, columns[1:], cfg.null_rate)
     cols["defaulted"] = _mess_labels(
         rng, cols["defaulted"], defaulted, cfg.casing_whitespace_rate
@@ -909,7 +909,7 @@ def dated_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
     cols["observed_at"] = _malform_dates(
         rng, cols["observed_at"], cfg.malformed_date_rate
     )
-    return _frame("loan_outcomes", cols, columns), observed_day
+    return pd.DataFrame(cols, columns=columns), observed_day
 
 
 # The landing tables in day-by-day landing, in the node's output order.
@@ -921,9 +921,10 @@ DATED_BUILDERS: dict[str, DatedTableBuilder] = {
 }
 
 
-def _frame(table: str, cols: dict[str, np.ndarray], columns: list[str]) -> pd.DataFrame:
-    """The generated columns in the data contract's order; a column the contract names and
-    the generator does not write (or the other way round) is refused, by name."""
+def _columns(cfg: SourceConfig, table: str, cols: dict[str, np.ndarray]) -> list[str]:
+    """The data contract's columns of ``table``, in its order; a column the contract names
+    and the generator does not write (or the other way round) is refused, by name."""
+    columns = cfg.landing_columns[table]
     if set(cols) != set(columns):
         raise ValueError(
             f"the data contract's {table} columns and the generator's differ: the contract "
@@ -931,7 +932,7 @@ def _frame(table: str, cols: dict[str, np.ndarray], columns: list[str]) -> pd.Da
             f"{sorted(set(cols) - set(columns))}; make the generator write every contract "
             "column (src/credit_risk/pipelines/source_data/nodes.py)"
         )
-    return pd.DataFrame(cols, columns=columns)
+    return columns
 
 
 def protected_group(cfg: SourceConfig, sim: ChunkSimulation) -> np.ndarray:
