@@ -145,3 +145,37 @@ def test_kedro_refuses_bad_parameters_before_any_node_runs(tmp_project):
     assert "Parameter 'source_data'" in run.stderr and "n_applications" in run.stderr
     assert "Running node" not in out
     assert not (tmp_project / "data/01_raw/landing").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("pipeline", "override", "named"),
+    [
+        (
+            "data_processing",
+            "data_contract.sources.applications.columns.age.range=oops",
+            "Parameter 'data_contract'",
+        ),
+        (
+            "data_processing",
+            "data_quality.int_applicants.checks=oops",
+            "Parameter 'data_quality.int_applicants'",
+        ),
+    ],
+)
+def test_kedro_refuses_a_bad_contract_or_check_before_any_node_runs(
+    tmp_project, pipeline, override, named
+):
+    run = kedro(
+        tmp_project,
+        "run",
+        "--pipelines",
+        pipeline,
+        "--params",
+        override,
+        env={"COLUMNS": "250"},
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "Traceback" not in out
+    assert named in run.stderr
+    assert "Running node" not in out
