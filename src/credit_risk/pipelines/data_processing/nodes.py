@@ -306,6 +306,18 @@ def clean_applications(
     )
 
 
+def _date_checks(
+    source: SourceContract, typed: dict[str, Column], fmt: str
+) -> list[tuple[Column, str]]:
+    """Each date column: missing (if required) or not in ``fmt``, as one reason."""
+    return [
+        (typed[name].is_null(), f"{name.lower()} missing or not a {fmt} date")
+        if source.column(name).required
+        else (_unparsed(name, typed[name]), f"{name.lower()} is not a {fmt} date")
+        for name in source.of_type("date")
+    ]
+
+
 def _masked(source: SourceContract, rules: DataContract) -> dict[str, Column]:
     """The columns that leave raw, by the contract's ``pii``: a PII column is dropped, hashed
     with the masking key (``<NAME>_HASH``: the trimmed, lower-cased text, or its digits only)
@@ -400,12 +412,7 @@ def clean_bureau_events(
         *_id_checks(source.of_type("id"), rules),
         (F.col("KNOWN_APPLICANT_ID").is_null(), "unknown applicant_id"),
     ]
-    for name in source.of_type("date"):
-        checks.append(
-            (typed[name].is_null(), f"{name.lower()} missing or not a {fmt} date")
-            if source.column(name).required
-            else (_unparsed(name, typed[name]), f"{name.lower()} is not a {fmt} date")
-        )
+    checks += _date_checks(source, typed, fmt)
     for name in source.of_type("category"):
         if source.column(name).required:
             checks.append((typed[name].is_null(), f"missing {name.lower()}"))
@@ -453,14 +460,15 @@ def clean_loan_outcomes(
     )
     typed = {**_typed(source, rules), target: defaulted}
     checks = _id_checks(source.of_type("id"), rules)
-    for name in source.of_type("date"):
-        checks.append(
-            (typed[name].is_null(), f"{name.lower()} missing or not a {fmt} date")
+    checks += _date_checks(source, typed, fmt)
+    if source.column(target).required:
+        checks.append((label.is_null(), f"missing {target.lower()}"))
+    checks.append(
+        (
+            label.is_not_null() & defaulted.is_null(),
+            f"{target.lower()} not an accepted value",
         )
-    checks += [
-        (label.is_null(), f"missing {target.lower()}"),
-        (defaulted.is_null(), f"{target.lower()} not an accepted value"),
-    ]
+    )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
     return _check_and_split(
         raw,
