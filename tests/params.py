@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 from credit_risk.fairness import FairLendingParams
@@ -17,7 +16,7 @@ from credit_risk.pipelines.reporting.parameters import ReportingParams
 from credit_risk.pipelines.scoring.parameters import ScoringParams
 from credit_risk.pipelines.training.parameters import TrainingParams
 from credit_risk.run_date import RunDate
-from tests.conftest import PROJECT
+from tests.conftest import project_parameters
 
 MODELS: dict[str, type[BaseModel]] = {
     "training": TrainingParams,
@@ -29,9 +28,8 @@ MODELS: dict[str, type[BaseModel]] = {
 
 
 def project_yaml(name: str) -> dict[str, Any]:
-    """``name``'s parameters as written in conf/base/parameters_<name>.yml."""
-    path = PROJECT / f"conf/base/parameters_{name}.yml"
-    return yaml.safe_load(path.read_text())[name]
+    """``name``'s parameters as Kedro loads them (the YAML, interpolated from the data contract)."""
+    return project_parameters()[name]
 
 
 def typed(name: str, values: dict[str, Any] | None = None) -> Any:

@@ -7,6 +7,7 @@ import yaml
 from kedro.validation.type_extractor import TypeExtractor
 from pydantic import ValidationError
 
+from credit_risk.contract import DataContract
 from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.feature_engineering.parameters import (
     FeatureEngineeringParams,
@@ -14,29 +15,34 @@ from credit_risk.pipelines.feature_engineering.parameters import (
 from credit_risk.pipelines.model_input.parameters import ModelInputParams
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
+from credit_risk.quality import DatasetQuality
 from credit_risk.run_date import RunDate
 from tests import params
-from tests.conftest import PROJECT, kedro
+from tests.conftest import PROJECT, kedro, project_parameters
 
 MODELS = {
+    "data_contract": DataContract,
     "source_data": SourceDataParams,
     "feature_engineering": FeatureEngineeringParams,
     "model_input": ModelInputParams,
     "monitoring": MonitoringParams,
     **params.MODELS,  # training, scoring, reporting, promotion, fair_lending
 }
-# parameters another change types (the data contract): not yet here
-UNTYPED = {"data_processing", "data_quality"}
 
 
 def _yaml(name: str) -> dict:
-    path = PROJECT / f"conf/base/parameters_{name}.yml"
-    return yaml.safe_load(path.read_text())[name]
+    """The parameters as Kedro loads them (interpolated: the contract fills some in)."""
+    return project_parameters()[name]
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_the_project_parameters_fit_their_model(name):
     MODELS[name].model_validate(_yaml(name))
+
+
+@pytest.mark.parametrize("dataset", sorted(project_parameters()["data_quality"]))
+def test_every_guarded_datasets_checks_fit_their_model(dataset):
+    DatasetQuality.model_validate(_yaml("data_quality")[dataset])
 
 
 def _with(values: dict, path: str, value) -> dict:
@@ -110,6 +116,37 @@ def _with(values: dict, path: str, value) -> dict:
         ("fair_lending", "age_band_edges", [62, 25], "age_band_edges"),
         ("fair_lending", "allow_protected_features", ..., "allow_protected"),
         ("fair_lending", "protected_attributes", "AGE", "protected_attributes"),
+        ("data_contract", "id_pattern", ..., "id_pattern"),  # no default in code
+        ("data_contract", "sources.loan_outcomes", ..., "loan_outcomes"),
+        ("data_contract", "sources.applications.key", "loan_amount", "key"),
+        ("data_contract", "sources.applications.columns.age.range", [100, 18], "range"),
+        ("data_contract", "sources.applications.columns.age.type", "int", "type"),
+        (
+            "data_contract",
+            "sources.applications.columns.loan_purpose.accepted_values",
+            None,
+            "accepted_values",
+        ),
+        (
+            "data_contract",
+            "sources.bureau_events.columns.event_type.accepted_values",
+            ["inquiry"],
+            "upper-case",
+        ),
+        ("data_contract", "sources.applicants.columns.email.pii", "mask", "pii"),
+        (
+            "data_contract",
+            "sources.loan_outcomes.columns.defaulted.range",
+            [0, 1],
+            "range is for a column of type integer or decimal",
+        ),
+        (
+            "data_contract",
+            "sources.applications.columns.Age",
+            {"type": "integer"},
+            "lower-case",
+        ),
+        ("feature_engineering", "application_fields", [], "application_fields"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_key(name, path, value, named):
@@ -148,10 +185,10 @@ def test_a_bad_run_date_is_refused_naming_it(bad):
 
 
 def test_every_parameter_a_node_reads_is_typed():
-    """Each ``params:`` input of every pipeline is a model Kedro validates (the data
-    contract's parameters aside), and each model is the one tested here."""
+    """Each ``params:`` input of every pipeline is a model Kedro validates, and each model is
+    the one tested here (a guarded table's checks are a DatasetQuality each)."""
     read = {
-        name.split(":", 1)[1].split(".")[0]
+        name.split(":", 1)[1]
         for pipeline in register_pipelines().values()
         for node in pipeline.nodes
         for name in node.inputs
@@ -159,10 +196,28 @@ def test_every_parameter_a_node_reads_is_typed():
     }
     extractor = TypeExtractor({"__default__": register_pipelines()["__default__"]})
     typed = extractor.extract_types_from_pipelines()
-    assert read - UNTYPED == set(typed), sorted(read - UNTYPED - set(typed))
+    assert read == set(typed), sorted(read ^ set(typed))
     for name, model in typed.items():
-        assert model is MODELS.get(name, model), name
+        expected = (
+            DatasetQuality if name.startswith("data_quality.") else MODELS.get(name)
+        )
+        assert model is (expected or model), name
     assert typed["run_date"] == RunDate | None  # null: unset
+
+
+@pytest.mark.parametrize(
+    ("check", "named"),
+    [
+        ({"check": "range", "column": "AGE", "min": "low"}, "min"),
+        ({"check": "not_null", "column": "AGE", "max_fraction": 2}, "max_fraction"),
+        ({"check": "not_null", "column": "AGE", "severity": "fatal"}, "severity"),
+        ({"check": "not_null", "column": "AGE", "colum": "X"}, "colum"),
+    ],
+)
+def test_a_bad_check_is_refused_naming_its_key(check, named):
+    with pytest.raises(ValidationError) as refused:
+        DatasetQuality.model_validate({"key": "ID", "checks": [check]})
+    assert named in str(refused.value)
 
 
 @pytest.mark.slow
@@ -208,4 +263,38 @@ def test_kedro_refuses_a_bad_typed_parameter_of_each_kind(
     assert run.returncode != 0 and "Traceback" not in out
     stderr = " ".join(run.stderr.split())
     assert f"Parameter '{key}'" in stderr and problem in stderr, run.stderr[-3000:]
+    assert "Running node" not in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("pipeline", "override", "named"),
+    [
+        (
+            "data_processing",
+            "data_contract.sources.applications.columns.age.range=oops",
+            "Parameter 'data_contract'",
+        ),
+        (
+            "data_processing",
+            "data_quality.int_applicants.checks=oops",
+            "Parameter 'data_quality.int_applicants'",
+        ),
+    ],
+)
+def test_kedro_refuses_a_bad_contract_or_check_before_any_node_runs(
+    tmp_project, pipeline, override, named
+):
+    run = kedro(
+        tmp_project,
+        "run",
+        "--pipelines",
+        pipeline,
+        "--params",
+        override,
+        env={"COLUMNS": "250"},
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "Traceback" not in out
+    assert named in run.stderr
     assert "Running node" not in out

@@ -11,7 +11,7 @@ from kedro.pipeline import Node, Pipeline
 from credit_risk import quality
 from credit_risk.pipelines.data_processing import nodes
 
-RULES = "params:data_processing"
+RULES = "params:data_contract"
 
 
 def _dq(dataset: str) -> str:
