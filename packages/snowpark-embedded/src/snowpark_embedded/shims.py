@@ -412,20 +412,15 @@ def patch_numeric_aggregates() -> None:
         return
 
     def numeric_agg_implicit_cast(expression):
-        arg = (
-            expression.this
-            if isinstance(expression, transforms._NUMERIC_ONLY_AGGS)
-            else None
-        )  # noqa: SLF001
+        numeric = isinstance(expression, transforms._NUMERIC_ONLY_AGGS)  # noqa: SLF001
+        cast_here = numeric and not isinstance(expression.this, exp.Cast | exp.TryCast)
         result = original(expression)
         agg = result.this if isinstance(result, exp.Alias) else result
-        if (
-            arg is not None
-            and isinstance(agg, transforms._NUMERIC_ONLY_AGGS)  # noqa: SLF001
-            and isinstance(agg.this, exp.TryCast)
-            and agg.this.this is arg
-        ):
-            agg.set("this", exp.Anonymous(this="_SF_NUMERIC", expressions=[arg]))
+        # the TRY_CAST fakesnow has just added (it may have copied the aggregate into an alias)
+        if cast_here and isinstance(agg.this, exp.TryCast):
+            agg.set(
+                "this", exp.Anonymous(this="_SF_NUMERIC", expressions=[agg.this.this])
+            )
         return result
 
     numeric_agg_implicit_cast.snowpark_embedded_shim = True  # type: ignore[attr-defined]
