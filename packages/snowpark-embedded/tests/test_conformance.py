@@ -655,6 +655,8 @@ def test_average_of_numbers_is_a_number(sp):
     }
     assert got["a"]["AN"] == Decimal("1.666667") and got["b"]["AN"] == Decimal("4")
     assert got["a"]["AX"] == pytest.approx(5 / 3) and isinstance(got["a"]["AX"], float)
+    distinct = df.agg(F.sql_expr("AVG(DISTINCT N)").alias("D")).collect()[0][0]
+    assert distinct == Decimal("2.333333")  # (1 + 2 + 4) / 3
     w = Window.partition_by("G")
     moving = df.select("G", F.avg("N").over(w).alias("W")).collect()
     assert {r["G"]: r["W"] for r in moving} == {
@@ -746,6 +748,9 @@ def test_overflow_raises(sp):
         match="out of representable range.*not supported on the embedded engine",
     ):
         sp.sql("SELECT 9223372036854775807 * 10").collect()
+    # the alternative the message names works
+    got = sp.sql("SELECT 9223372036854775807::NUMBER(38, 1) * 10 AS N").collect()[0][0]
+    assert got == Decimal("92233720368547758070")
 
 
 @pytest.mark.parametrize(

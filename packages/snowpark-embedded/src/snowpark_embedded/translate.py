@@ -380,6 +380,24 @@ _TA, _TB = "typeof(a)", "typeof(b)"
 _TYPES = f"{_TA} || ' / ' || {_TB}"
 _AVG_TYPES = "typeof(min(x))"  # inside an aggregate, as x is only there
 _AVG_WINDOW_TYPES = "typeof(x)"
+
+
+def _average_macro(name: str, distinct: str) -> str:
+    """``AVG(x)`` (``distinct`` = ``"DISTINCT "``: ``AVG(DISTINCT x)``) as SUM / COUNT with Snowflake's division."""
+    total, count = f"sum({distinct}x)", f"count({distinct}x)"
+    return f"""CREATE OR REPLACE MACRO ${{catalog}}.{name}(px HUGEINT, x) AS
+        {_guarded(f"{_AVG_TYPES} IN {_INTS}", "AVG", _AVG_TYPES, _integer_quotient(total, count))},
+    (px DOUBLE, x) AS avg({distinct}x),
+    (px DECIMAL(38, 12), x) AS
+        {_guarded(f"{_AVG_TYPES} LIKE 'DECIMAL%'", "AVG", _AVG_TYPES, _decimal_quotient(total, count, _AVG_TYPES, "'BIGINT'"))},
+    (px, x) AS avg({distinct}x);"""
+
+
+_AVERAGE_MACROS = (
+    _average_macro("_sf_avg", "")
+    + "\n"
+    + _average_macro("_sf_avg_distinct", "DISTINCT ")
+)
 MACROS = Template(
     f"""
 CREATE OR REPLACE MACRO ${{catalog}}._sf_div(pa HUGEINT, pb HUGEINT, a, b) AS
@@ -389,12 +407,7 @@ CREATE OR REPLACE MACRO ${{catalog}}._sf_div(pa HUGEINT, pb HUGEINT, a, b) AS
     (pa DECIMAL(38, 12), pb DECIMAL(38, 12), a, b) AS
         {_guarded(f"NOT ({_TA} IN {_FLOATS} OR {_TB} IN {_FLOATS}) AND ({_TA} LIKE 'DECIMAL%' OR {_TB} LIKE 'DECIMAL%')", "a division", _TYPES, _decimal_quotient("a", "b", _TA, _TB))},
     (pa, pb, a, b) AS a / b;
-CREATE OR REPLACE MACRO ${{catalog}}._sf_avg(px HUGEINT, x) AS
-        {_guarded(f"{_AVG_TYPES} IN {_INTS}", "AVG", _AVG_TYPES, _integer_quotient("sum(x)", "count(x)"))},
-    (px DOUBLE, x) AS avg(x),
-    (px DECIMAL(38, 12), x) AS
-        {_guarded(f"{_AVG_TYPES} LIKE 'DECIMAL%'", "AVG", _AVG_TYPES, _decimal_quotient("sum(x)", "count(x)", _AVG_TYPES, "'BIGINT'"))},
-    (px, x) AS avg(x);
+{_AVERAGE_MACROS}
 CREATE OR REPLACE MACRO ${{catalog}}._sf_avg_window(px HUGEINT, x, s, n) AS
         {_guarded(f"{_AVG_WINDOW_TYPES} IN {_INTS}", "AVG", _AVG_WINDOW_TYPES, _integer_quotient("s", "n"))},
     (px DOUBLE, x, s, n) AS CAST(s AS DOUBLE) / n,
@@ -439,7 +452,7 @@ _INTEGER_VALUED = (
     exp.DenseRank,
     exp.Ntile,
 )
-_AVERAGES = ("_SF_AVG", "_SF_AVG_WINDOW")
+_AVERAGES = ("_SF_AVG", "_SF_AVG_DISTINCT", "_SF_AVG_WINDOW")
 
 
 def _probe(node: exp.Expr) -> exp.Expr:
@@ -515,7 +528,7 @@ def number_average(node: exp.Expr) -> exp.Expr:
 
     DuckDB averages fixed-point numbers as DOUBLEs. ``_sf_avg`` divides ``SUM(x)`` by
     ``COUNT(x)`` as a division does; as a window function, the sum and the count each take
-    the window (``_sf_avg_window``). ``AVG(DISTINCT x)`` is left to DuckDB.
+    the window (``_sf_avg_window``); ``AVG(DISTINCT x)`` is ``_sf_avg_distinct``.
     """
     window = (
         node
@@ -523,13 +536,21 @@ def number_average(node: exp.Expr) -> exp.Expr:
         else None
     )
     avg = node.this if window is not None else node
-    if not isinstance(avg, exp.Avg) or isinstance(avg.this, exp.Distinct):
+    if not isinstance(avg, exp.Avg):
         return node
     if window is None and isinstance(node.parent, exp.Window):
         return node
-    x = avg.this
+    distinct = isinstance(avg.this, exp.Distinct)
+    if distinct and (window is not None or len(avg.this.expressions) != 1):
+        return (
+            node  # DuckDB refuses DISTINCT in a window; several arguments are an error
+        )
+    x = avg.this.expressions[0] if distinct else avg.this
     if window is None:
-        macro = exp.Anonymous(this="_SF_AVG", expressions=[_probe(x), x.copy()])
+        macro = exp.Anonymous(
+            this="_SF_AVG_DISTINCT" if distinct else "_SF_AVG",
+            expressions=[_probe(x), x.copy()],
+        )
     else:
         total, count = window.copy(), window.copy()
         total.set("this", exp.Sum(this=x.copy()))
