@@ -806,6 +806,102 @@ def test_string_functions(sp):
     )
 
 
+def test_more_everyday_frame_api(sp):
+    df = sp.create_dataframe(
+        [[1, "a", 2.5], [2, "b", None], [3, "a", 4.0]], schema=["ID", "G", "X"]
+    )
+    assert df.stat.sample_by("G", {"a": 1.0, "b": 0.0}).count() == 2
+    assert rows(df.na.replace({"a": "z"}, subset=["G"]).select("G")) == [
+        ("b",),
+        ("z",),
+        ("z",),
+    ]
+    assert df.with_columns(["P", "Q"], [F.col("ID") + 1, F.lit("q")]).columns[-2:] == [
+        "P",
+        "Q",
+    ]
+    got = rows(
+        df.select(
+            "ID",
+            F.iff(F.col("X").is_null(), F.lit(0.0), F.col("X")).alias("I"),
+            F.coalesce("X", F.lit(-1.0)).alias("C"),
+            F.col("ID").between(1, 2).alias("B"),
+            F.when(F.col("ID") > 1, "big").otherwise("small").alias("W"),
+            F.lag("ID", 1, 0).over(Window.order_by("ID")).alias("L"),
+        )
+    )
+    assert got == [
+        (1, 2.5, 2.5, True, "small", 0),
+        (2, 0.0, -1.0, True, "big", 1),
+        (3, 4.0, 4.0, False, "big", 2),
+    ]
+    ranks = rows(
+        df.select(
+            "ID",
+            F.percent_rank().over(Window.order_by("ID")),
+            F.ntile(2).over(Window.order_by("ID")),
+            F.cume_dist().over(Window.order_by("ID")),
+        )
+    )
+    assert ranks == [
+        (1, 0.0, 1, pytest.approx(1 / 3)),
+        (2, 0.5, 1, pytest.approx(2 / 3)),
+        (3, 1.0, 2, 1.0),
+    ]
+    listed = dict(
+        df.group_by("G").agg(F.listagg("ID", ",").within_group("ID")).collect()
+    )
+    assert listed == {"a": "1,3", "b": "2"}
+
+
+def test_everyday_functions_of_values(sp):
+    r = sp.sql(
+        "SELECT TRY_TO_NUMBER('x') AS A, TRY_TO_NUMBER('12.5', 10, 2) AS B, "
+        "TRY_TO_DATE('2024-13-01') AS C, ROUND(2.5) AS D, ROUND(-2.5) AS E, "
+        "ROUND(1.005, 2) AS F, ROUND(2.5::FLOAT) AS G, DIV0NULL(1, NULL) AS H, "
+        "NULLIFZERO(0) AS I, ZEROIFNULL(NULL) AS J, MOD(-7, 3) AS K, "
+        "DATE_FROM_PARTS(2024, 2, 30) AS L, LAST_DAY('2024-02-10'::DATE, 'year') AS M, "
+        "DATEADD(month, -1, '2024-03-31'::DATE) AS N, IFF(TRUE, 1, 2.5) AS O"
+    ).collect()[0]
+    assert tuple(r) == (
+        None,
+        Decimal("12.50"),
+        None,
+        3,
+        -3,
+        Decimal("1.01"),
+        3.0,
+        0,
+        None,
+        0,
+        -1,
+        dt.date(2024, 3, 1),
+        dt.date(2024, 12, 31),
+        dt.date(2024, 2, 29),
+        Decimal("1.0"),
+    )
+    agg = sp.sql(
+        "SELECT BOOLAND_AGG(x) AS A, BOOLOR_AGG(x) AS B FROM (SELECT TRUE AS x UNION ALL SELECT FALSE)"
+    ).collect()[0]
+    assert tuple(agg) == (False, True)
+    d = sp.create_dataframe([[dt.date(2024, 1, 31)]], schema=["D"]).select(
+        F.dayname("D"),
+        F.monthname("D"),
+        F.quarter("D"),
+        F.datediff("month", F.lit(dt.date(2023, 12, 31)), "D"),
+    )
+    assert tuple(d.collect()[0]) == ("Wed", "Jan", 1, 1)
+
+
+def test_flatten_an_object(sp):
+    df = sp.sql('SELECT PARSE_JSON(\'{"a": 1, "b": "x"}\') AS V')
+    got = sorted(
+        (r["KEY"], json.loads(r["VALUE"]))
+        for r in df.join_table_function("flatten", F.col("V")).collect()
+    )
+    assert got == [("a", 1), ("b", "x")]
+
+
 # -- what still fails: at once, naming the operation and the alternative -----------------
 
 REFUSED = {
