@@ -390,7 +390,7 @@ def _average_macro(name: str, distinct: str) -> str:
     (px DOUBLE, x) AS avg({distinct}x),
     (px DECIMAL(38, 12), x) AS
         {_guarded(f"{_AVG_TYPES} LIKE 'DECIMAL%'", "AVG", _AVG_TYPES, _decimal_quotient(total, count, _AVG_TYPES, "'BIGINT'"))},
-    (px, x) AS avg({distinct}x);"""
+    (px, x) AS avg({distinct}TRY_CAST(x AS DOUBLE));"""  # text or VARIANT, as fakesnow reads it
 
 
 _AVERAGE_MACROS = (
