@@ -909,6 +909,9 @@ def test_flatten_an_object(sp):
 
 REFUSED = {
     "random(seed)": lambda sp: sp.range(3).select(F.random(42)).collect(),
+    "array_contains": lambda sp: sp.sql("SELECT PARSE_JSON('[1, 2]') AS V")
+    .select(F.array_contains(F.lit(2).cast("variant"), "V"))
+    .collect(),
     "regexp_replace with an occurrence": lambda sp: sp.create_dataframe(
         [["aa"]], schema=["S"]
     )

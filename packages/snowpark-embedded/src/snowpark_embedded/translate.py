@@ -220,6 +220,21 @@ def _plain_random(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Rand) and not node.args.get("this")
 
 
+def array_contains(node: exp.Expr) -> exp.Expr:
+    """``ARRAY_CONTAINS`` (``functions.array_contains``) is refused: DuckDB has no list function for a VARIANT array.
+
+    sqlglot writes it as DuckDB's ``ARRAY_CONTAINS`` of a list, which a JSON value is not (a
+    Binder error); comparing the JSON texts instead would call ``1`` and ``1.0`` different.
+    """
+    if isinstance(node, exp.ArrayContains):
+        refuse(
+            "ARRAY_CONTAINS (functions.array_contains)",
+            "flatten the array (DataFrame.join_table_function('flatten', column)) and compare "
+            "its VALUE, or compare ARRAY_TO_STRING of it",
+        )
+    return node
+
+
 def seeded_random(node: exp.Expr) -> exp.Expr:
     """``RANDOM(seed)`` is refused: DuckDB cannot repeat a seeded sequence per query, so its draws would differ run to run."""
     if isinstance(node, exp.Rand) and node.args.get("this") is not None:
@@ -638,6 +653,7 @@ def hash_signed(node: exp.Expr) -> exp.Expr:
 TRANSFORMS = (
     ctas_star_columns,
     seeded_random,
+    array_contains,
     uniform_generator,
     positional_values,
     merge_source_alias,
