@@ -677,9 +677,10 @@ def translate(expression: exp.Expr) -> exp.Expr:
     expression = set_operation_as_select(expression)
     for transform in TRANSFORMS:
         expression = expression.transform(transform, copy=False)
-    for transform in TYPED_TRANSFORMS:
-        for node in reversed(list(expression.dfs())):
+    for node in reversed(list(expression.dfs())):  # children first, one walk
+        for transform in TYPED_TRANSFORMS:
             new = transform(node)
             if new is not node:
                 node.replace(new)
+                break
     return expression
