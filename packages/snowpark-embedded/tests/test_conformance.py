@@ -619,6 +619,28 @@ def test_division_of_aggregates(sp):
     }
 
 
+def test_division_of_other_aggregates(sp):
+    """MODE, MAX_BY, BITAND_AGG keep an integer type; a division of one is an integer division."""
+    r = sp.sql(
+        "SELECT MODE(x) / 4 AS A, MAX_BY(x, x) / 4 AS B, BITAND_AGG(x) / 4 AS C "
+        "FROM (SELECT 6 AS x)"
+    ).collect()[0]
+    assert tuple(r) == (Decimal("1.5"), Decimal("1.5"), Decimal("1.5"))
+
+
+def test_division_whose_types_the_probe_cannot_tell_fails_at_once(sp):
+    """An aggregate of a type the probe does not know is taken for a FLOAT: right for MEDIAN or
+    CORR (DOUBLEs in DuckDB); wrong for REGR_COUNT (an integer), which fails with the message."""
+    assert (
+        sp.sql("SELECT MEDIAN(x) / 4 AS A FROM (SELECT 6 AS x)").collect()[0][0] == 1.5
+    )
+    with pytest.raises(
+        SnowparkSQLException,
+        match="a division of UINTEGER / INTEGER is not supported on the embedded engine",
+    ):
+        sp.sql("SELECT REGR_COUNT(x, x) / 2 AS A FROM (SELECT 6 AS x)").collect()
+
+
 def test_division_with_more_than_12_decimals_fails_at_once(sp):
     with pytest.raises(
         SnowparkSQLException, match="not supported on the embedded engine"

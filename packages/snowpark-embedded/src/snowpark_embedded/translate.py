@@ -457,6 +457,9 @@ _SAME_TYPE = (
     exp.NthValue,
     exp.Lag,
     exp.Lead,
+    exp.Mode,
+    exp.ArgMax,
+    exp.ArgMin,
 )
 _INTEGER_VALUED = (
     exp.Count,
@@ -466,6 +469,9 @@ _INTEGER_VALUED = (
     exp.Rank,
     exp.DenseRank,
     exp.Ntile,
+    exp.BitwiseAndAgg,
+    exp.BitwiseOrAgg,
+    exp.BitwiseXorAgg,
 )
 _AVERAGES = ("_SF_AVG", "_SF_AVG_DISTINCT", "_SF_AVG_WINDOW")
 
