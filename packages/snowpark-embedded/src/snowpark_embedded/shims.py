@@ -60,6 +60,9 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
       sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
     - Snowflake SQL that fakesnow gets wrong is translated first
       (:mod:`snowpark_embedded.translate`, :func:`patch_translations`).
+    - The translations' DuckDB macros are created in every database (:func:`install_macros`);
+      ``SUM`` of integers stays an integer (:func:`patch_numeric_aggregates`); a quoted empty
+      CSV field is an empty string (:func:`patch_csv_quoted_empty`).
     - ``FLATTEN``'s ``SEQ`` fits 64 signed bits (:func:`patch_flatten_seq`); NULL timestamps
       stay NULL on the wire (:func:`patch_null_timestamps`).
     - Anything fakesnow raises (or DuckDB: division by zero, overflow) is answered as a failed
