@@ -31,13 +31,34 @@ SMALL = MonitoringParams.model_validate(
 )
 
 
+def _income_score(income, scale=1.0):
+    """A model's default probability: falls with income."""
+    return scale / (1 + np.exp((np.asarray(income, dtype="float64") - 40_000) / 15_000))
+
+
 @dataclass(frozen=True)
 class Model:
-    """What monitoring reads of a model."""
+    """What monitoring reads of a model: its features and its scoring interface."""
 
     version: str = "v1"
     numeric_features: list = field(default_factory=lambda: ["INCOME", "CREDIT_SCORE"])
     categorical_features: list = field(default_factory=lambda: ["LOAN_PURPOSE"])
+    scale: float = 1.0
+    scored: list = field(default_factory=list)  # the keys it was asked to score
+
+    @property
+    def features(self) -> list:
+        return [*self.numeric_features, *self.categorical_features]
+
+    def default_probabilities(self, frame, key, total, batch_rows):
+        rows = frame.to_pandas()
+        self.scored.extend(rows[key])
+        yield pd.DataFrame(
+            {
+                key: rows[key],
+                "DEFAULT_PROBABILITY": _income_score(rows["INCOME"], self.scale),
+            }
+        )
 
 
 def _table(frame: pd.DataFrame, *, history_key=None):
@@ -63,28 +84,27 @@ def _population(
             "INCOME": rng.lognormal(10.8, 0.4, n) * income_scale,
             "CREDIT_SCORE": rng.normal(680, 50, n).round(),
             "LOAN_PURPOSE": rng.choice(list(purposes), n),
-            "DEFAULT_PROBABILITY": rng.beta(2, 18, n),
         }
-    )
+    ).assign(DEFAULT_PROBABILITY=lambda f: _income_score(f["INCOME"]))
 
 
-def _stability(session, current: pd.DataFrame, day="2026-06-01"):
-    reference = _population(2000, 1, "T")
-    training = _table(
-        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
-    )
-    predictions = _table(
-        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
-    )
+def _training(n=2000):
+    """A training set: ``n`` train rows and ``n // 4`` test rows of another population."""
+    train = _population(n, 1, "T").assign(SPLIT="train")
+    test = _population(n // 4, 9, "X", income_scale=3.0).assign(SPLIT="test")
+    return _table(pd.concat([train, test]).drop(columns="DEFAULT_PROBABILITY"))
+
+
+def _stability(session, current: pd.DataFrame, day="2026-06-01", model=None):
+    model = model or Model()
+    training = _training()
     history = _table(
         current[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(
             RUN_DATE=pd.Timestamp(day), MODEL_VERSION="v1"
         )
     )
     scoring = _table(current.drop(columns="DEFAULT_PROBABILITY"))
-    psi, same = nodes.stability(
-        training, predictions, history, scoring, Model(), SMALL, day
-    )
+    psi, same = nodes.stability(training, history, scoring, model, SMALL, day)
     assert psi is same
     return psi.set_index("VARIABLE")
 
@@ -227,17 +247,24 @@ def test_category_psi():
 
 
 def test_before_any_score_nothing_is_judged(session):
-    reference = _population(300, 1, "T")
-    training = _table(
-        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
-    )
-    predictions = _table(
-        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
-    )
-    psi, _ = nodes.stability(
-        training, predictions, None, training, Model(), SMALL, "2026-06-01"
-    )
+    training = _training(300)
+    psi, _ = nodes.stability(training, None, training, Model(), SMALL, "2026-06-01")
     assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 0).all()
     assert nodes.alerts(
         psi, nodes.backtest(None, None, SMALL, None)[0], SMALL, "r"
     ).empty
+
+
+def test_the_score_reference_is_the_champions_scores_of_the_training_population(
+    session,
+):
+    """The model that gave the day's scores scores the reference: its train rows only."""
+    champion = Model()
+    psi = _stability(session, _population(600, 2, "C"), model=champion)
+    assert sorted(set(champion.scored)) == [f"T{i:05d}" for i in range(2000)]
+    assert psi.loc["SCORE", "STATUS"] == "ok"
+    assert psi.loc["SCORE", "PSI"] < PARAMS.psi.warn
+    # the same day's scores judged against another model's view of training (what a later
+    # challenger's evaluation scores would be) do look shifted: the reference matters
+    other = _stability(session, _population(600, 2, "C"), model=Model(scale=0.5))
+    assert other.loc["SCORE", "STATUS"] == "error"

@@ -3,8 +3,9 @@ and do the scores it gave hold up once the loans mature?
 
 - **Stability, per run date.** The PSI of the score and of every model feature: the
   applications scored on the run date (from the score history) against the training
-  population (the ``train`` split; its scores from ``evaluation_predictions``). One row per
-  (run date, model version, variable), appended to a history that is never rewritten.
+  population (the ``train`` split), scored by the champion: the model that gave the day's
+  scores, not the latest one trained. One row per (run date, model version, variable),
+  appended to a history that is never rewritten.
 - **Backtest, per application-month vintage.** The score each application was given at
   decision time (its first score in the history, never a re-score), against the outcome
   observed on or before the run date: realised against predicted default rate per risk
@@ -106,9 +107,31 @@ def _sample(frame: DataFrame, columns: list[str], max_rows: int) -> pd.DataFrame
     return sample
 
 
+def reference_scores(model: Any, population: DataFrame, max_rows: int) -> pd.DataFrame:
+    """``APPLICATION_ID, DEFAULT_PROBABILITY``: the model's scores of the reference population.
+
+    Scored through the model's own scoring interface (on the client for a local model, in
+    the warehouse for a registry version), so the reference is the score distribution of
+    the very model whose daily scores it is compared with.
+    """
+    frame = population.select(KEY, *model.features)
+    total = frame.count()
+    scores = model.default_probabilities(frame, KEY, total, max(int(max_rows), 1))
+    if isinstance(scores, DataFrame):
+        scores = sampling.to_pandas(scores.select(KEY, DEFAULT_PROBABILITY))
+    else:
+        batches = [b[[KEY, DEFAULT_PROBABILITY]] for b in scores]
+        scores = (
+            pd.concat(batches, ignore_index=True)
+            if batches
+            else pd.DataFrame(columns=[KEY, DEFAULT_PROBABILITY])
+        )
+    scores.columns = [str(c).upper() for c in scores.columns]
+    return scores
+
+
 def stability(  # noqa: PLR0913
     training_set: DataFrame,
-    evaluation_predictions: DataFrame,
     score_history: DataFrame | None,
     scoring_set: DataFrame,
     model: Any,
@@ -116,20 +139,19 @@ def stability(  # noqa: PLR0913
     run_date: object,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PSI of the score and of each model feature on the run date, against the training
-    population: the rows for the history table, and the same rows for the alerts."""
+    population: the rows for the history table, and the same rows for the alerts.
+
+    ``model`` is the champion, the model scoring used: its scores of the training
+    population are the score's reference (a later challenger's evaluation scores are not).
+    """
     day = day_of(run_date)
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
     max_rows = params.max_rows
-    reference = _sample(
-        training_set.filter(F.col(SPLIT) == F.lit("train")),
-        [*numeric, *categorical],
-        max_rows,
-    )
-    reference_scores = _sample(
-        evaluation_predictions.filter(F.col(SPLIT) == F.lit("train")),
-        [DEFAULT_PROBABILITY],
-        max_rows,
+    train = training_set.filter(F.col(SPLIT) == F.lit("train"))
+    reference = _sample(train, [*numeric, *categorical], max_rows)
+    scored_reference = reference_scores(
+        model, sampling.capped(train, int(max_rows), KEY), max_rows
     )
     columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
     if score_history is None:  # nothing scored yet: every PSI is NaN, not judged
@@ -153,7 +175,7 @@ def stability(  # noqa: PLR0913
         (
             SCORE,
             "score",
-            reference_scores[DEFAULT_PROBABILITY],
+            scored_reference[DEFAULT_PROBABILITY],
             current[DEFAULT_PROBABILITY],
         ),
         *[(f, "feature", reference[f], current[f]) for f in numeric],

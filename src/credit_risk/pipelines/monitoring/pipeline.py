@@ -16,7 +16,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.stability,
                 [
                     "mi_training_set",
-                    "evaluation_predictions",
                     "mo_score_history",
                     "mi_scoring_set",
                     "champion_model",
