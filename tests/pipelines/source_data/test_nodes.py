@@ -97,7 +97,12 @@ def labelled(tables) -> pd.DataFrame:
 
 def test_pipeline_interface():
     pipe = create_pipeline()
-    (node,) = pipe.nodes
+    node, table = pipe.nodes
+    assert (table.func, table.inputs, table.outputs) == (
+        nodes.answer_key_table,
+        ["generator_truth"],
+        ["raw_generator_truth"],
+    )
     assert node.name == "generate_source_data"
     assert node.func is nodes.generate_source_data
     assert node.inputs == ["params:source_data"]
@@ -398,3 +403,11 @@ def test_protected_group_is_in_the_answer_key_only_and_leans_on_risk(tables):
     )  # sigmoid(-0.85) = 0.30 at z = 0; slope widens it a little
     mean_p = truth.groupby("protected_group")["true_default_probability"].mean()
     assert mean_p["B"] > mean_p["A"]  # membership leans on the latent risk
+
+
+def test_the_answer_key_table_has_the_in_warehouse_generators_columns():
+    outputs = nodes.generate_source_data(SourceDataParams.model_validate(PARAMS))
+    table = nodes.answer_key_table(outputs[-1])
+    assert list(table.columns) == [c.upper() for c in nodes.TRUTH_COLUMNS]
+    assert len(table) == PARAMS["n_applications"]
+    assert table["APPLICATION_ID"].is_unique
