@@ -4,15 +4,16 @@ One scenario, shared by the end-to-end test (``tests/pipelines/monitoring/test_d
 one seed), the measurement of its spread (``python -m benchmarks.drift_world --seeds ...``)
 and the README's screenshot (``scripts/monitoring_screenshot.py``):
 
-1. a world with ``source_data.drift.from_date`` (:data:`WORLD`): ~750 applications a day,
+1. a world with ``source_data.drift.from_date`` (:class:`Scenario`): ~750 applications a day,
    so that every run date scores more than ``monitoring.min_rows`` (500) of them even after
    the shift, when about 10 % (the new loan purpose) and ~5 % (the generator's mess) are
    rejected by cleaning; outcomes mature after ``maturity_days`` (14) so that a few weeks
    of history are enough to train on;
-2. ``kedro run --pipelines source_data,etl``, then ``train`` as of :data:`TRAIN_DATE`
-   (outcomes observed by then: applications up to 14 days before it);
+2. ``kedro run --pipelines source_data,etl``, then ``train`` as of the day before the first
+   run date (outcomes observed by then: applications up to ``maturity_days`` before it);
 3. ``predict`` for each run date of a quiet week (before ``from_date``) and of the week
-   from ``from_date`` on, one ``kedro run`` each, as the daily DAG would;
+   from ``from_date`` on (by default; ``--quiet-days``, ``--shift-days``), one
+   ``kedro run`` each, as the daily DAG would;
 4. the monitoring alerts read back from ``REPORTING.DATA_QUALITY_RESULTS`` and
    ``REPORTING.MONITORING_PSI``.
 
@@ -29,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,12 +39,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 FROM_DATE = date(2026, 3, 2)  # the shift
-QUIET_DAYS = 7  # run dates before it
-SHIFT_DAYS = 7  # run dates from it on
-TRAIN_DATE = FROM_DATE - timedelta(days=QUIET_DAYS + 1)
-FIRST_DAY = TRAIN_DATE - timedelta(days=35)
-AS_OF = FROM_DATE + timedelta(days=SHIFT_DAYS - 1)
-MATURITY_DAYS = 14
 PER_DAY = 750
 # The generator's world begins on start_date: an applicant's earlier applications and its
 # tenure grow with the world's age, so these three model features drift in any window of a
@@ -54,23 +50,57 @@ WORLD_AGE_FEATURES = [
     "PREVIOUS_OBSERVED_DEFAULTS",
     "TENURE_DAYS",
 ]
-WORLD = {
-    "source_data.n_applications": PER_DAY * ((AS_OF - FIRST_DAY).days + 1),
-    "source_data.start_date": FIRST_DAY.isoformat(),
-    "source_data.as_of_date": AS_OF.isoformat(),
-    "source_data.maturity_days": MATURITY_DAYS,
-    "source_data.drift.from_date": FROM_DATE.isoformat(),
-    # matured applications of the last week before training form the out-of-time holdout
-    "model_input.out_of_time_from": (
-        TRAIN_DATE - timedelta(days=MATURITY_DAYS + 7)
-    ).isoformat(),
-}
 
 
-def run_dates() -> list[date]:
-    """The quiet week, then the week from the shift on."""
-    first = FROM_DATE - timedelta(days=QUIET_DAYS)
-    return [first + timedelta(days=i) for i in range(QUIET_DAYS + SHIFT_DAYS)]
+@dataclass(frozen=True)
+class Scenario:
+    """``quiet_days`` run dates before the shift, ``shift_days`` from it on.
+
+    Outcomes mature after ``maturity_days`` (at least every run date: the etl builds the
+    scoring set as of the world's last day, so an application scored on the first run date
+    must still be open then); training, as of the day before the first run date, sees
+    three weeks of matured applications, the last of them the out-of-time holdout.
+    """
+
+    quiet_days: int = 7
+    shift_days: int = 7
+
+    @property
+    def maturity_days(self) -> int:
+        return max(14, self.quiet_days + self.shift_days)
+
+    @property
+    def train_date(self) -> date:
+        return FROM_DATE - timedelta(days=self.quiet_days + 1)
+
+    @property
+    def as_of(self) -> date:
+        return FROM_DATE + timedelta(days=self.shift_days - 1)
+
+    def world(self, seed: int) -> dict:
+        """The ``--params`` of every run: the world's size and dates, and the holdout's start."""
+        first_day = self.train_date - timedelta(days=self.maturity_days + 21)
+        return {
+            "source_data.seed": seed,
+            "source_data.n_applications": PER_DAY * ((self.as_of - first_day).days + 1),
+            "source_data.start_date": first_day.isoformat(),
+            "source_data.as_of_date": self.as_of.isoformat(),
+            "source_data.maturity_days": self.maturity_days,
+            "source_data.drift.from_date": FROM_DATE.isoformat(),
+            "model_input.out_of_time_from": (
+                self.train_date - timedelta(days=self.maturity_days + 7)
+            ).isoformat(),
+        }
+
+    def run_dates(self) -> list[date]:
+        """The quiet days, then the days from the shift on."""
+        first = FROM_DATE - timedelta(days=self.quiet_days)
+        return [
+            first + timedelta(days=i) for i in range(self.quiet_days + self.shift_days)
+        ]
+
+
+TWO_WEEKS = Scenario()
 
 
 def _params(values: dict) -> str:
@@ -110,6 +140,7 @@ def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
             **os.environ,
             "KEDRO_DISABLE_TELEMETRY": "true",
             "CREDIT_RISK_ENGINE_DIR": "",
+            "COLUMNS": "1000",  # one log record a line
         },
         check=False,
     )
@@ -119,15 +150,18 @@ def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def simulate(
-    project: Path, seed: int, log=print, pipeline: str = "predict"
+    project: Path,
+    seed: int,
+    log=print,
+    scenario: Scenario = TWO_WEEKS,
 ) -> tuple[dict[str, float], dict[date, list[str]]]:
-    """Build the world, train before the shift, run ``pipeline`` day by day.
+    """Build the world, train before the shift, run ``predict`` day by day.
 
     Returns the seconds per step and, per run date, the monitoring alert log lines.
     """
     seconds = {}
     lines = {}
-    world = {**WORLD, "source_data.seed": seed}
+    world = scenario.world(seed)
     clock = time.perf_counter()
     kedro(project, "run", "--pipelines", "source_data,etl", "--params", _params(world))
     seconds["world_and_etl"] = time.perf_counter() - clock
@@ -138,27 +172,28 @@ def simulate(
         "--pipeline",
         "train",
         "--params",
-        _params({**world, "run_date": TRAIN_DATE.isoformat()}),
+        _params({**world, "run_date": scenario.train_date.isoformat()}),
     )
     seconds["train"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    for day in run_dates():
+    for day in scenario.run_dates():
         done = kedro(
             project,
             "run",
-            "--pipelines",
-            pipeline,
+            "--pipeline",
+            "predict",
             "--params",
             _params({**world, "run_date": day.isoformat()}),
         )
-        output = " ".join((done.stdout + done.stderr).split())  # rich wraps lines
         lines[day] = [
-            "monitoring " + part.split(" [")[0]
-            for part in output.split("monitoring ")[1:]
-            if part.startswith(("warn:", "fail:"))
+            "monitoring " + line.split("monitoring ", 1)[1].strip()
+            for line in (done.stdout + done.stderr).splitlines()
+            if "monitoring warn:" in line or "monitoring fail:" in line
         ]
         log(f"{day}: {len(lines[day])} alert lines")
-    seconds["predict_per_day"] = (time.perf_counter() - clock) / len(run_dates())
+    seconds["predict_per_day"] = (time.perf_counter() - clock) / len(
+        scenario.run_dates()
+    )
     return seconds, lines
 
 
@@ -236,22 +271,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--work", type=Path, default=ROOT / "data/09_tracking/drift_world"
     )
+    parser.add_argument("--quiet-days", type=int, default=TWO_WEEKS.quiet_days)
+    parser.add_argument("--shift-days", type=int, default=TWO_WEEKS.shift_days)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep each seed's project (kedro viz it)"
+    )
     args = parser.parse_args(argv)
     from credit_risk.engine import embedded  # noqa: PLC0415
 
+    scenario = Scenario(args.quiet_days, args.shift_days)
     rows = []
     for seed in args.seeds:
         project = make_project(args.work / f"seed-{seed}")
         try:
             seconds, _ = simulate(
-                project, seed, log=lambda m: print(f"  {m}", flush=True)
+                project, seed, lambda m: print(f"  {m}", flush=True), scenario
             )
             figures = detection(*read_monitoring(project))
         finally:
             embedded.stop_server(project / "data" / "engine")
         rows.append({"seed": seed, **figures, **seconds})
         print(json.dumps(rows[-1]), flush=True)
-        shutil.rmtree(project, ignore_errors=True)
+        if args.keep:
+            print(f"  kept: cd {project} && kedro viz run", flush=True)
+        else:
+            shutil.rmtree(project, ignore_errors=True)
     table = pd.DataFrame(rows)
     print(
         table[
@@ -260,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                 "delay_days",
                 "quiet_alerts",
                 "quiet_max_psi",
+                "reject_delay_days",
+                "reject_quiet_max",
+                "reject_after_min",
                 "min_scored_per_day",
             ]
         ].to_string(index=False)
