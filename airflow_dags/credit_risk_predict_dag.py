@@ -62,6 +62,10 @@ def run_kedro_nodes(node_names: list[str]) -> None:
 )
 def credit_risk_predict():
 
+    @task(task_id="monitoring-reject-rates")
+    def monitoring_reject_rates():
+        run_kedro_nodes(["monitoring.reject_rates", "monitoring.backtest", "monitoring.stability", "monitoring.alerts", "monitoring.backtest_plot"])
+
     @task(task_id="reporting-feature-drift")
     def reporting_feature_drift():
         run_kedro_nodes(["reporting.feature_drift"])
@@ -82,10 +86,6 @@ def credit_risk_predict():
     def scoring_applications_to_score():
         run_kedro_nodes(["scoring.applications_to_score", "scoring.score_applications", "scoring.record_scores"])
 
-    @task(task_id="monitoring-backtest")
-    def monitoring_backtest():
-        run_kedro_nodes(["monitoring.backtest", "monitoring.stability", "monitoring.alerts", "monitoring.backtest_plot"])
-
     @task(task_id="scoring-latest-scores")
     def scoring_latest_scores():
         run_kedro_nodes(["scoring.latest_scores"])
@@ -103,21 +103,21 @@ def credit_risk_predict():
         run_kedro_nodes(["reporting.score_distribution_plot"])
 
     tasks = {
+        "monitoring-reject-rates": monitoring_reject_rates(),
         "reporting-feature-drift": reporting_feature_drift(),
         "reporting-feature-importance-plot": reporting_feature_importance_plot(),
         "reporting-metrics-table": reporting_metrics_table(),
         "reporting-sample-evaluation-predictions": reporting_sample_evaluation_predictions(),
         "scoring-applications-to-score": scoring_applications_to_score(),
-        "monitoring-backtest": monitoring_backtest(),
         "scoring-latest-scores": scoring_latest_scores(),
         "monitoring-psi-plot": monitoring_psi_plot(),
         "reporting-risk-band-summary": reporting_risk_band_summary(),
         "reporting-score-distribution-plot": reporting_score_distribution_plot(),
     }
+    tasks["scoring-applications-to-score"] >> tasks["monitoring-reject-rates"]
     tasks["reporting-feature-drift"] >> tasks["reporting-sample-evaluation-predictions"]
-    tasks["scoring-applications-to-score"] >> tasks["monitoring-backtest"]
     tasks["scoring-applications-to-score"] >> tasks["scoring-latest-scores"]
-    tasks["monitoring-backtest"] >> tasks["monitoring-psi-plot"]
+    tasks["monitoring-reject-rates"] >> tasks["monitoring-psi-plot"]
     tasks["scoring-latest-scores"] >> tasks["reporting-risk-band-summary"]
     tasks["scoring-latest-scores"] >> tasks["reporting-score-distribution-plot"]
 

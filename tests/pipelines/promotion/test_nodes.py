@@ -211,3 +211,69 @@ def test_band_intervals_hold_the_level_for_the_bands_together():
         low, high = nodes.jeffreys_interval(row.DEFAULTS, row.ROWS, 1 - 0.05 / 4)
         assert (row.LOW, row.HIGH) == pytest.approx((low, high))
     assert bands["INSIDE"].all()
+
+
+def _warehouse_table(frame: pd.DataFrame):
+    """``frame`` as a table of the test engine, loaded back lazily."""
+    import uuid  # noqa: PLC0415
+
+    from credit_risk.datasets import SnowparkTableDataset  # noqa: PLC0415
+    from tests.conftest import DATABASE  # noqa: PLC0415
+
+    dataset = SnowparkTableDataset(
+        table_name=f"T_PROMO_{uuid.uuid4().hex[:8].upper()}",
+        database=DATABASE,
+        schema="PRIMARY",
+    )
+    dataset.save(frame)
+    return dataset.load()
+
+
+def test_the_holdout_and_its_groups_come_from_warehouse_tables_only(
+    session, tmp_path, monkeypatch
+):
+    """No local answer-key files: outcomes from the training set, groups from a table."""
+    monkeypatch.chdir(tmp_path)  # no data/01_raw/generator_truth here
+    training = _warehouse_table(
+        pd.DataFrame(
+            {
+                "APPLICATION_ID": ["L1", "L2", "L3", "L4", "L5"],
+                "SPLIT": ["out_of_time", "out_of_time", "train", "out_of_time", "test"],
+                "DEFAULTED": [1, 0, 0, 0, 1],
+                "AGE": [30, 64, 40, 22, 50],
+            }
+        )
+    )
+    groups = _warehouse_table(
+        pd.DataFrame(
+            {
+                "APPLICATION_ID": ["L1", "L2", "L3", "L5"],
+                "TRUE_DEFAULT_PROBABILITY": [0.1, 0.2, 0.3, 0.4],
+                "PROTECTED_GROUP": ["A", "B", "A", "B"],
+            }
+        )
+    )
+    holdout = nodes.holdout_sample(
+        training, groups, PARAMS.model_copy(update={"max_rows": 100}), FAIR
+    )
+    assert list(holdout["APPLICATION_ID"]) == ["L1", "L2", "L4"]
+    assert list(holdout["DEFAULTED"]) == [1, 0, 0]  # the observed outcomes
+    assert holdout["protected_group"].tolist()[:2] == ["A", "B"]
+    assert pd.isna(holdout["protected_group"].iloc[2])  # no group: NULL, kept
+    assert (
+        "TRUE_DEFAULT_PROBABILITY" not in holdout.columns
+    )  # the answer key's risk unused
+
+
+def test_a_missing_group_table_or_column_is_named(session):
+    training = _warehouse_table(
+        pd.DataFrame(
+            {"APPLICATION_ID": ["L1"], "SPLIT": ["out_of_time"], "DEFAULTED": [1]}
+        )
+    )
+    missing = session.table("CREDIT_RISK.RAW.NO_SUCH_GROUPS")
+    with pytest.raises(nodes.GroupTableError, match="raw_generator_truth"):
+        nodes.holdout_sample(training, missing, PARAMS, FAIR)
+    other = _warehouse_table(pd.DataFrame({"APPLICATION_ID": ["L1"], "SEGMENT": ["x"]}))
+    with pytest.raises(nodes.GroupTableError, match="PROTECTED_GROUP"):
+        nodes.holdout_sample(training, other, PARAMS, FAIR)

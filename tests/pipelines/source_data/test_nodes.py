@@ -107,7 +107,12 @@ def labelled(tables) -> pd.DataFrame:
 
 def test_pipeline_interface():
     pipe = create_pipeline()
-    (node,) = pipe.nodes
+    node, table = pipe.nodes
+    assert (table.func, table.inputs, table.outputs) == (
+        nodes.answer_key_table,
+        ["generator_truth"],
+        ["raw_generator_truth"],
+    )
     assert node.name == "generate_source_data"
     assert node.func is nodes.generate_source_data
     assert node.inputs == ["params:source_data", "params:data_contract"]
@@ -463,3 +468,13 @@ def test_a_contract_the_generators_world_does_not_fit_is_refused(change, message
         nodes.parse_config(
             SourceDataParams.model_validate(PARAMS), _contract_with(change)
         )
+
+
+def test_the_answer_key_table_has_the_in_warehouse_generators_columns():
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), CONTRACT
+    )
+    table = nodes.answer_key_table(outputs[-1])
+    assert list(table.columns) == [c.upper() for c in nodes.TRUTH_COLUMNS]
+    assert len(table) == PARAMS["n_applications"]
+    assert table["APPLICATION_ID"].is_unique

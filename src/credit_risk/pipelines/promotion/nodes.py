@@ -19,7 +19,6 @@ that compare with a champion are then not applicable). Every decision is kept.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,45 +55,58 @@ PROMOTION_COLUMNS = [
 ]
 
 
-def _truth_groups(
-    truth: Mapping[str, Callable[[], pd.DataFrame]], column: str
-) -> pd.DataFrame:
-    """``APPLICATION_ID, <column>`` from the answer key's parts."""
-    frames = []
-    for name, load in sorted(truth.items()):
-        part = load()
-        if column not in part.columns:
-            raise KeyError(
-                f"generator_truth part {name} has no column {column!r} "
-                "(fair_lending.group_column): regenerate it with `kedro run --pipeline source_data`"
-            )
-        frames.append(part[["application_id", column]])
-    if not frames:
-        return pd.DataFrame(
-            {KEY: pd.Series(dtype=object), column: pd.Series(dtype=object)}
+class GroupTableError(ValueError):
+    """The table of audited groups is missing, or lacks the configured group column."""
+
+
+def _groups(groups: DataFrame, column: str) -> DataFrame:
+    """``G_ID, <COLUMN>`` of the warehouse's table of audited groups; a clear error when it cannot be read."""
+    name = column.upper()
+    try:
+        present = [str(c).upper() for c in groups.columns]
+    except (
+        Exception
+    ) as error:  # the table does not exist: Snowpark raises on its schema
+        raise GroupTableError(
+            "the fairness gate reads each holdout application's group from the warehouse "
+            "table of catalog entry raw_generator_truth (RAW.GENERATOR_TRUTH), which cannot "
+            f"be read ({str(error).splitlines()[0]}): run `kedro run --pipeline source_data` "
+            "or scripts/snowflake_generate.sql, or point the entry at your table of groups"
+        ) from None
+    if KEY not in present or name not in present:
+        raise GroupTableError(
+            f"the table of audited groups (catalog raw_generator_truth) has no column {KEY} "
+            f"and {name} (fair_lending.group_column): it has {', '.join(present)}"
         )
-    return pd.concat(frames, ignore_index=True).rename(columns={"application_id": KEY})
+    return groups.select(F.col(KEY).alias("G_ID"), F.col(name).alias(name))
 
 
 def holdout_sample(
     training_set: DataFrame,
-    truth: Mapping[str, Callable[[], pd.DataFrame]],
+    groups: DataFrame,
     params: PromotionParams,
     fair_lending: FairLendingParams,
 ) -> pd.DataFrame:
-    """The out-of-time holdout (hash-capped), pulled to pandas, with each row's audited group."""
+    """The out-of-time holdout (hash-capped) with each row's audited group, pulled to pandas.
+
+    Everything comes from the warehouse: the holdout's observed outcomes from the training
+    set, each application's group from the table of groups, joined in the engine (an
+    application without a group keeps a NULL one).
+    """
     holdout = training_set.filter(F.col(SPLIT) == F.lit(OUT_OF_TIME))
-    sample = sampling.to_pandas(
-        sampling.capped(holdout, params.max_rows, KEY)
-    ).sort_values(KEY, ignore_index=True)
+    column = fair_lending.group_column
+    named = _groups(groups, column)
+    capped = sampling.capped(holdout, params.max_rows, KEY)
+    with_group = capped.join(named, F.col(KEY) == F.col("G_ID"), how="left").drop(
+        "G_ID"
+    )
+    sample = sampling.to_pandas(with_group).sort_values(KEY, ignore_index=True)
     if sample.empty:
         raise ValueError(
             "the out-of-time holdout is empty: no matured application is dated on or after "
             "model_input.out_of_time_from; move that date earlier (conf/base/parameters_model_input.yml)"
         )
-    column = fair_lending.group_column
-    groups = _truth_groups(truth, column)
-    sample = sample.merge(groups, on=KEY, how="left")
+    sample = sample.rename(columns={column.upper(): column})
     logger.info("out-of-time holdout: %s rows", f"{len(sample):,}")
     return sample
 

@@ -962,6 +962,19 @@ def build_truth(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
     )
 
 
+def answer_key_table(truth: PartDict) -> pd.DataFrame:
+    """The answer key as the warehouse table ``RAW.GENERATOR_TRUTH``, with the columns the
+    in-warehouse generator (scripts/snowflake_generate.sql) gives it: upper-case names."""
+    parts = [load() for _, load in sorted(truth.items())]
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in TRUTH_COLUMNS})
+    )
+    frame.columns = [str(c).upper() for c in frame.columns]
+    return frame
+
+
 # ----------------------------------------------------------------------------- text
 
 
