@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import logging
 import os
 import re
@@ -15,6 +16,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,7 @@ class LandingFilesDataset(AbstractDataset):
         schema: str,
         database: str,
         max_line_bytes: int = ENGINE_MAX_LINE_BYTES,
+        as_partitions: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
@@ -126,6 +129,7 @@ class LandingFilesDataset(AbstractDataset):
         self._schema = identifier(schema, "schema")
         self._stage = qualified(database, schema, stage)
         self._max_line_bytes = int(max_line_bytes)
+        self._as_partitions = bool(as_partitions)
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -393,8 +397,16 @@ class LandingFilesDataset(AbstractDataset):
         """The process's engine session (configured from the project's conf if no hook ran)."""
         return configured_session()
 
-    def load(self) -> DataFrame:
-        """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``."""
+    def load(self) -> DataFrame | LandingFolder:
+        """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``.
+
+        With ``as_partitions``, a :class:`LandingFolder` instead: the files by name, each with
+        its size and checksum, nothing checked or staged until a node asks for some files'
+        rows (as Kedro's PartitionedDataset hands out load functions).
+        """
+        if self._as_partitions:
+            self._refuse_strangers()
+            return LandingFolder(self, self.files())
         files = self.files()
         if not files:
             raise LandingFileError(
@@ -402,6 +414,10 @@ class LandingFilesDataset(AbstractDataset):
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
         self._refuse_strangers()
+        return self.rows(files)
+
+    def checked_with_rows(self, files: list[Path]) -> list[Path]:
+        """Check each file whole (a LandingFileError names the first bad one); those with rows."""
         with_rows = []
         for path in files:
             if not _FILE_NAME.match(path.name):
@@ -419,6 +435,11 @@ class LandingFilesDataset(AbstractDataset):
                     ) from None
                 if self._has_rows(plain):
                     with_rows.append(path)
+        return with_rows
+
+    def rows(self, files: list[Path]) -> DataFrame:
+        """The rows of ``files`` (checked first), staged and copied, as one lazy DataFrame."""
+        with_rows = self.checked_with_rows(files)
         session = self.session
         folder = identifier(self._path.name, "landing folder").lower()
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
@@ -482,6 +503,68 @@ class LandingFilesDataset(AbstractDataset):
             encoding="utf-8-sig",
         )
         return TablePreview(sample.to_dict(orient="split"))
+
+
+_DAY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv(\.gz)?$", re.IGNORECASE)
+
+
+class LandingFile:
+    """One landing file as the ledger sees it: name, size, SHA-256 and (for a day file) its day."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        self.size = path.stat().st_size
+        self._checksum: str | None = None
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the file's bytes (read once, on first use)."""
+        if self._checksum is None:
+            digest = hashlib.sha256()
+            with self.path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+            self._checksum = digest.hexdigest()
+        return self._checksum
+
+    @property
+    def day(self) -> date | None:
+        """The day a day file (``YYYY-MM-DD.csv``) is named after; None for other names."""
+        match = _DAY_NAME.match(self.name)
+        if not match:
+            return None
+        try:
+            return date.fromisoformat(match.group(1))
+        except ValueError:
+            return None
+
+
+class LandingFolder(dict):
+    """A landing folder's files by name (:class:`LandingFile`), loaded on demand by :meth:`rows`.
+
+    What ``LandingFilesDataset(as_partitions=True).load()`` returns: listing the folder reads no
+    file; a node picks the files to load and asks for their rows (checked, staged and copied
+    only then).
+    """
+
+    def __init__(self, dataset: LandingFilesDataset, files: list[Path]) -> None:
+        super().__init__((p.name, LandingFile(p)) for p in files)
+        self._dataset = dataset
+
+    @property
+    def path(self) -> Path:
+        """The folder."""
+        return self._dataset._path
+
+    @property
+    def session(self) -> Session:
+        """The engine session the rows are loaded on."""
+        return self._dataset.session
+
+    def rows(self, files: list[LandingFile]) -> DataFrame:
+        """The rows of ``files`` as text with ``_SOURCE_FILE`` (each checked whole first)."""
+        return self._dataset.rows([f.path for f in files])
 
 
 def _is_landing_file(path: Path) -> bool:

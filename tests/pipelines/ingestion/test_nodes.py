@@ -27,5 +27,10 @@ def test_the_pipeline_is_one_node_from_every_landing_folder_to_every_raw_table()
         create_pipeline().nodes
     )  # one node: its inputs all load before any output is saved
     sources = ("applicants", "applications", "bureau_events", "loan_outcomes")
-    assert set(node.inputs) == {f"landing_{s}" for s in sources}
-    assert set(node.outputs) == {f"raw_{s}" for s in sources}
+    assert set(node.inputs) == {f"landing_{s}" for s in sources} | {
+        "loaded_files",  # the ledger before the load
+        "run_id",
+        "params:run_date",
+        "params:full_refresh",
+    }
+    assert set(node.outputs) == {f"raw_{s}" for s in sources} | {"raw_load_ledger"}
