@@ -6,7 +6,6 @@ import logging
 
 import pandas as pd
 import pytest
-import yaml
 from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
@@ -16,11 +15,9 @@ from credit_risk import quality
 from credit_risk.datasets import PublishedTableDataset, RunResultsDataset
 from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.data_processing import nodes
-from tests.conftest import PROJECT, make_table
+from tests.conftest import PROJECT, make_table, project_contract, project_parameters
 
-CONFIG = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_data_quality.yml").read_text()
-)["data_quality"]
+CONFIG = project_parameters()["data_quality"]
 
 
 def _frame(session, name="T_DQ"):
@@ -179,9 +176,7 @@ def test_the_project_config_is_valid_and_every_gate_has_its_checks():
 
 
 def test_reject_rules_move_rows_to_the_rejected_table_with_the_reason(session):
-    rules = yaml.safe_load(
-        (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
-    )["data_processing"]
+    rules = project_contract()
     raw = session.table(
         make_table(
             session,
@@ -349,9 +344,9 @@ def test_every_published_group_is_written_by_one_node():
     """A group publishes when its last table is saved: all its tables must be outputs of one node."""
     from kedro.config import OmegaConfigLoader
 
-    catalog = OmegaConfigLoader(
-        str(PROJECT / "conf"), base_env="base", default_run_env="local"
-    )["catalog"]
+    from credit_risk.settings import CONFIG_LOADER_ARGS
+
+    catalog = OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
     published = {
         name: entry
         for name, entry in catalog.items()

@@ -16,6 +16,7 @@ from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
 from credit_risk.pipelines.monitoring import nodes
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from tests.conftest import DATABASE, PROJECT
+from tests.params import run_date
 
 CONFIGURED = yaml.safe_load(
     (PROJECT / "conf/base/parameters_monitoring.yml").read_text()
@@ -83,7 +84,7 @@ def _stability(session, current: pd.DataFrame, day="2026-06-01"):
     )
     scoring = _table(current.drop(columns="DEFAULT_PROBABILITY"))
     psi, same = nodes.stability(
-        training, predictions, history, scoring, Model(), SMALL, day
+        training, predictions, history, scoring, Model(), SMALL, run_date(day)
     )
     assert psi is same
     return psi.set_index("VARIABLE")
@@ -154,7 +155,7 @@ def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(se
         SCORED_AT=pd.Timestamp("2026-01-20"),
     )
     history = _table(pd.concat([scores, rescore]))
-    table, same = nodes.backtest(history, _table(apps), SMALL, "2026-02-01")
+    table, same = nodes.backtest(history, _table(apps), SMALL, run_date("2026-02-01"))
     assert table is same
     whole = table[table["RISK_BAND"] == "ALL"].set_index("VINTAGE")
     first = slice(0, len(p) // 2)
@@ -173,7 +174,7 @@ def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(se
         "B",
     }
     # a year later the second vintage has matured too
-    later, _ = nodes.backtest(history, _table(apps), SMALL, "2026-12-31")
+    later, _ = nodes.backtest(history, _table(apps), SMALL, run_date("2026-12-31"))
     assert later[later["RISK_BAND"] == "ALL"]["JUDGED"].all()
 
 
@@ -183,7 +184,9 @@ def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
     apps, scores, p, y = _backtest_data()
     # ranked backwards: a broken model (ROC-AUC about 1 - 0.7)
     scores["DEFAULT_PROBABILITY"] = p.max() + p.min() - p
-    table, _ = nodes.backtest(_table(scores), _table(apps), SMALL, "2026-02-01")
+    table, _ = nodes.backtest(
+        _table(scores), _table(apps), SMALL, run_date("2026-02-01")
+    )
     quiet = _stability(session, _population(600, 2, "C"))
     with caplog.at_level(logging.WARNING, logger=nodes.__name__):
         rows = nodes.alerts(quiet.reset_index(), table, SMALL, "run-1")
@@ -202,7 +205,7 @@ def test_the_alert_rows_land_in_the_data_quality_history(session):
     shifted = _population(600, 2, "C", income_scale=0.6)
     rows = nodes.alerts(
         _stability(session, shifted).reset_index(),
-        nodes.backtest(None, None, SMALL, "2026-06-01")[0],
+        nodes.backtest(None, None, SMALL, run_date("2026-06-01"))[0],
         SMALL,
         "run-2",
     )
@@ -235,7 +238,7 @@ def test_before_any_score_nothing_is_judged(session):
         reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
     )
     psi, _ = nodes.stability(
-        training, predictions, None, training, Model(), SMALL, "2026-06-01"
+        training, predictions, None, training, Model(), SMALL, run_date("2026-06-01")
     )
     assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 0).all()
     assert nodes.alerts(

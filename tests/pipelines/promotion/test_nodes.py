@@ -14,20 +14,35 @@ import pandas as pd
 import pytest
 
 from credit_risk.pipelines.promotion import nodes
+from tests.params import project_yaml, typed
 
-PARAMS = {
-    "auc_margin": 0.005,
-    "calibration_level": 0.95,
-    "psi_bins": 10,
-    "psi_threshold": 0.1,
-}
-FAIR = {
-    "group_column": "protected_group",
-    "age_band_edges": [25, 62],
-    "approval_cutoff": 0.15,
-    "four_fifths_floor": 0.8,
-}
-SCORING = {"risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}}
+PARAMS = typed(
+    "promotion",
+    {
+        **project_yaml("promotion"),
+        "auc_margin": 0.005,
+        "calibration_level": 0.95,
+        "psi_bins": 10,
+        "psi_threshold": 0.1,
+    },
+)
+FAIR = typed(
+    "fair_lending",
+    {
+        **project_yaml("fair_lending"),
+        "group_column": "protected_group",
+        "age_band_edges": [25, 62],
+        "approval_cutoff": 0.15,
+        "four_fifths_floor": 0.8,
+    },
+)
+SCORING = typed(
+    "scoring",
+    {
+        **project_yaml("scoring"),
+        "risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]},
+    },
+)
 N = 20_000
 SEED = 7
 
@@ -122,7 +137,7 @@ def test_a_better_calibrated_stable_fair_challenger_is_promoted(holdout):
     assert decision["promoted"], decision
     assert decision["reason"] == "passed every gate"
     assert (
-        gates["discrimination"]["value"] > PARAMS["auc_margin"]
+        gates["discrimination"]["value"] > PARAMS.auc_margin
     )  # TRUE beats NOISY by far more than 0.005
     assert all(g["passed"] for g in gates.values())
 

@@ -36,7 +36,7 @@ from credit_risk.pipelines.reporting.nodes import (
     population_stability_index,
 )
 from credit_risk.quality import RESULT_COLUMNS
-from credit_risk.run_date import day_of
+from credit_risk.run_date import RunDate, day_of
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def stability(  # noqa: PLR0913
     scoring_set: DataFrame,
     model: Any,
     params: MonitoringParams,
-    run_date: object,
+    run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PSI of the score and of each model feature on the run date, against the training
     population: the rows for the history table, and the same rows for the alerts."""
@@ -211,7 +211,7 @@ def backtest(
     score_history: DataFrame | None,
     applications: DataFrame,
     params: MonitoringParams,
-    run_date: object,
+    run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per application-month vintage and risk band: the decision-time scores against the
     outcomes observed on or before the run date (the table's rows, and the same for the alerts)."""

@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=generate_source_data,
-                inputs="params:source_data",
+                inputs=["params:source_data", "params:data_contract"],
                 outputs=[
                     "landing_applicants",
                     "landing_applications",
