@@ -8,6 +8,7 @@ from kedro.validation.type_extractor import TypeExtractor
 from pydantic import ValidationError
 
 from credit_risk.contract import DataContract
+from credit_risk.full_refresh import FullRefresh, rebuilds
 from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.feature_engineering.parameters import (
     FeatureEngineeringParams,
@@ -203,6 +204,26 @@ def test_every_parameter_a_node_reads_is_typed():
         )
         assert model is (expected or model), name
     assert typed["run_date"] == RunDate | None  # null: unset
+    assert typed["full_refresh"] is FullRefresh  # true or false, never null
+
+
+def test_the_project_full_refresh_is_off_and_only_a_boolean_picks_a_mode():
+    top = yaml.safe_load((PROJECT / "conf/base/parameters.yml").read_text())
+    assert top["full_refresh"] is False
+    assert rebuilds(FullRefresh.model_validate(True))
+    assert not rebuilds(FullRefresh.model_validate(False))
+
+
+@pytest.mark.parametrize("bad", ["true", "no", 1, 0, None, ""])
+def test_a_bad_full_refresh_is_refused_naming_it(bad):
+    with pytest.raises(ValidationError, match="full_refresh"):
+        FullRefresh.model_validate(bad)
+
+
+def test_a_full_refresh_kedro_did_not_type_is_refused_not_taken_as_true():
+    """The model is an object (true as a condition): a node given anything else stops."""
+    with pytest.raises(TypeError, match="FullRefresh"):
+        rebuilds(False)
 
 
 @pytest.mark.parametrize(

@@ -360,10 +360,16 @@ def test_every_published_group_is_written_by_one_node():
         for name, e in published.items()
     }
     nodes = register_pipelines()["__default__"].nodes
-    groups = {frozenset(str(t).upper() for t in e["group"]) for e in published.values()}
-    assert (
-        len(groups) == 5
-    )  # RAW's load, and each cleaned source with its rejected rows
+    groups = {
+        frozenset(
+            str(t).upper()
+            for t in e.get("group") or [f"{e['schema']}.{e['table_name']}"]
+        )
+        for e in published.values()
+    }
+    # RAW's load, each cleaned source with its rejected rows, and the five tables updated
+    # by key alone (primary, feature, model_input: a group of one)
+    assert len(groups) == 10
     for group in groups:
         names = {table_of[t] for t in group}  # every member is a catalog entry
         writers = [n.name for n in nodes if names & set(n.outputs)]

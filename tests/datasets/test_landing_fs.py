@@ -4,7 +4,9 @@ storage would be) save, list, check and load the same, and a bad file is named b
 from __future__ import annotations
 
 import gzip
+import hashlib
 import uuid
+from datetime import date
 
 import fsspec
 import pandas as pd
@@ -248,3 +250,36 @@ def test_a_hostile_external_stage_is_refused_before_any_sql(bad):
             database="CREDIT_RISK",
             external_stage=bad,
         )
+
+
+def test_as_partitions_the_files_carry_size_sha256_and_day_on_either(session, where):
+    """What the load ledger keeps of each file comes through the folder's file system."""
+    path, put = where
+    day_file = HEADER + b"D1,A1,2024-01-02,INQUIRY,3\n"
+    put("part-00000.csv", GOOD)
+    put("2024-01-02.csv", day_file)
+    put("2024-01-03.csv.gz", gzip.compress(HEADER + b"D2,A2,2024-01-03,INQUIRY,4\n"))
+    ds = LandingFilesDataset(
+        path=path,
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+        as_partitions=True,
+    )
+    files = ds.load()
+    assert sorted(files) == ["2024-01-02.csv", "2024-01-03.csv.gz", "part-00000.csv"]
+    assert str(files.folder) == str(_dataset(path)._folder)
+    part, day = files["part-00000.csv"], files["2024-01-02.csv"]
+    assert (part.size(), part.sha256()) == (len(GOOD), hashlib.sha256(GOOD).hexdigest())
+    assert day.sha256() == hashlib.sha256(day_file).hexdigest()
+    assert part.day is None
+    assert [day.day, files["2024-01-03.csv.gz"].day] == [
+        date(2024, 1, 2),
+        date(2024, 1, 3),
+    ]
+    rows = files.rows([day, files["2024-01-03.csv.gz"]]).collect()  # those files only
+    assert sorted((r["EVENT_ID"], r["_SOURCE_FILE"]) for r in rows) == [
+        ("D1", "2024-01-02.csv"),
+        ("D2", "2024-01-03.csv.gz"),
+    ]

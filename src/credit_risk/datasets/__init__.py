@@ -8,6 +8,7 @@ from credit_risk.datasets.model_registry import ModelRegistryDataset
 from credit_risk.datasets.published_table import PublishedTableDataset
 from credit_risk.datasets.run_results import RunResultsDataset
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
+from credit_risk.datasets.table_state import TableStateDataset
 
 __all__ = [
     "ChampionModelDataset",
@@ -19,4 +20,5 @@ __all__ = [
     "PublishedTableDataset",
     "RunResultsDataset",
     "SnowparkTableDataset",
+    "TableStateDataset",
 ]

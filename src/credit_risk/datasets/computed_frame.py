@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from kedro.io import MemoryDataset
@@ -31,5 +32,10 @@ class ComputedFrameDataset(MemoryDataset):
     def save(self, data: Any) -> None:
         """Compute a Snowpark DataFrame into a temporary table; keep anything else as it is."""
         from snowflake.snowpark import DataFrame  # noqa: PLC0415, I001 - Snowpark is slow to import
+        from credit_risk.incremental import Change  # noqa: PLC0415
 
+        if isinstance(
+            data, Change
+        ):  # a day's rows of a keyed write: those computed once
+            data = dataclasses.replace(data, rows=data.rows.cache_result())
         super().save(data.cache_result() if isinstance(data, DataFrame) else data)

@@ -128,6 +128,7 @@ class LandingFilesDataset(AbstractDataset):
         fs_args: dict[str, Any] | None = None,
         credentials: dict[str, Any] | None = None,
         external_stage: str | None = None,
+        as_partitions: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
@@ -142,6 +143,7 @@ class LandingFilesDataset(AbstractDataset):
         self._schema = identifier(schema, "schema")
         self._stage = qualified(database, schema, stage)
         self._max_line_bytes = int(max_line_bytes)
+        self._as_partitions = bool(as_partitions)
         self._external = None
         if external_stage:
             name, _, under = str(external_stage).strip("/").partition("/")
@@ -458,8 +460,16 @@ class LandingFilesDataset(AbstractDataset):
         """The process's engine session (configured from the project's conf if no hook ran)."""
         return configured_session()
 
-    def load(self) -> DataFrame:
-        """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``."""
+    def load(self) -> DataFrame | LandingPartitions:
+        """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``.
+
+        With ``as_partitions``, a :class:`LandingPartitions` instead: the files by name (each
+        with its size, SHA-256 and day), nothing checked or staged until a node asks for some
+        files' rows (as Kedro's PartitionedDataset hands out load functions).
+        """
+        if self._as_partitions:
+            self._refuse_strangers()
+            return LandingPartitions(self, self.files())
         files = self.files()
         if not files:
             raise LandingFileError(
@@ -467,6 +477,10 @@ class LandingFilesDataset(AbstractDataset):
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
         self._refuse_strangers()
+        return self.rows(files)
+
+    def checked_with_rows(self, files: list[LandingFile]) -> list[LandingFile]:
+        """Check each file whole (a LandingFileError names the first bad one); those with rows."""
         with_rows = []
         for path in files:
             if not _FILE_NAME.match(path.name):
@@ -484,6 +498,11 @@ class LandingFilesDataset(AbstractDataset):
                     ) from None
                 if self._has_rows(plain):
                     with_rows.append(path)
+        return with_rows
+
+    def rows(self, files: list[LandingFile]) -> DataFrame:
+        """The rows of ``files`` (checked first), staged and copied, as one lazy DataFrame."""
+        with_rows = self.checked_with_rows(files)
         session = self.session
         folder = identifier(self._folder.name, "landing folder").lower()
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
@@ -580,6 +599,35 @@ class LandingFilesDataset(AbstractDataset):
                 compression="gzip" if files[0].name.lower().endswith(".gz") else None,
             )
         return TablePreview(sample.to_dict(orient="split"))
+
+
+class LandingPartitions(dict):
+    """A landing folder's files by name (:class:`~credit_risk.datasets.landing_fs.LandingFile`),
+    loaded on demand by :meth:`rows`.
+
+    What ``LandingFilesDataset(as_partitions=True).load()`` returns: listing the folder reads no
+    file; a node picks the files to load (each file's size, SHA-256 and day come through the
+    folder's file system, local or object storage) and asks for their rows (checked, staged
+    and copied only then), as Kedro's PartitionedDataset hands out load functions.
+    """
+
+    def __init__(self, dataset: LandingFilesDataset, files: list[LandingFile]) -> None:
+        super().__init__((f.name, f) for f in files)
+        self._dataset = dataset
+
+    @property
+    def folder(self) -> LandingFolder:
+        """The landing folder (``str()`` names it as the catalog does: a path or a URL)."""
+        return self._dataset._folder
+
+    @property
+    def session(self) -> Session:
+        """The engine session the rows are loaded on."""
+        return self._dataset.session
+
+    def rows(self, files: list[LandingFile]) -> DataFrame:
+        """The rows of ``files`` as text with ``_SOURCE_FILE`` (each checked whole first)."""
+        return self._dataset.rows(files)
 
 
 def _is_landing_file(name: str, is_file: bool) -> bool:

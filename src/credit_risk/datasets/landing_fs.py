@@ -8,19 +8,23 @@ fetched to a temporary local file where a local one is needed (the checks, and t
 that puts it on a stage).
 
 This module is the only place :class:`~credit_risk.datasets.LandingFilesDataset` touches a
-file system: list a folder, open a file, its size, a local path, and write or remove files.
+file system: list a folder, open a file, its size and SHA-256 (what the load ledger keeps of
+each file), a local path, and write or remove files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -28,6 +32,8 @@ import fsspec
 from kedro.io.core import get_protocol_and_path
 
 LOCAL = "file"
+# a day file: YYYY-MM-DD.csv or .csv.gz, named after the business day it lands for
+_DAY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv(\.gz)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,25 @@ class LandingFile:
     def size(self) -> int:
         """The file's size in bytes."""
         return int(self.folder.fs.size(self.fs_path))
+
+    def sha256(self) -> str:
+        """The SHA-256 of the file's bytes, read through its file system (hex digest)."""
+        digest = hashlib.sha256()
+        with self.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @property
+    def day(self) -> date | None:
+        """The day a day file (``YYYY-MM-DD.csv``) is named after; None for other names."""
+        match = _DAY_NAME.match(self.name)
+        if not match:
+            return None
+        try:
+            return date.fromisoformat(match.group(1))
+        except ValueError:
+            return None
 
     @contextlib.contextmanager
     def local(self) -> Iterator[Path]:

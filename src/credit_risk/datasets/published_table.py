@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kedro.io import DatasetError
@@ -12,6 +13,8 @@ from snowflake.snowpark import DataFrame, Session
 
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 from credit_risk.datasets.sql import identifier, qualified
+from credit_risk.errors import UserError
+from credit_risk.incremental import KEY, Change, TableState
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +24,31 @@ CONFLICT_RETRIES = 8
 _CONFLICT_SIGNS = ("conflict", "Failed to commit")
 
 _lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One target's part of a publish: staged rows, and how they replace the target's."""
+
+    rows: str  # the staged temporary table
+    keys: str | None = None  # staged keys (one column _KEY): delete those, insert rows
+    key_sql: str | None = None  # the target's key expression (with keys)
+    append: bool = False  # insert only (no keys, no rebuild)
+    watermarks: str | None = None  # the watermark table, when the target keeps one
+    through: int | None = None  # the target's new watermark
+
+    @property
+    def scratch(self) -> list[str]:
+        return [t for t in (self.rows, self.keys) if t]
+
+
 _staged: dict[
-    frozenset[str], dict[str, str]
-] = {}  # group -> {table: staged temporary table}
+    frozenset[str], dict[str, Staged]
+] = {}  # group -> {table: what is staged for it}
+
+
+class IncrementalWriteError(DatasetError, UserError):
+    """An increment does not fit the table (its columns changed): rebuild with full_refresh."""
 
 
 class PublishedTableDataset(SnowparkTableDataset):
@@ -51,7 +76,10 @@ class PublishedTableDataset(SnowparkTableDataset):
         table_name: str,
         schema: str,
         database: str,
-        group: list[str],
+        group: list[str] | None = None,
+        key: str | None = None,
+        key_as_landed: bool = False,
+        watermarks: str | None = None,
         table_type: str = "",
         load_args: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
@@ -67,7 +95,7 @@ class PublishedTableDataset(SnowparkTableDataset):
             metadata=metadata,
         )
         members = set()
-        for member in group or []:
+        for member in group or [f"{schema}.{table_name}"]:
             parts = str(member).split(".")
             if len(parts) != 2:  # noqa: PLR2004 - SCHEMA.TABLE
                 raise DatasetError(
@@ -79,35 +107,82 @@ class PublishedTableDataset(SnowparkTableDataset):
                 f"{self.fqn}: its group {sorted(members)} must include the table itself"
             )
         self._group = frozenset(members)
+        self._key = identifier(key, "key column") if key else None
+        # a rejected table keeps its ids as landed (text): its key is the id as cleaning reads it
+        self._key_sql = (
+            f"NULLIF(TRIM({self._key}), '')" if key and key_as_landed else self._key
+        )
+        self._watermarks = None
+        if watermarks:
+            parts = str(watermarks).split(".")
+            if len(parts) != 2:  # noqa: PLR2004 - SCHEMA.TABLE
+                raise DatasetError(
+                    f"{self.fqn}: watermarks {watermarks!r} is not SCHEMA.TABLE"
+                )
+            self._watermarks = qualified(database, parts[0], parts[1])
 
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "group": sorted(self._group)}
+        return {
+            **super()._describe(),
+            "group": sorted(self._group),
+            "key": self._key,
+            "watermarks": self._watermarks,
+        }
 
-    def save(self, data: DataFrame) -> None:
-        """Stage ``data``; publish the whole group once its last table is staged."""
-        if not isinstance(data, DataFrame):
-            raise DatasetError(
-                f"{self.fqn}: saves a Snowpark DataFrame, not a {type(data).__name__}"
-            )
+    def state(self) -> TableState:
+        """The table's rows (None if it does not exist) and its watermark (None if not kept)."""
+        if not self._exists():
+            return TableState(rows=None, watermark=None)
+        rows = self.session.table(self.fqn)
+        return TableState(
+            rows=rows, watermark=watermark(self.session, self._watermarks, self.fqn)
+        )
+
+    def _stage(self, frame: DataFrame, prefix: str) -> str:
+        """Compute ``frame`` into a new temporary table of the session; its name."""
         session = self.session
-        staged = self._scratch_name("P")
+        staged = self._scratch_name(prefix)
         view = self._scratch_name("V")
-        data.create_or_replace_temp_view(view)
+        frame.create_or_replace_temp_view(view)
         try:
             session.sql(
                 f"CREATE TEMPORARY TABLE {staged} AS SELECT * FROM {view}"
             ).collect()
         finally:
             session.sql(f"DROP VIEW IF EXISTS {view}").collect()
+        return staged
+
+    def save(self, data: DataFrame | Change) -> None:
+        """Stage ``data``; publish the whole group once its last table is staged.
+
+        A DataFrame replaces the table's rows; a :class:`Change` appends, replaces, or
+        replaces the rows of its keys, and moves the table's watermark with them.
+        """
+        change = data if isinstance(data, Change) else Change(rows=data, full=True)
+        if not isinstance(change.rows, DataFrame):
+            raise DatasetError(
+                f"{self.fqn}: saves a Snowpark DataFrame, not a {type(change.rows).__name__}"
+            )
+        if change.keys is not None and not self._key:
+            raise DatasetError(f"{self.fqn}: a keyed change needs the dataset's key")
+        session = self.session
+        entry = Staged(
+            rows=self._stage(change.rows, "P"),
+            keys=None if change.keys is None else self._stage(change.keys, "K"),
+            key_sql=self._key_sql,
+            append=change.keys is None and not change.full,
+            watermarks=self._watermarks if change.through is not None else None,
+            through=change.through,
+        )
         with _lock:
             pending = _staged.setdefault(self._group, {})
             old = pending.pop(self.fqn, None)
-            pending[self.fqn] = staged
+            pending[self.fqn] = entry
             ready = set(pending) == self._group
             if ready:
                 del _staged[self._group]
-        if old:
-            session.sql(f"DROP TABLE IF EXISTS {old}").collect()
+        for table in old.scratch if old else []:
+            session.sql(f"DROP TABLE IF EXISTS {table}").collect()
         if not ready:
             logger.info(
                 "staged %s; published with %s",
@@ -118,8 +193,22 @@ class PublishedTableDataset(SnowparkTableDataset):
         try:
             publish(session, pending)
         finally:
-            for table in pending.values():
-                session.sql(f"DROP TABLE IF EXISTS {table}").collect()
+            for staged in pending.values():
+                for table in staged.scratch:
+                    session.sql(f"DROP TABLE IF EXISTS {table}").collect()
+
+
+WATERMARK_COLUMNS = "TABLE_NAME VARCHAR, LOAD_ID NUMBER, UPDATED_AT TIMESTAMP_NTZ"
+
+
+def watermark(session: Session, watermarks: str | None, table: str) -> int | None:
+    """The last RAW load ``table`` has processed, from the watermark table (None if none)."""
+    if not watermarks or _columns(session, watermarks) is None:
+        return None
+    rows = session.sql(
+        f"SELECT LOAD_ID FROM {watermarks} WHERE TABLE_NAME = ?", params=[table]
+    ).collect()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
 def _columns(session: Session, table: str) -> list[tuple[str, str]] | None:
@@ -141,32 +230,46 @@ def _columns_of_staged(session: Session, staged: str) -> list[tuple[str, str]]:
     return [(f.name, str(f.datatype)) for f in fields]
 
 
-def publish(session: Session, staged: dict[str, str]) -> None:
-    """Replace each target's rows with its staged table's, all in one transaction.
+def publish(session: Session, staged: dict[str, Staged | str]) -> None:
+    """Apply each target's staged rows, all in one transaction, with the targets' watermarks.
 
-    A target that is new, or whose columns or types differ from its staged rows, is made
-    from them by ``CREATE OR REPLACE TABLE ... AS SELECT`` in the same transaction: atomic on
-    the embedded engine (DuckDB's DDL is transactional); on Snowflake a DDL statement commits
-    on its own, so a schema change is published table by table, each whole.
+    A rebuild replaces the target's rows; an append inserts; a keyed change deletes the
+    target's rows of its keys and inserts its rows (by column name). A rebuilt target that is
+    new, or whose columns or types differ from its staged rows, is made from them by
+    ``CREATE OR REPLACE TABLE ... AS SELECT`` in the same transaction: atomic on the embedded
+    engine (DuckDB's DDL is transactional); on Snowflake a DDL statement commits on its own,
+    so a schema change is published table by table, each whole. An append or keyed change to
+    a table that is missing is made the same way; one whose columns differ is refused.
     """
-    reshaped = {
-        target
-        for target, table in staged.items()
-        if _columns(session, target) != _columns_of_staged(session, table)
+    plans = {
+        target: entry if isinstance(entry, Staged) else Staged(rows=entry)
+        for target, entry in staged.items()
     }
+    reshaped = set()
+    for target, plan in plans.items():
+        current = _columns(session, target)
+        rows = _columns_of_staged(session, plan.rows)
+        if current == rows:
+            continue
+        if current is None or (not plan.append and plan.keys is None):
+            reshaped.add(target)
+        elif sorted(n for n, _ in current) != sorted(n for n, _ in rows):
+            raise IncrementalWriteError(
+                f"{target}: the rows to add have columns {sorted(n for n, _ in rows)}, the "
+                f"table {sorted(n for n, _ in current)}: rebuild it with "
+                '--params "full_refresh=true"'
+            )
     if reshaped:
         logger.info("%s: new table or new columns, replaced whole", sorted(reshaped))
+    for watermarks in {p.watermarks for p in plans.values() if p.watermarks}:
+        session.sql(
+            f"CREATE TABLE IF NOT EXISTS {watermarks} ({WATERMARK_COLUMNS})"
+        ).collect()
     for attempt in range(CONFLICT_RETRIES + 1):
         session.sql("BEGIN").collect()
         try:
-            for target, table in sorted(staged.items()):
-                if target in reshaped:
-                    session.sql(
-                        f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {table}"
-                    ).collect()
-                    continue
-                session.sql(f"DELETE FROM {target}").collect()
-                session.sql(f"INSERT INTO {target} SELECT * FROM {table}").collect()
+            for target, plan in sorted(plans.items()):
+                _apply(session, target, plan, target in reshaped)
             session.sql("COMMIT").collect()
         except Exception as exc:
             try:
@@ -187,3 +290,31 @@ def publish(session: Session, staged: dict[str, str]) -> None:
         else:
             logger.info("published %s in one transaction", sorted(staged))
             return
+
+
+def _apply(session: Session, target: str, plan: Staged, reshaped: bool) -> None:
+    """The statements of one target's part of the transaction."""
+    if reshaped:
+        session.sql(
+            f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {plan.rows}"
+        ).collect()
+    else:
+        if plan.keys is not None:
+            session.sql(
+                f"DELETE FROM {target} WHERE {plan.key_sql} IN (SELECT {KEY} FROM {plan.keys})"
+            ).collect()
+        elif not plan.append:
+            session.sql(f"DELETE FROM {target}").collect()
+        names = ", ".join(n for n, _ in _columns_of_staged(session, plan.rows))
+        session.sql(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {plan.rows}"
+        ).collect()
+    if plan.watermarks and plan.through is not None:
+        session.sql(
+            f"DELETE FROM {plan.watermarks} WHERE TABLE_NAME = ?", params=[target]
+        ).collect()
+        session.sql(
+            f"INSERT INTO {plan.watermarks} (TABLE_NAME, LOAD_ID, UPDATED_AT) "
+            "SELECT ?, ?, CURRENT_TIMESTAMP()",
+            params=[target, plan.through],
+        ).collect()

@@ -35,6 +35,7 @@ WORLD = {
         "out_of_range_rate": 0.03,
         "malformed_date_rate": 0.03,
         "unknown_applicant_event_rate": 0.05,
+        "late_event_rate": 0.0,
     },
     "drift": {
         "from_date": None,

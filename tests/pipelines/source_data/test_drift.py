@@ -41,6 +41,7 @@ STEADY = {
         "out_of_range_rate": 0.005,
         "malformed_date_rate": 0.005,
         "unknown_applicant_event_rate": 0.005,
+        "late_event_rate": 0.0,
     },
     "drift": {
         "from_date": None,

@@ -4,14 +4,21 @@ Each table is produced as ``unchecked_<table>``, then checked and written by its
 gate (:func:`credit_risk.quality.checks`), so nothing downstream reads a table that failed. An
 intermediate table's rejected rows (``unchecked_rejected_<source>``) are written by the same
 gate, with the table, in one transaction: both change, or neither.
+
+The nodes are the daily ones (:mod:`.daily`): each recomputes only the keys that the RAW loads
+since its table's watermark can change, from all their rows (everything on a rebuild), with
+the ordinary cleaning and join nodes (:mod:`.nodes`).
 """
 
 from kedro.pipeline import Node, Pipeline
 
 from credit_risk import quality
-from credit_risk.pipelines.data_processing import nodes
+from credit_risk.pipelines.data_processing import daily as nodes
 
 RULES = "params:data_contract"
+# what a daily node reads besides its inputs: the load ledger, its table's state, the switch
+LEDGER = "raw_load_ledger"
+REBUILD = "params:full_refresh"
 
 
 def _dq(dataset: str) -> str:
@@ -24,14 +31,29 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.clean_applicants,
-                ["raw_applicants", "masking_key", RULES, _dq("int_applicants")],
+                [
+                    "raw_applicants",
+                    LEDGER,
+                    "state_int_applicants",
+                    REBUILD,
+                    "masking_key",
+                    RULES,
+                    _dq("int_applicants"),
+                ],
                 ["unchecked_int_applicants", "unchecked_rejected_applicants"],
                 name="clean_applicants",
             ),
             *quality.checks("int_applicants", rejected="rejected_applicants"),
             Node(
                 nodes.clean_applications,
-                ["raw_applications", RULES, _dq("int_applications")],
+                [
+                    "raw_applications",
+                    LEDGER,
+                    "state_int_applications",
+                    REBUILD,
+                    RULES,
+                    _dq("int_applications"),
+                ],
                 ["unchecked_int_applications", "unchecked_rejected_applications"],
                 name="clean_applications",
             ),
@@ -41,6 +63,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "raw_bureau_events",
                     "raw_applicants",
+                    LEDGER,
+                    "state_int_bureau_events",
+                    REBUILD,
                     RULES,
                     _dq("int_bureau_events"),
                 ],
@@ -54,7 +79,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.clean_loan_outcomes,
-                ["raw_loan_outcomes", RULES, _dq("int_loan_outcomes")],
+                [
+                    "raw_loan_outcomes",
+                    LEDGER,
+                    "state_int_loan_outcomes",
+                    REBUILD,
+                    RULES,
+                    _dq("int_loan_outcomes"),
+                ],
                 ["unchecked_int_loan_outcomes", "unchecked_rejected_loan_outcomes"],
                 name="clean_loan_outcomes",
             ),
@@ -65,14 +97,31 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.build_applications,
-                ["int_applications", "int_applicants", "int_loan_outcomes"],
+                [
+                    "int_applications",
+                    "int_applicants",
+                    "int_loan_outcomes",
+                    "raw_applications",
+                    "raw_applicants",
+                    "raw_loan_outcomes",
+                    LEDGER,
+                    "state_prm_applications",
+                    REBUILD,
+                ],
                 "unchecked_prm_applications",
                 name="build_applications",
             ),
             *quality.checks("prm_applications"),
             Node(
                 nodes.build_bureau_events,
-                "int_bureau_events",
+                [
+                    "int_bureau_events",
+                    "raw_bureau_events",
+                    "raw_applicants",
+                    LEDGER,
+                    "state_prm_bureau_events",
+                    REBUILD,
+                ],
                 "unchecked_prm_bureau_events",
                 name="build_bureau_events",
             ),

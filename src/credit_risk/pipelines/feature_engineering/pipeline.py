@@ -3,7 +3,11 @@
 from kedro.pipeline import Node, Pipeline
 
 from credit_risk import quality
-from credit_risk.pipelines.feature_engineering.nodes import build_application_features
+from credit_risk.pipelines.feature_engineering.daily import (
+    build_application_features_daily,
+)
+
+RAW = ["raw_applicants", "raw_applications", "raw_bureau_events", "raw_loan_outcomes"]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -11,8 +15,16 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                build_application_features,
-                ["prm_applications", "prm_bureau_events", "params:feature_engineering"],
+                build_application_features_daily,
+                [
+                    "prm_applications",
+                    "prm_bureau_events",
+                    "params:feature_engineering",
+                    *RAW,
+                    "raw_load_ledger",
+                    "state_fea_application_features",
+                    "params:full_refresh",
+                ],
                 "unchecked_fea_application_features",
                 name="build_application_features",
             ),

@@ -120,6 +120,11 @@ SALT_DRIFT = 7  # the drift's own draws (who gets the new loan purpose)
 # arrives 0..RESEND_MAX_DELAY_DAYS days after its original (never after as_of_date), in a
 # later day's file as often as not; a whole-period generation holds both in one file.
 RESEND_MAX_DELAY_DAYS = 3
+# A late bureau event (mess.late_event_rate) is reported 1..LATE_EVENT_MAX_DELAY_DAYS days
+# after its event date (never after as_of_date): in day-by-day landing it arrives in a later
+# day's file, after applications dated in between, whose point-in-time features it changes.
+LATE_EVENT_MAX_DELAY_DAYS = 10
+SALT_LATE = 8
 # The simulated protected group (answer key only, never in landing data): each applicant is
 # in group B with probability sigmoid(GROUP_B_LOGIT + GROUP_B_RISK_SLOPE * z), A otherwise.
 # Membership leans on the latent risk z, as a real protected class correlates with credit
@@ -147,6 +152,7 @@ class SourceConfig:
     out_of_range_rate: float
     malformed_date_rate: float
     unknown_applicant_event_rate: float
+    late_event_rate: float
     # from the data contract: each landing table's columns, and the usual loan purposes
     landing_columns: Mapping[str, list[str]]
     base_loan_purposes: np.ndarray
@@ -881,7 +887,21 @@ def dated_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
     )
     frame = pd.DataFrame(cols, columns=columns)
     event_day = np.concatenate([ev.day, orphan_day])
-    return _with_duplicates(rng, frame, event_day, cfg, sim, SALT_EVENTS)
+    rows, landing_day = _with_duplicates(rng, frame, event_day, cfg, sim, SALT_EVENTS)
+    return rows, _late(cfg, sim, landing_day)
+
+
+def _late(cfg: SourceConfig, sim: ChunkSimulation, day: np.ndarray) -> np.ndarray:
+    """Landing days with a ``late_event_rate`` fraction reported 1..LATE_EVENT_MAX_DELAY_DAYS days late.
+
+    Drawn from their own random stream: the rows are the same whatever the rate.
+    """
+    if cfg.late_event_rate <= 0:
+        return day
+    rng = np.random.default_rng([cfg.seed, sim.bounds.index, SALT_LATE])
+    late = rng.random(len(day)) < cfg.late_event_rate
+    delay = rng.integers(1, LATE_EVENT_MAX_DELAY_DAYS + 1, len(day))
+    return np.where(late, np.minimum(day + delay, cfg.as_of_day), day)
 
 
 def build_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:

@@ -32,6 +32,8 @@ class Mess(BaseModel):
     out_of_range_rate: float = Fraction
     malformed_date_rate: float = Fraction
     unknown_applicant_event_rate: float = Fraction
+    # bureau events reported late (landed 1-10 days after their date, in day-by-day landing)
+    late_event_rate: float = Fraction
 
 
 class NewLoanPurpose(BaseModel):

@@ -1,0 +1,155 @@
+"""Daily runs: what a table's write changes, and which keys a day's RAW loads touch.
+
+A day's run updates each table below RAW by key: the keys that the RAW rows loaded since the
+table's watermark can change are recomputed from *all* upstream rows of those keys (so
+de-duplication, rejects and point-in-time features come out exactly as a full rebuild's), and
+the table's rows of those keys are replaced in one transaction with the table's new
+watermark (:class:`credit_risk.datasets.PublishedTableDataset`). A node says what to write
+with a :class:`Change`; it reads a table's current rows and watermark as a
+:class:`TableState`. Everything here is lazy Snowpark, valid on Snowflake as on the embedded
+engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from snowflake.snowpark import Column, DataFrame
+from snowflake.snowpark import functions as F
+
+from credit_risk.full_refresh import FullRefresh, rebuilds
+
+LOAD_ID = "_LOAD_ID"  # the RAW load (LOAD_LEDGER.LOAD_ID) a RAW row came from
+KEY = "_KEY"  # the one column of a Change's key frame
+
+
+@dataclass(frozen=True)
+class TableState:
+    """A table as it stands before the run: its rows (None: no table yet) and its watermark.
+
+    ``watermark`` is the last RAW load the table has processed (None: not known, e.g. a
+    table written before daily runs existed, so the next write rebuilds it whole).
+    """
+
+    rows: DataFrame | None
+    watermark: int | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write does to a table, atomically.
+
+    - ``keys is None`` and ``full``: replace every row with ``rows`` (a rebuild);
+    - ``keys is None`` and not ``full``: append ``rows`` (RAW, the ledger);
+    - ``keys``: delete the rows whose key is in ``keys`` (a one-column frame, ``_KEY``),
+      then insert ``rows``.
+
+    ``through`` is the last RAW load the written table then reflects (its new watermark;
+    None: none kept). ``kept`` is the table's rows the write leaves alone (None: unknown or
+    none); with ``rows``, the table as it will be (``whole``, what its data-quality checks
+    judge), lazily.
+    """
+
+    rows: DataFrame
+    keys: DataFrame | None = None
+    full: bool = False
+    through: int | None = None
+    kept: DataFrame | None = None
+
+    @property
+    def whole(self) -> DataFrame:
+        """The table as it will be once written."""
+        return (
+            self.rows if self.kept is None else self.kept.union_all_by_name(self.rows)
+        )
+
+
+def as_frame(data: Any) -> Any:
+    """The table a Change will leave (anything else unchanged): what checks and readers see."""
+    return data.whole if isinstance(data, Change) else data
+
+
+def text_key(column: str) -> Column:
+    """A RAW text id as the cleaning reads it: trimmed, an empty string as NULL."""
+    return F.call_function("NULLIF", F.trim(F.col(column)), F.lit(""))
+
+
+def last_load(ledger: DataFrame) -> int:
+    """The newest RAW load in the ledger (0 if none)."""
+    value = ledger.agg(F.max(F.col("LOAD_ID")).alias("N")).collect()[0][0]
+    return int(value or 0)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The RAW loads a table's write takes in: all (a rebuild) or those after its watermark."""
+
+    full: bool
+    since: int
+    through: int
+
+    @classmethod
+    def of(
+        cls, state: TableState, full_refresh: FullRefresh, ledger: DataFrame
+    ) -> Scope:
+        """Rebuild when asked, or when the table or its watermark is missing; else increment."""
+        through = last_load(ledger)
+        full = rebuilds(full_refresh) or state.rows is None or state.watermark is None
+        since = 0 if full else int(state.watermark)
+        return cls(full=full, since=since, through=through)
+
+    def loaded(self, raw: DataFrame) -> DataFrame:
+        """RAW rows of the loads this run may see (up to ``through``)."""
+        return raw.filter(F.col(LOAD_ID) <= F.lit(self.through))
+
+    def new(self, raw: DataFrame) -> DataFrame:
+        """RAW rows of the loads after the watermark."""
+        return raw.filter(
+            (F.col(LOAD_ID) > F.lit(self.since))
+            & (F.col(LOAD_ID) <= F.lit(self.through))
+        )
+
+    def is_new(self) -> Column:
+        """True for a RAW row of a load after the watermark."""
+        return (F.col(LOAD_ID) > F.lit(self.since)) & (
+            F.col(LOAD_ID) <= F.lit(self.through)
+        )
+
+
+def keys_of(frame: DataFrame, key: Column) -> DataFrame:
+    """The distinct non-null values of ``key`` in ``frame``, as a ``_KEY`` frame."""
+    return frame.select(key.alias(KEY)).filter(F.col(KEY).is_not_null()).distinct()
+
+
+def union_keys(*frames: DataFrame) -> DataFrame:
+    """The union of key frames, distinct."""
+    out = frames[0]
+    for frame in frames[1:]:
+        out = out.union(frame)
+    return out
+
+
+def in_keys(column: Column, keys: DataFrame) -> Column:
+    """True where ``column`` is one of ``keys`` (a semi-join, pushed down)."""
+    return column.isin(keys.select(F.col(KEY)))
+
+
+def change(  # noqa: PLR0913
+    rows: DataFrame,
+    scope: Scope,
+    keys: DataFrame | None,
+    state: TableState | None = None,
+    key: str | None = None,
+) -> Change:
+    """The Change a keyed table's write makes: its rebuild, or its keys' new rows.
+
+    With ``state`` and ``key``, ``kept`` is the table's rows of other keys, so ``whole`` is
+    the table once written.
+    """
+    if scope.full:
+        return Change(rows=rows, full=True, through=scope.through)
+    kept = None
+    if state is not None and state.rows is not None and key is not None:
+        kept = state.rows.filter(~F.coalesce(in_keys(F.col(key), keys), F.lit(False)))
+    return Change(rows=rows, keys=keys, through=scope.through, kept=kept)

@@ -1,0 +1,95 @@
+"""PublishedTableDataset with a key: a day's Change replaces its keys' rows and the watermark together."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from snowflake.snowpark import functions as F
+
+from credit_risk.datasets import PublishedTableDataset, TableStateDataset
+from credit_risk.datasets.published_table import IncrementalWriteError
+from credit_risk.incremental import KEY, Change
+
+WATERMARKS = "RAW.TEST_WATERMARKS"
+
+
+def _table(name: str, **kwargs) -> PublishedTableDataset:
+    return PublishedTableDataset(
+        table_name=name,
+        schema="RAW",
+        database="CREDIT_RISK",
+        key="ID",
+        watermarks=WATERMARKS,
+        **kwargs,
+    )
+
+
+def _rows(session, table: str) -> list[tuple]:
+    return sorted(tuple(r) for r in session.table(f"CREDIT_RISK.RAW.{table}").collect())
+
+
+def test_a_keyed_change_replaces_its_keys_rows_with_the_watermark(session):
+    name = f"T_{uuid.uuid4().hex[:6]}".upper()
+    table = _table(name)
+    frame = session.create_dataframe([["1", 10], ["2", 20], ["3", 30]], ["ID", "V"])
+    table.save(Change(rows=frame, full=True, through=1))
+    state = TableStateDataset(
+        table_name=name, schema="RAW", database="CREDIT_RISK", watermarks=WATERMARKS
+    ).load()
+    assert state.watermark == 1 and state.rows.count() == 3
+
+    keys = session.create_dataframe([["2"], ["4"]], [KEY])
+    new = session.create_dataframe([["4", 40], ["2", 21]], ["ID", "V"])
+    table.save(Change(rows=new, keys=keys, through=2))
+    assert _rows(session, name) == [("1", 10), ("2", 21), ("3", 30), ("4", 40)]
+    assert (
+        TableStateDataset(
+            table_name=name, schema="RAW", database="CREDIT_RISK", watermarks=WATERMARKS
+        )
+        .load()
+        .watermark
+        == 2
+    )
+
+    # a key whose rows are gone: deleted, nothing inserted
+    gone = session.create_dataframe([["3"]], [KEY])
+    table.save(Change(rows=new.filter(F.lit(False)), keys=gone, through=3))
+    assert _rows(session, name) == [("1", 10), ("2", 21), ("4", 40)]
+
+
+def test_a_failed_write_keeps_rows_and_watermark(session):
+    """Other columns than the table's: refused before anything changes, rows and watermark as they were."""
+    name = f"T_{uuid.uuid4().hex[:6]}".upper()
+    table = _table(name)
+    table.save(
+        Change(
+            rows=session.create_dataframe([["1", 10]], ["ID", "V"]),
+            full=True,
+            through=1,
+        )
+    )
+    keys = session.create_dataframe([["1"]], [KEY])
+    other = session.create_dataframe([["1", 11, "x"]], ["ID", "V", "W"])
+    with pytest.raises(IncrementalWriteError, match="full_refresh=true"):
+        table.save(Change(rows=other, keys=keys, through=2))
+    assert _rows(session, name) == [("1", 10)]
+    assert (
+        TableStateDataset(
+            table_name=name, schema="RAW", database="CREDIT_RISK", watermarks=WATERMARKS
+        )
+        .load()
+        .watermark
+        == 1
+    )
+
+
+def test_a_landed_key_matches_trimmed_text(session):
+    """A rejected table keeps ids as landed: its key is the id trimmed, '' as NULL."""
+    name = f"T_{uuid.uuid4().hex[:6]}".upper()
+    table = _table(name, key_as_landed=True)
+    frame = session.create_dataframe([[" 1 ", "a"], ["", "b"], ["2", "c"]], ["ID", "R"])
+    table.save(Change(rows=frame, full=True, through=1))
+    keys = session.create_dataframe([["1"]], [KEY])
+    table.save(Change(rows=frame.filter(F.lit(False)), keys=keys, through=2))
+    assert _rows(session, name) == [("", "b"), ("2", "c")]
