@@ -160,8 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         "--workdir", type=Path, default=ROOT / "data/09_tracking/benchmark-daily"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args(argv)
-    result = bench(args.size, args.workdir)
+    try:
+        result = bench(args.size, args.workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(args.workdir, ignore_errors=True)
     text = markdown(result)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
