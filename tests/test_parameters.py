@@ -70,6 +70,7 @@ def _with(values: dict, path: str, value) -> dict:
         ("source_data", "mess.null_rate", 1.5, "mess.null_rate"),
         ("source_data", "mess.null_rate", ..., "mess.null_rate"),  # no default in code
         ("source_data", "n_aplications", 10, "n_aplications"),  # a typo is refused
+        ("source_data", "land_history", True, "land_history"),  # without land_date
         ("feature_engineering", "event_windows_days.INQUIRY", [], "INQUIRY"),
         ("feature_engineering", "amount_windows_days.DELINQUENCY", [0], "DELINQUENCY"),
         ("model_input", "split_fractions.test", 0.2, "split_fractions"),

@@ -56,7 +56,10 @@ FIRST_DAY = (
 def _generate(params: dict) -> tuple:
     """The node on parameters as Kedro passes them: validated by their typed model."""
     return nodes.generate_source_data(
-        SourceDataParams.model_validate({"land_date": None, **params}), CONTRACT
+        SourceDataParams.model_validate(
+            {"land_date": None, "land_history": False, **params}
+        ),
+        CONTRACT,
     )
 
 
@@ -192,6 +195,27 @@ def test_the_day_files_hold_the_days_records_and_the_whole_files_the_whole(
         assert list(csv.reader(f)) == [
             CONTRACT.sources["loan_outcomes"].landing_columns
         ]
+
+
+def test_the_history_lands_in_one_run_as_one_file_named_by_its_last_day(
+    tmp_path, world, by_day
+):
+    """``land_history``: every record up to land_date in one file per source, the days after beside it."""
+    history, next_day = "2026-05-31", "2026-06-01"
+    _land({**world, "land_date": history, "land_history": True}, tmp_path)
+    _land({**world, "land_date": next_day}, tmp_path)
+    for source in SOURCES:
+        files = sorted((tmp_path / source).iterdir())
+        assert [f.name for f in files] == [f"{history}.csv", f"{next_day}.csv"]
+        landed = by_day[source]
+        for file, days in (
+            (files[0], landed["_DAY"] <= history),
+            (files[1], landed["_DAY"] == next_day),
+        ):
+            pd.testing.assert_frame_equal(
+                _text(_read([file])), _text(landed[days].drop(columns="_DAY"))
+            )
+        assert len(_read([files[0]])) > len(_read([files[1]]))
 
 
 def test_records_land_on_the_day_they_happen(by_day):

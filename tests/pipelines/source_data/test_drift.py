@@ -34,6 +34,7 @@ STEADY = {
     "start_date": "2025-01-01",
     "maturity_days": 90,
     "land_date": None,
+    "land_history": False,
     "mess": {
         "duplicate_rate": 0.01,
         "null_rate": 0.01,

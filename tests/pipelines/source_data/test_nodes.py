@@ -27,6 +27,7 @@ PARAMS = {
     "start_date": "2021-01-01",
     "maturity_days": 365,
     "land_date": None,
+    "land_history": False,
     "mess": {
         "duplicate_rate": 0.01,
         "null_rate": 0.01,

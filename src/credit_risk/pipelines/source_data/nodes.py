@@ -275,11 +275,14 @@ def generate_source_data(
     """Lazy parts of applicants, applications, bureau events, outcomes and truth.
 
     The columns and loan purposes are the data contract's. With ``land_date`` set, each
-    landing table is one file of that day's records, named by the date and written beside
-    earlier days' files; the truth is the whole world's.
+    landing table is one file of that day's records (with ``land_history``, of every record
+    up to that day), named by the date and written beside earlier days' files; the truth is
+    the whole world's.
     """
     cfg = parse_config(params, contract)
-    key = _params_key(params.model_copy(update={"land_date": None}), contract)
+    key = _params_key(
+        params.model_copy(update={"land_date": None, "land_history": False}), contract
+    )
 
     def parts(table: str, builder: TableBuilder) -> PartDict:
         return {
@@ -290,10 +293,15 @@ def generate_source_data(
     truth = parts("generator_truth", build_truth)
     if cfg.land_day is not None:
         day = _day_to_str(cfg.land_day)
+        first = cfg.history_start_day if params.land_history else cfg.land_day
         return (
             *(
                 FilesBeside(
-                    {day: functools.partial(_day_table, key, cfg.land_day, table)},
+                    {
+                        day: functools.partial(
+                            _day_table, key, first, cfg.land_day, table
+                        )
+                    },
                     refuse="part-*.csv",
                     advice="They are a whole-period generation, which already holds this "
                     "day: land days into an empty folder (delete the part files first).",
@@ -440,18 +448,21 @@ def _build_part(
     return builder(cfg, _simulate_chunk(key, index))
 
 
-def _day_table(key: str, day: int, table: str) -> pd.DataFrame:
-    """The records of ``table`` that land on ``day`` (an empty frame if none do)."""
-    return _day_tables(key, day)[table]
+def _day_table(key: str, first: int, last: int, table: str) -> pd.DataFrame:
+    """The records of ``table`` that land on days ``first`` to ``last`` (an empty frame if none do)."""
+    return _day_tables(key, first, last)[table]
 
 
 @functools.lru_cache(maxsize=1)
-def _day_tables(key: str, day: int) -> dict[str, pd.DataFrame]:
-    """Every landing table's records of one day: the whole world rendered, chunk by chunk."""
+def _day_tables(key: str, first: int, last: int) -> dict[str, pd.DataFrame]:
+    """Every landing table's records of days ``first`` to ``last`` (one day, or the history up
+    to it): the whole world rendered, chunk by chunk."""
     cfg = _config(key)
     logger.info(
         "source_data: landing %s from a world of %s applications (%d chunks)",
-        _day_to_str(day),
+        _day_to_str(last)
+        if first == last
+        else f"{_day_to_str(first)} to {_day_to_str(last)}",
         f"{cfg.n_applications:,}",
         cfg.n_chunks,
     )
@@ -459,7 +470,7 @@ def _day_tables(key: str, day: int) -> dict[str, pd.DataFrame]:
     for index in range(cfg.n_chunks):
         for table in DATED_BUILDERS:
             frame, days = _rendered_chunk(key, index, table)
-            picked[table].append(frame[days == day])
+            picked[table].append(frame[(days >= first) & (days <= last)])
     return {
         table: pd.concat(frames, ignore_index=True)
         if frames

@@ -72,6 +72,9 @@ class SourceDataParams(BaseModel):
     # YYYY-MM-DD: land only that day's records, beside earlier days' files; null: the
     # whole period (README "Running it every day")
     land_date: date | None
+    # with land_date: land every record up to that day (the history before daily landing
+    # starts) in one file per source named by the day; false: that day's records only
+    land_history: bool
 
     @field_validator("land_date", mode="before")
     @classmethod
@@ -95,6 +98,12 @@ class SourceDataParams(BaseModel):
         if self.as_of_date <= self.start_date:
             raise ValueError(
                 f"as_of_date ({self.as_of_date}) must be after start_date ({self.start_date})"
+            )
+        if self.land_history and self.land_date is None:
+            raise ValueError(
+                "source_data.land_history lands the history up to land_date: set "
+                'land_date too, e.g. --params "source_data.land_date=2026-06-23,'
+                'source_data.land_history=true"'
             )
         start = self.drift.from_date
         if start is not None and not (self.start_date < start <= self.as_of_date):
