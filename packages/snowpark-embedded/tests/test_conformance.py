@@ -648,6 +648,121 @@ def test_division_with_more_than_12_decimals_fails_at_once(sp):
         sp.sql("SELECT 1.0000000000001 / 3").collect()
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected", "scale"),
+    [
+        ("SELECT 10.01 * 1.1", "11.011", 3),  # Snowflake's documented examples
+        ("SELECT 10.001 * .001", "0.010001", 6),
+        ("SELECT 0.0000001 * 0.0000001", "0", 12),  # scale min(14, max(7, 7, 12)) = 12
+        ("SELECT -0.0000001 * 0.0000003", "0", 12),
+        ("SELECT 0.12345 * 0.1234567", "0.015240729615", 12),  # 12 decimals: exact
+        (
+            "SELECT 0.5000001 * 0.000002",
+            "0.000001000000",
+            12,
+        ),  # 1.0000002E-6 kept to 12
+        (
+            "SELECT 3 * 0.1234567",
+            "0.3703701",
+            7,
+        ),  # an integer keeps the decimal's scale
+    ],
+)
+def test_product_of_decimals_keeps_snowflakes_scale(sp, sql, expected, scale):
+    """A product's scale is min(s1 + s2, max(s1, s2, 12)): past 12 decimals the digits are cut."""
+    df = sp.sql(f"{sql} AS P")
+    value = df.collect()[0][0]
+    assert isinstance(value, Decimal) and value == Decimal(expected)
+    assert df.schema.fields[0].datatype.scale == scale
+
+
+def test_product_of_decimal_columns(sp):
+    """Columns as literals: NUMBER(10, 7) * NUMBER(10, 7) keeps 12 decimals; integers and floats as they were."""
+    schema = StructType(
+        [
+            StructField("A", DecimalType(10, 7)),
+            StructField("B", DecimalType(10, 7)),
+            StructField("N", LongType()),
+            StructField("X", DoubleType()),
+        ]
+    )
+    df = sp.create_dataframe(
+        [[Decimal("0.0000001"), Decimal("0.0000002"), 3, 0.5]], schema=schema
+    )
+    r = df.select(
+        (F.col("A") * F.col("B")).alias("AB"),
+        (F.col("N") * F.col("N")).alias("NN"),
+        (F.col("X") * F.col("N")).alias("XN"),
+        (F.sum("A").over(Window.partition_by("N")) * F.col("B")).alias("W"),
+    )
+    got = r.collect()[0]
+    assert got["AB"] == 0 and got["W"] == 0
+    assert got["NN"] == 9 and isinstance(got["NN"], int)
+    assert got["XN"] == 1.5 and isinstance(got["XN"], float)
+    # Snowflake's type: 3 + 3 leading digits and 12 decimals
+    assert r.schema.fields[0].datatype == DecimalType(18, 12)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 0.1234567 * 0.1234567",  # 0.01524155677489: rounded and cut differ
+        "SELECT -0.1234567 * 0.1234567",
+        "SELECT 1.00000000000001 * 2",  # an operand past 12 decimals
+    ],
+)
+def test_product_that_snowflake_rounds_fails_at_once(sp, sql):
+    """Snowflake's documentation gives the product's scale, not whether the digits it drops
+    round or are cut: where the two differ, the statement fails, saying so (never a guess)."""
+    with pytest.raises(
+        SnowparkSQLException, match="not supported on the embedded engine"
+    ):
+        sp.sql(sql).collect()
+    # the alternatives the message names give an answer
+    assert sp.sql("SELECT ROUND(0.1234567, 6) * ROUND(0.1234567, 6) AS P").collect()[0][
+        0
+    ] == Decimal("0.015241630849")  # 0.123457 ** 2
+    assert sp.sql("SELECT 0.1234567::FLOAT * 0.1234567 AS P").collect()[0][
+        0
+    ] == pytest.approx(0.01524155677489)
+
+
+def test_sum_and_difference_of_decimals_keep_the_larger_scale(sp):
+    """Addition and subtraction: scale max(s1, s2), exact (DuckDB's is Snowflake's)."""
+    df = sp.sql(
+        "SELECT 1.5 + 2.255 AS S, 10.01 - 0.001 AS D, 0.000000000001 + 0.0000000000001 AS T"
+    )
+    r = df.collect()[0]
+    assert tuple(r) == (Decimal("3.755"), Decimal("10.009"), Decimal("1.1E-12"))
+    assert [f.datatype.scale for f in df.schema.fields] == [3, 3, 13]
+
+
+def test_round_and_trunc_of_decimals(sp):
+    """ROUND is half away from zero at the given scale; TRUNC cuts toward zero; both keep a NUMBER."""
+    df = sp.sql(
+        "SELECT ROUND(1.23456789012345, 3) AS R, ROUND(-0.5) AS H, TRUNC(1.999, 2) AS T, "
+        "TRUNC(-1.5) AS N, ROUND(125, -1) AS TEN"
+    )
+    assert tuple(df.collect()[0]) == (Decimal("1.235"), -1, Decimal("1.99"), -1, 130)
+
+
+@pytest.mark.parametrize("sql", ["SELECT '6' / 4", "SELECT '6' * 4", "SELECT 4 / '6'"])
+def test_arithmetic_on_text_fails_at_once_with_the_alternative(sp, sql):
+    """Snowflake coerces the text to a number (a type the engine cannot tell): refused, with the cast to write."""
+    with pytest.raises(
+        SnowparkSQLException,
+        match=r"arithmetic on text .* is not supported on the embedded engine; cast the text",
+    ):
+        sp.sql(sql).collect()
+    df = sp.create_dataframe([["6"]], schema=["S"])
+    with pytest.raises(SnowparkSQLException, match="arithmetic on text"):
+        df.select(F.col("S") / 4).collect()
+    assert df.select(F.col("S").cast("float") / 4).collect()[0][0] == 1.5
+    assert df.select(F.col("S").cast(DecimalType(38, 0)) / 4).collect()[0][
+        0
+    ] == Decimal("1.5")
+
+
 def test_sum_of_integers_is_an_exact_integer(sp):
     """SUM of integers is NUMBER(38, 0): exact past 2**53 and past 2**63; int64 in pandas."""
     big = 2**53 + 1
@@ -791,6 +906,23 @@ def test_try_cast_gives_null(sp):
     assert sp.sql("SELECT TRY_CAST('abc' AS INT) AS X").collect() == [Row(X=None)]
 
 
+def test_float_range(sp):
+    """A FLOAT holds about 1e308: past it TRY_CAST gives NULL and CAST fails; 'inf' is infinity."""
+    r = sp.sql(
+        "SELECT TRY_CAST('1e400' AS FLOAT) AS A, TRY_CAST('-1e400' AS DOUBLE) AS B, "
+        "TRY_CAST('1.5e308' AS FLOAT) AS C, TRY_CAST('inf' AS FLOAT) AS D, "
+        "'-Infinity'::FLOAT AS E, TRY_CAST('x' AS FLOAT) AS F"
+    ).collect()[0]
+    assert tuple(r) == (None, None, 1.5e308, math.inf, -math.inf, None)
+    with pytest.raises(
+        SnowparkSQLException, match="Numeric value '1e400' is out of range"
+    ):
+        sp.sql("SELECT '1e400'::FLOAT").collect()
+    df = sp.create_dataframe([["1e400"], ["2.5"]], schema=["S"])
+    got = rows(df.select(F.try_cast(F.col("S"), DoubleType())))
+    assert got == [(2.5,), (None,)]
+
+
 # -- everyday DataFrame API ------------------------------------------------------------
 
 
@@ -916,6 +1048,26 @@ def test_everyday_functions_of_values(sp):
         F.datediff("month", F.lit(dt.date(2023, 12, 31)), "D"),
     )
     assert tuple(d.collect()[0]) == ("Wed", "Jan", 1, 1)
+
+
+def test_regexp_extract_groups(sp):
+    """functions.regexp_extract: group 0 is the whole match, n the n-th group; no match an empty string."""
+    df = sp.create_dataframe([["abc123def45"], ["none"]], schema=["S"])
+    pattern = r"([a-z]+)(\d+)"
+    got = rows(
+        df.select(
+            "S",
+            F.regexp_extract("S", pattern, 0).alias("G0"),
+            F.regexp_extract("S", pattern, 1).alias("G1"),
+            F.regexp_extract("S", pattern, 2).alias("G2"),
+        )
+    )
+    assert got == [("abc123def45", "abc123", "abc", "123"), ("none", "", "", "")]
+    r = sp.sql(
+        "SELECT REGEXP_SUBSTR('abc123', '([a-z]+)([0-9]+)', 1, 1, 'e') AS E, "
+        "REGEXP_SUBSTR('abc123', '[0-9]+') AS M"
+    ).collect()[0]
+    assert tuple(r) == ("abc", "123")  # 'e' without a group is group 1
 
 
 def test_flatten_an_object(sp):

@@ -261,3 +261,25 @@ def test_shim_patch_csv_quoted_empty_handle_csv():
     )
     sql = settings.read_expression("/x.csv").sql(dialect="duckdb")
     assert "allow_quoted_nulls = FALSE" in sql, f"{SHIM}.patch_csv_quoted_empty: {sql}"
+
+
+def test_translation_regexp_substr_group_zero_relies_on_parse_meta():
+    """regexp_substr_group_zero tells an explicit group 0 from a missing one by the literal's
+    position in the text (sqlglot's default group has none), and works around fakesnow's
+    regex_substr, which reads group 0 with 'e' as group 1."""
+    from fakesnow.transforms import transforms
+    from sqlglot import exp, parse_one
+
+    def group(sql):
+        return parse_one(sql, read="snowflake").find(exp.RegexpExtract).args["group"]
+
+    explicit = group("SELECT REGEXP_SUBSTR(s, 'p', 1, 1, 'e', 0)")
+    missing = group("SELECT REGEXP_SUBSTR(s, 'p', 1, 1, 'e')")
+    assert explicit.meta.get("line") is not None and missing.meta.get("line") is None, (
+        "snowpark_embedded.translate.regexp_substr_group_zero (sqlglot's parse meta moved)"
+    )
+    assert 'group_num.this == "0" and has_e_param' in inspect.getsource(
+        transforms.regex_substr
+    ), (
+        "snowpark_embedded.translate.regexp_substr_group_zero (fakesnow's regex_substr changed)"
+    )

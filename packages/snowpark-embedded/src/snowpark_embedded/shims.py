@@ -601,6 +601,12 @@ def snowflake_error(exc: Exception):
         return snowflake.connector.errors.ProgrammingError(
             msg="Division by zero", errno=100051, sqlstate="22012"
         )
+    if "Numeric value '" in text and "is out of range" in text:  # the macro _sf_float's
+        return snowflake.connector.errors.ProgrammingError(
+            msg=text.splitlines()[0].split("Error: ", 1)[-1],
+            errno=100039,
+            sqlstate="22003",
+        )
     if "Overflow" in text or "out of range" in text.lower():
         return snowflake.connector.errors.ProgrammingError(
             msg=f"Number out of representable range ({text.splitlines()[0]}): integers past "
