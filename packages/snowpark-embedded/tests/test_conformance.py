@@ -375,10 +375,23 @@ def test_date_arithmetic_keeps_the_input_type(sp):
 
 
 def test_date_trunc(sp):
-    got = sp.sql("SELECT DATE_TRUNC('month', '2024-02-29'::DATE) AS M").collect()[0][
-        "M"
-    ]
-    assert pd.Timestamp(got) == pd.Timestamp("2024-02-01")
+    """DATE_TRUNC keeps the input's type: a DATE stays a DATE, a TIMESTAMP a TIMESTAMP."""
+    r = sp.sql(
+        "SELECT DATE_TRUNC('month', '2024-02-29'::DATE) AS M, "
+        "DATE_TRUNC('week', '2024-01-03'::DATE) AS W, "
+        "DATE_TRUNC('quarter', '2024-05-03'::DATE) AS Q, "
+        "DATE_TRUNC('year', '2024-05-03 10:00'::TIMESTAMP) AS Y"
+    ).collect()[0]
+    assert tuple(r) == (
+        dt.date(2024, 2, 1),
+        dt.date(2024, 1, 1),  # weeks start on Monday (WEEK_START 0)
+        dt.date(2024, 4, 1),
+        dt.datetime(2024, 1, 1),
+    )
+    assert [type(v) for v in r] == [dt.date, dt.date, dt.date, dt.datetime]
+    df = sp.create_dataframe([[dt.date(2024, 3, 15)]], schema=["D"])
+    got = df.select(F.date_trunc("month", "D")).collect()[0][0]
+    assert got == dt.date(2024, 3, 1) and type(got) is dt.date
 
 
 def test_parse_and_format_dates(sp):
@@ -1070,6 +1083,90 @@ def test_regexp_extract_groups(sp):
     assert tuple(r) == ("abc", "123")  # 'e' without a group is group 1
 
 
+def test_everyday_strings_dates_and_aggregates(sp):
+    """String functions, date parts and conditional aggregates a notebook reaches for, as Snowflake documents them."""
+    s = sp.sql(
+        "SELECT SPLIT('a,b,,c', ',') AS SP, STRTOK('a.b.c', '.', 2) AS TK, "
+        "INITCAP('hello wORLD-foo') AS IC, LPAD('7', 3, '0') AS LP, RPAD('ab', 5, 'xy') AS RP, "
+        "CONTAINS('banana', 'nan') AS CO, STARTSWITH('banana', 'ba') AS SW, "
+        "ENDSWITH('banana', 'na') AS EW, TRANSLATE('abcabc', 'ab', 'x') AS TR"
+    ).collect()[0]
+    assert (json.loads(s["SP"]), *tuple(s)[1:]) == (
+        ["a", "b", "", "c"],
+        "b",
+        "Hello World-Foo",
+        "007",
+        "abxyx",
+        True,
+        True,
+        True,
+        "xcxc",
+    )
+    d = sp.sql(
+        "SELECT WEEK('2024-01-01'::DATE) AS W, WEEKOFYEAR('2024-12-30'::DATE) AS W2, "
+        "QUARTER('2024-05-01'::DATE) AS Q, DAYNAME('2024-01-01'::DATE) AS DN, "
+        "LAST_DAY('2024-02-10'::DATE, 'week') AS LW, "
+        "DATEDIFF('year', '2023-12-31'::DATE, '2024-01-01'::DATE) AS DY, "
+        "DATEDIFF('month', '2024-01-31'::DATE, '2024-02-01'::DATE) AS DM, "
+        "DATEDIFF('week', '2024-01-06'::DATE, '2024-01-08'::DATE) AS DW, "
+        "DATEDIFF('hour', '2024-01-01 23:59'::TIMESTAMP, '2024-01-02 00:01'::TIMESTAMP) AS DH"
+    ).collect()[0]
+    # ISO weeks (WEEK_OF_YEAR_POLICY 0), weeks from Monday; DATEDIFF counts boundaries crossed
+    assert tuple(d) == (1, 1, 2, "Mon", dt.date(2024, 2, 11), 1, 1, 1, 1)
+    a = sp.sql(
+        "SELECT COUNT_IF(x > 1) AS C, MAX_BY(y, x) AS MB, MIN_BY(y, x) AS MN, "
+        "APPROX_COUNT_DISTINCT(x) AS AD, ARRAY_AGG(x) WITHIN GROUP (ORDER BY x DESC) AS AA "
+        "FROM (SELECT 1 x, 'a' y UNION ALL SELECT 2, 'b' UNION ALL SELECT 3, 'c')"
+    ).collect()[0]
+    assert (*tuple(a)[:4], json.loads(a["AA"])) == (2, "c", "a", 3, [3, 2, 1])
+    o = sp.sql(
+        "SELECT OBJECT_CONSTRUCT('a', 1, 'b', NULL) AS O, "
+        "GET_PATH(PARSE_JSON('{\"a\": {\"b\": [1, 2]}}'), 'a.b[1]') AS G"
+    ).collect()[0]
+    assert (json.loads(o["O"]), json.loads(o["G"])) == ({"a": 1}, 2)  # NULLs omitted
+
+
+def test_everyday_query_shapes(sp):
+    """QUALIFY, PIVOT, ROLLUP/CUBE/GROUPING SETS, CROSS JOIN, JOIN USING and NATURAL JOIN."""
+    base = "(SELECT 'a' g, 'x' h, 1 v UNION ALL SELECT 'a', 'y', 2 UNION ALL SELECT 'b', 'y', 4)"
+    assert rows(
+        sp.sql(
+            f"SELECT g, v FROM {base} QUALIFY ROW_NUMBER() OVER (PARTITION BY g ORDER BY v DESC) = 1"
+        )
+    ) == [("a", 2), ("b", 4)]
+    assert rows(
+        sp.sql(
+            f"SELECT * FROM (SELECT g, h, v FROM {base}) PIVOT (SUM(v) FOR h IN ('x', 'y'))"
+        )
+    ) == [("a", 1, 2), ("b", None, 4)]
+    assert rows(sp.sql(f"SELECT g, SUM(v) FROM {base} GROUP BY ROLLUP (g)")) == [
+        ("a", 3),
+        ("b", 4),
+        (None, 7),
+    ]
+    cube = rows(
+        sp.sql(f"SELECT g, h, SUM(v), GROUPING(g) FROM {base} GROUP BY CUBE (g, h)")
+    )
+    assert (
+        len(cube) == 3 + 2 + 2 + 1
+        and (None, None, 7, 1) in cube
+        and ("a", None, 3, 0) in cube
+    )
+    assert rows(
+        sp.sql(f"SELECT g, h, SUM(v) FROM {base} GROUP BY GROUPING SETS ((g), (h))")
+    ) == [("a", None, 3), ("b", None, 4), (None, "x", 1), (None, "y", 6)]
+    assert (
+        sp.sql(f"SELECT COUNT(*) FROM {base} CROSS JOIN {base} AS b2").collect()[0][0]
+        == 9
+    )
+    left = sp.create_dataframe([[1, "a"], [2, "b"]], schema=["K", "X"])
+    right = sp.create_dataframe([[1, "c"], [3, "d"]], schema=["K", "Y"])
+    assert rows(left.join(right, "K")) == [(1, "a", "c")]
+    assert rows(left.join(right, "K", how="left")) == [(1, "a", "c"), (2, "b", None)]
+    assert rows(left.natural_join(right)) == [(1, "a", "c")]
+    assert left.cross_join(right).count() == 4
+
+
 def test_flatten_an_object(sp):
     df = sp.sql('SELECT PARSE_JSON(\'{"a": 1, "b": "x"}\') AS V')
     got = sorted(
@@ -1094,6 +1191,15 @@ REFUSED = {
     "to_char with a number format": lambda sp: sp.sql(
         "SELECT TO_CHAR(1.5, '999.99')"
     ).collect(),
+    "flatten outer": lambda sp: sp.sql("SELECT PARSE_JSON('[]') AS V")
+    .flatten(F.col("V"), outer=True)
+    .collect(),
+    "flatten recursive": lambda sp: sp.sql("SELECT PARSE_JSON('[[1]]') AS V")
+    .flatten(F.col("V"), recursive=True)
+    .collect(),
+    "flatten with a path": lambda sp: sp.sql("SELECT PARSE_JSON('{\"a\": [1]}') AS V")
+    .flatten(F.col("V"), path="a")
+    .collect(),
     "write_pandas": lambda sp: sp.write_pandas(
         pd.DataFrame({"A": [1]}), "WP", auto_create_table=True
     ),

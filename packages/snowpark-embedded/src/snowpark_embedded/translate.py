@@ -258,6 +258,50 @@ def array_contains(node: exp.Expr) -> exp.Expr:
     return node
 
 
+_FLATTEN_DEFAULTS = {
+    "PATH": "''",
+    "OUTER": "FALSE",
+    "RECURSIVE": "FALSE",
+    "MODE": "'BOTH'",
+}
+
+
+def flatten_options(node: exp.Expr) -> exp.Expr:
+    """``FLATTEN`` with ``OUTER => TRUE``, ``RECURSIVE => TRUE``, a ``PATH`` or a ``MODE`` other than BOTH is refused.
+
+    fakesnow flattens the input alone and ignores the other arguments: with ``OUTER => TRUE``
+    a row whose array is empty was dropped (Snowflake keeps it, with NULLs), a wrong answer.
+    Snowpark's own defaults (``outer => FALSE``, ``recursive => FALSE``, ``mode => 'BOTH'``) pass.
+    """
+    if not isinstance(node, exp.Explode):
+        return node
+    for arg in node.expressions:
+        name = (
+            arg.this.name.upper()
+            if isinstance(arg, exp.Kwarg)
+            else "a positional option"
+        )
+        text = (
+            arg.expression.sql(dialect="snowflake")
+            if isinstance(arg, exp.Kwarg)
+            else None
+        )
+        value = text.upper() if text is not None else None
+        if name == "OUTER" and value == "TRUE":
+            refuse(
+                "FLATTEN with OUTER => TRUE (flatten(..., outer=True))",
+                "flatten without it and LEFT JOIN the flattened rows back to the table on its key, "
+                "so that rows with an empty or NULL array keep NULLs",
+            )
+        if _FLATTEN_DEFAULTS.get(name) != value:
+            refuse(
+                f"FLATTEN with {name} => {text}" if text else f"FLATTEN with {name}",
+                "select the element first (col['a']['b']) and flatten that; flatten each level in turn "
+                "instead of RECURSIVE",
+            )
+    return node
+
+
 def seeded_random(node: exp.Expr) -> exp.Expr:
     """``RANDOM(seed)`` is refused: DuckDB cannot repeat a seeded sequence per query, so its draws would differ run to run."""
     if isinstance(node, exp.Rand) and node.args.get("this") is not None:
@@ -758,6 +802,26 @@ def float_range(node: exp.Expr) -> exp.Expr:
     )
 
 
+def date_trunc_keeps_dates(node: exp.Expr) -> exp.Expr:
+    """``DATE_TRUNC(unit, d)`` (``functions.date_trunc``) of a DATE is a DATE, as on Snowflake (the input's type).
+
+    DuckDB truncates a DATE to a TIMESTAMP at midnight: ``collect()`` gave a ``datetime`` where
+    Snowflake gives a ``date``. The macro ``_sf_date_result`` casts the result back to DATE when
+    (and only when) the input is a DATE; a TIMESTAMP stays one.
+    """
+    if not isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
+        return node
+    if isinstance(node.this, exp.Literal) and node.this.is_string:
+        return node  # a string literal is read as a TIMESTAMP
+    return _projection_name(
+        node,
+        exp.Anonymous(
+            this="_SF_DATE_RESULT",
+            expressions=[_probe(node.this), node.this.copy(), node.copy()],
+        ),
+    )
+
+
 def hash_signed(node: exp.Expr) -> exp.Expr:
     """``HASH(...)`` is a signed 64-bit number that is never NULL, and equal numbers hash alike (``HASH(10) = HASH(10.0)``).
 
@@ -787,6 +851,7 @@ TRANSFORMS = (
     ctas_star_columns,
     seeded_random,
     array_contains,
+    flatten_options,
     uniform_generator,
     positional_values,
     merge_source_alias,
@@ -804,6 +869,7 @@ TYPED_TRANSFORMS = (
     number_multiplication,
     number_division,
     date_arithmetic_keeps_dates,
+    date_trunc_keeps_dates,
     float_range,
 )
 
