@@ -249,6 +249,17 @@ def test_pivot(loans):
             assert (have is None) if pd.isna(want) else have == want
 
 
+def test_pivot_with_several_aggregates(sp):
+    """group_by(...).pivot(...).agg(a, b): one column per value and aggregate, NULL where a group lacks the value."""
+    df = sp.create_dataframe(
+        [["g1", "a", 1], ["g1", "b", 2], ["g1", "a", 3], ["g2", "b", 4]],
+        schema=["G", "K", "V"],
+    )
+    got = df.group_by("G").pivot("K", ["a", "b"]).agg(F.sum("V"), F.min("V"))
+    assert rows(got) == [("g1", 4, 2, 1, 2), ("g2", None, 4, None, 4)]
+    assert len(got.columns) == 5
+
+
 def test_unpivot(sp):
     df = sp.create_dataframe([[1, 10, 20], [2, 30, 40]], schema=["ID", "Q1", "Q2"])
     got = rows(df.unpivot("V", "QUARTER", ["Q1", "Q2"]))
@@ -1199,6 +1210,12 @@ REFUSED = {
     .collect(),
     "flatten with a path": lambda sp: sp.sql("SELECT PARSE_JSON('{\"a\": [1]}') AS V")
     .flatten(F.col("V"), path="a")
+    .collect(),
+    "pivot without values": lambda sp: sp.create_dataframe(
+        [["a", 1]], schema=["K", "V"]
+    )
+    .pivot("K")
+    .sum("V")
     .collect(),
     "write_pandas": lambda sp: sp.write_pandas(
         pd.DataFrame({"A": [1]}), "WP", auto_create_table=True

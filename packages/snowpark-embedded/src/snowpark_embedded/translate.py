@@ -258,6 +258,17 @@ def array_contains(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def pivot_any(node: exp.Expr) -> exp.Expr:
+    """``PIVOT(... FOR c IN (ANY))`` (``DataFrame.pivot(col)`` without values) is refused: DuckDB cannot parse it."""
+    if isinstance(node, exp.PivotAny):
+        refuse(
+            "PIVOT with IN (ANY) (DataFrame.pivot(column) without values)",
+            "list the values: pivot(column, ['a', 'b', ...]), for example from "
+            "[r[0] for r in df.select(column).distinct().collect()]",
+        )
+    return node
+
+
 _FLATTEN_DEFAULTS = {
     "PATH": "''",
     "OUTER": "FALSE",
@@ -852,6 +863,7 @@ TRANSFORMS = (
     seeded_random,
     array_contains,
     flatten_options,
+    pivot_any,
     uniform_generator,
     positional_values,
     merge_source_alias,
