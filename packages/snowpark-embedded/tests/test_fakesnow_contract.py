@@ -283,3 +283,22 @@ def test_translation_regexp_substr_group_zero_relies_on_parse_meta():
     ), (
         "snowpark_embedded.translate.regexp_substr_group_zero (fakesnow's regex_substr changed)"
     )
+
+
+def test_shim_retry_write_conflicts_text_arithmetic_message():
+    """retry_write_conflicts rewords DuckDB's binder error for arithmetic on text, which fakesnow's
+    cursor passes on as a ProgrammingError with DuckDB's message (BinderException, e.args[0])."""
+    import duckdb
+    from fakesnow.cursor import FakeSnowflakeCursor
+    from snowpark_embedded.shims import _TEXT_ARITHMETIC
+
+    source = inspect.getsource(FakeSnowflakeCursor)
+    assert (
+        "except duckdb.BinderException as e:" in source and "msg = e.args[0]" in source
+    ), f"{SHIM}.retry_write_conflicts (fakesnow's BinderException handling moved)"
+    with pytest.raises(duckdb.BinderException) as err:
+        duckdb.connect().execute("SELECT '6'::VARCHAR + 4")
+    match = _TEXT_ARITHMETIC.search(str(err.value))
+    assert match and match.group("op") == "+" and "VARCHAR" in match.group("types"), (
+        f"{SHIM}.retry_write_conflicts (DuckDB's binder message changed): {err.value}"
+    )

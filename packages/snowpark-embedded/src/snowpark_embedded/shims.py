@@ -543,7 +543,16 @@ def retry_write_conflicts(
     def execute_retrying(self, command, *args, **kwargs):
         try:
             return _execute_retrying(self, command, *args, **kwargs)
-        except snowflake.connector.errors.Error:
+        except snowflake.connector.errors.Error as exc:
+            text_arithmetic = _TEXT_ARITHMETIC.search(str(exc))
+            if text_arithmetic and "VARCHAR" in text_arithmetic.group("types"):
+                raise snowflake.connector.errors.ProgrammingError(
+                    msg=text_arithmetic_message(
+                        text_arithmetic.group("op"), text_arithmetic.group("types")
+                    ),
+                    errno=2,
+                    sqlstate="0A000",
+                ) from None
             raise
         except (
             duckdb.Error
@@ -590,6 +599,22 @@ def retry_write_conflicts(
     execute_retrying._retries_conflicts = True  # type: ignore[attr-defined]
     execute_retrying.snowpark_embedded_shim = True  # type: ignore[attr-defined]
     FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]
+
+
+# DuckDB's binder on an arithmetic operator given text (Snowflake coerces the text to a number)
+_TEXT_ARITHMETIC = re.compile(
+    r"No function matches the given name and argument types '(?P<op>[-+*/%])\((?P<types>[^)]*)\)'"
+)
+
+
+def text_arithmetic_message(operator: str, types: str) -> str:
+    """The engine's message for arithmetic on text, as the macros ``_sf_mul`` and ``_sf_div`` give it."""
+    left, _, right = types.partition(", ")
+    return (
+        f"arithmetic on text ({left} {operator} {right}) is not supported on the embedded engine; "
+        "cast the text to a number first: CAST(x AS NUMBER(38, s)) or CAST(x AS FLOAT) "
+        "(col(...).cast(...) in Snowpark)"
+    )
 
 
 def snowflake_error(exc: Exception):
