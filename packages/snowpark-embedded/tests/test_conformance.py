@@ -1141,6 +1141,18 @@ def test_everyday_strings_dates_and_aggregates(sp):
     assert (json.loads(o["O"]), json.loads(o["G"])) == ({"a": 1}, 2)  # NULLs omitted
 
 
+def test_strtok_to_array_and_small_integers(sp):
+    """STRTOK_TO_ARRAY splits on any delimiter character and drops empty tokens; SIGN and
+    TINYINT/SMALLINT values come back as integers (both failed with 'Unhandled exception')."""
+    df = sp.create_dataframe([["a,,b c"]], schema=["S"])
+    got = df.select(F.strtok_to_array("S", F.lit(", ")).alias("A")).collect()[0][0]
+    assert json.loads(got) == ["a", "b", "c"]
+    r = sp.sql(
+        "SELECT SIGN(-3.5) AS A, SIGN(0) AS B, 3::TINYINT AS C, 300::SMALLINT AS D"
+    ).collect()[0]
+    assert tuple(r) == (-1, 0, 3, 300)
+
+
 def test_everyday_query_shapes(sp):
     """QUALIFY, PIVOT, ROLLUP/CUBE/GROUPING SETS, CROSS JOIN, JOIN USING and NATURAL JOIN."""
     base = "(SELECT 'a' g, 'x' h, 1 v UNION ALL SELECT 'a', 'y', 2 UNION ALL SELECT 'b', 'y', 4)"

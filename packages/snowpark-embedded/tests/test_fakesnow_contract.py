@@ -302,3 +302,21 @@ def test_shim_retry_write_conflicts_text_arithmetic_message():
     assert match and match.group("op") == "+" and "VARCHAR" in match.group("types"), (
         f"{SHIM}.retry_write_conflicts (DuckDB's binder message changed): {err.value}"
     )
+
+
+def test_shim_patch_small_integer_types_rowtype():
+    """patch_small_integer_types adds to fakesnow.rowtype.duckdb_to_sf_type, which describe_as_rowtype reads per call."""
+    from fakesnow import rowtype
+    from snowpark_embedded import shims
+
+    assert isinstance(rowtype.duckdb_to_sf_type, dict), (
+        f"{SHIM}.patch_small_integer_types"
+    )
+    assert "duckdb_to_sf_type.get(" in inspect.getsource(rowtype.describe_as_rowtype), (
+        f"{SHIM}.patch_small_integer_types (describe_as_rowtype no longer reads the table)"
+    )
+    shims.patch_small_integer_types()
+    (info,) = rowtype.describe_as_rowtype([("X", "TINYINT", "YES", None, None, None)])
+    assert (info["type"], info["precision"], info["scale"]) == ("fixed", 38, 0), (
+        f"{SHIM}.patch_small_integer_types: {info}"
+    )

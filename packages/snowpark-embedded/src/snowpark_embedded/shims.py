@@ -63,6 +63,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     - The translations' DuckDB macros are created in every database (:func:`install_macros`);
       ``SUM`` of integers stays an integer (:func:`patch_numeric_aggregates`); a quoted empty
       CSV field is an empty string (:func:`patch_csv_quoted_empty`).
+    - A TINYINT or SMALLINT result is a NUMBER (:func:`patch_small_integer_types`).
     - ``FLATTEN``'s ``SEQ`` fits 64 signed bits (:func:`patch_flatten_seq`); NULL timestamps
       stay NULL on the wire (:func:`patch_null_timestamps`).
     - Anything fakesnow raises (or DuckDB: division by zero, overflow) is answered as a failed
@@ -70,6 +71,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     - ``write_pandas`` is refused at its first statement, with the alternative.
     """
     patch_uniform()
+    patch_small_integer_types()
     patch_translations()
     install_macros()
     patch_numeric_aggregates()
@@ -374,6 +376,22 @@ def patch_uniform() -> None:
 
     _transform.credit_risk_shim = True  # type: ignore[attr-defined]
     FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
+
+
+SMALL_INTEGER_TYPES = ("TINYINT", "SMALLINT")
+
+
+def patch_small_integer_types() -> None:
+    """A TINYINT or SMALLINT result (``SIGN(x)``, ``x::TINYINT``) is sent as a NUMBER(38, 0), as on Snowflake.
+
+    fakesnow's table of DuckDB types it can describe (``rowtype.duckdb_to_sf_type``) lacks them,
+    so such a query failed with ``Unhandled exception``. The connector reads 8- and 16-bit
+    integers as a FIXED column.
+    """
+    from fakesnow import rowtype  # noqa: PLC0415 - server side only
+
+    for name in SMALL_INTEGER_TYPES:
+        rowtype.duckdb_to_sf_type.setdefault(name, "fixed")
 
 
 def install_macros() -> None:

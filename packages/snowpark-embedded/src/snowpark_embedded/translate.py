@@ -833,6 +833,20 @@ def date_trunc_keeps_dates(node: exp.Expr) -> exp.Expr:
     )
 
 
+def strtok_to_array_json(node: exp.Expr) -> exp.Expr:
+    """``STRTOK_TO_ARRAY(s, d)`` (``functions.strtok_to_array``) is an ARRAY, as fakesnow writes arrays (JSON).
+
+    sqlglot splits the text as Snowflake does (on any of the delimiter characters, no empty
+    tokens) into a DuckDB list, which fakesnow could not send (``Unhandled exception``). The
+    list becomes a JSON array, as fakesnow does for ``SPLIT``.
+    """
+    if not isinstance(node, exp.StrtokToArray):
+        return node
+    return _projection_name(
+        node, exp.Anonymous(this="TO_JSON", expressions=[node.copy()])
+    )
+
+
 def hash_signed(node: exp.Expr) -> exp.Expr:
     """``HASH(...)`` is a signed 64-bit number that is never NULL, and equal numbers hash alike (``HASH(10) = HASH(10.0)``).
 
@@ -883,6 +897,7 @@ TYPED_TRANSFORMS = (
     date_arithmetic_keeps_dates,
     date_trunc_keeps_dates,
     float_range,
+    strtok_to_array_json,
 )
 
 
