@@ -548,7 +548,8 @@ def retry_write_conflicts(
     second commit (a catalog write-write conflict, or a duplicate key in fakesnow's own
     metadata). A single statement outside an explicit transaction is rolled back whole when
     refused, so running it again is safe: it is retried with a growing wait, then answered
-    with an error that says what happened, not fakesnow's "Unhandled exception".
+    with an error that says what happened, not fakesnow's "Unhandled exception". DuckDB's binder
+    error for arithmetic on a text column is reworded as the engine's (:func:`text_arithmetic_message`).
     """
     import duckdb
     import snowflake.connector.errors
