@@ -249,6 +249,17 @@ def test_pivot(loans):
             assert (have is None) if pd.isna(want) else have == want
 
 
+def test_pivot_with_several_aggregates(sp):
+    """group_by(...).pivot(...).agg(a, b): one column per value and aggregate, NULL where a group lacks the value."""
+    df = sp.create_dataframe(
+        [["g1", "a", 1], ["g1", "b", 2], ["g1", "a", 3], ["g2", "b", 4]],
+        schema=["G", "K", "V"],
+    )
+    got = df.group_by("G").pivot("K", ["a", "b"]).agg(F.sum("V"), F.min("V"))
+    assert rows(got) == [("g1", 4, 2, 1, 2), ("g2", None, 4, None, 4)]
+    assert len(got.columns) == 5
+
+
 def test_unpivot(sp):
     df = sp.create_dataframe([[1, 10, 20], [2, 30, 40]], schema=["ID", "Q1", "Q2"])
     got = rows(df.unpivot("V", "QUARTER", ["Q1", "Q2"]))
@@ -375,10 +386,23 @@ def test_date_arithmetic_keeps_the_input_type(sp):
 
 
 def test_date_trunc(sp):
-    got = sp.sql("SELECT DATE_TRUNC('month', '2024-02-29'::DATE) AS M").collect()[0][
-        "M"
-    ]
-    assert pd.Timestamp(got) == pd.Timestamp("2024-02-01")
+    """DATE_TRUNC keeps the input's type: a DATE stays a DATE, a TIMESTAMP a TIMESTAMP."""
+    r = sp.sql(
+        "SELECT DATE_TRUNC('month', '2024-02-29'::DATE) AS M, "
+        "DATE_TRUNC('week', '2024-01-03'::DATE) AS W, "
+        "DATE_TRUNC('quarter', '2024-05-03'::DATE) AS Q, "
+        "DATE_TRUNC('year', '2024-05-03 10:00'::TIMESTAMP) AS Y"
+    ).collect()[0]
+    assert tuple(r) == (
+        dt.date(2024, 2, 1),
+        dt.date(2024, 1, 1),  # weeks start on Monday (WEEK_START 0)
+        dt.date(2024, 4, 1),
+        dt.datetime(2024, 1, 1),
+    )
+    assert [type(v) for v in r] == [dt.date, dt.date, dt.date, dt.datetime]
+    df = sp.create_dataframe([[dt.date(2024, 3, 15)]], schema=["D"])
+    got = df.select(F.date_trunc("month", "D")).collect()[0][0]
+    assert got == dt.date(2024, 3, 1) and type(got) is dt.date
 
 
 def test_parse_and_format_dates(sp):
@@ -648,6 +672,125 @@ def test_division_with_more_than_12_decimals_fails_at_once(sp):
         sp.sql("SELECT 1.0000000000001 / 3").collect()
 
 
+@pytest.mark.parametrize(
+    ("sql", "expected", "scale"),
+    [
+        ("SELECT 10.01 * 1.1", "11.011", 3),  # Snowflake's documented examples
+        ("SELECT 10.001 * .001", "0.010001", 6),
+        ("SELECT 0.0000001 * 0.0000001", "0", 12),  # scale min(14, max(7, 7, 12)) = 12
+        ("SELECT -0.0000001 * 0.0000003", "0", 12),
+        ("SELECT 0.12345 * 0.1234567", "0.015240729615", 12),  # 12 decimals: exact
+        (
+            "SELECT 0.5000001 * 0.000002",
+            "0.000001000000",
+            12,
+        ),  # 1.0000002E-6 kept to 12
+        (
+            "SELECT 3 * 0.1234567",
+            "0.3703701",
+            7,
+        ),  # an integer keeps the decimal's scale
+    ],
+)
+def test_product_of_decimals_keeps_snowflakes_scale(sp, sql, expected, scale):
+    """A product's scale is min(s1 + s2, max(s1, s2, 12)): past 12 decimals the digits are cut."""
+    df = sp.sql(f"{sql} AS P")
+    value = df.collect()[0][0]
+    assert isinstance(value, Decimal) and value == Decimal(expected)
+    assert df.schema.fields[0].datatype.scale == scale
+
+
+def test_product_of_decimal_columns(sp):
+    """Columns as literals: NUMBER(10, 7) * NUMBER(10, 7) keeps 12 decimals; integers and floats as they were."""
+    schema = StructType(
+        [
+            StructField("A", DecimalType(10, 7)),
+            StructField("B", DecimalType(10, 7)),
+            StructField("N", LongType()),
+            StructField("X", DoubleType()),
+        ]
+    )
+    df = sp.create_dataframe(
+        [[Decimal("0.0000001"), Decimal("0.0000002"), 3, 0.5]], schema=schema
+    )
+    r = df.select(
+        (F.col("A") * F.col("B")).alias("AB"),
+        (F.col("N") * F.col("N")).alias("NN"),
+        (F.col("X") * F.col("N")).alias("XN"),
+        (F.sum("A").over(Window.partition_by("N")) * F.col("B")).alias("W"),
+    )
+    got = r.collect()[0]
+    assert got["AB"] == 0 and got["W"] == 0
+    assert got["NN"] == 9 and isinstance(got["NN"], int)
+    assert got["XN"] == 1.5 and isinstance(got["XN"], float)
+    # Snowflake's type: 3 + 3 leading digits and 12 decimals
+    assert r.schema.fields[0].datatype == DecimalType(18, 12)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 0.1234567 * 0.1234567",  # 0.01524155677489: rounded and cut differ
+        "SELECT -0.1234567 * 0.1234567",
+        "SELECT 1.00000000000001 * 2",  # an operand past 12 decimals
+    ],
+)
+def test_product_that_snowflake_rounds_fails_at_once(sp, sql):
+    """Snowflake's documentation gives the product's scale, not whether the digits it drops
+    round or are cut: where the two differ, the statement fails, saying so (never a guess)."""
+    with pytest.raises(
+        SnowparkSQLException, match="not supported on the embedded engine"
+    ):
+        sp.sql(sql).collect()
+    # the alternatives the message names give an answer
+    assert sp.sql("SELECT ROUND(0.1234567, 6) * ROUND(0.1234567, 6) AS P").collect()[0][
+        0
+    ] == Decimal("0.015241630849")  # 0.123457 ** 2
+    assert sp.sql("SELECT 0.1234567::FLOAT * 0.1234567 AS P").collect()[0][
+        0
+    ] == pytest.approx(0.01524155677489)
+
+
+def test_sum_and_difference_of_decimals_keep_the_larger_scale(sp):
+    """Addition and subtraction: scale max(s1, s2), exact (DuckDB's is Snowflake's)."""
+    df = sp.sql(
+        "SELECT 1.5 + 2.255 AS S, 10.01 - 0.001 AS D, 0.000000000001 + 0.0000000000001 AS T"
+    )
+    r = df.collect()[0]
+    assert tuple(r) == (Decimal("3.755"), Decimal("10.009"), Decimal("1.1E-12"))
+    assert [f.datatype.scale for f in df.schema.fields] == [3, 3, 13]
+
+
+def test_round_and_trunc_of_decimals(sp):
+    """ROUND is half away from zero at the given scale; TRUNC cuts toward zero; both keep a NUMBER."""
+    df = sp.sql(
+        "SELECT ROUND(1.23456789012345, 3) AS R, ROUND(-0.5) AS H, TRUNC(1.999, 2) AS T, "
+        "TRUNC(-1.5) AS N, ROUND(125, -1) AS TEN"
+    )
+    assert tuple(df.collect()[0]) == (Decimal("1.235"), -1, Decimal("1.99"), -1, 130)
+
+
+@pytest.mark.parametrize("sql", ["SELECT '6' / 4", "SELECT '6' * 4", "SELECT 4 / '6'"])
+def test_arithmetic_on_text_fails_at_once_with_the_alternative(sp, sql):
+    """Snowflake coerces the text to a number (a type the engine cannot tell): refused, with the cast to write."""
+    with pytest.raises(
+        SnowparkSQLException,
+        match=r"arithmetic on text .* is not supported on the embedded engine; cast the text",
+    ):
+        sp.sql(sql).collect()
+    df = sp.create_dataframe([["6"]], schema=["S"])
+    for op in ("__truediv__", "__mul__", "__add__", "__sub__", "__mod__"):
+        with pytest.raises(
+            SnowparkSQLException,
+            match="arithmetic on text .* not supported on the embedded engine; cast",
+        ):
+            df.select(getattr(F.col("S"), op)(4)).collect()
+    assert df.select(F.col("S").cast("float") / 4).collect()[0][0] == 1.5
+    assert df.select(F.col("S").cast(DecimalType(38, 0)) / 4).collect()[0][
+        0
+    ] == Decimal("1.5")
+
+
 def test_sum_of_integers_is_an_exact_integer(sp):
     """SUM of integers is NUMBER(38, 0): exact past 2**53 and past 2**63; int64 in pandas."""
     big = 2**53 + 1
@@ -791,6 +934,23 @@ def test_try_cast_gives_null(sp):
     assert sp.sql("SELECT TRY_CAST('abc' AS INT) AS X").collect() == [Row(X=None)]
 
 
+def test_float_range(sp):
+    """A FLOAT holds about 1e308: past it TRY_CAST gives NULL and CAST fails; 'inf' is infinity."""
+    r = sp.sql(
+        "SELECT TRY_CAST('1e400' AS FLOAT) AS A, TRY_CAST('-1e400' AS DOUBLE) AS B, "
+        "TRY_CAST('1.5e308' AS FLOAT) AS C, TRY_CAST('inf' AS FLOAT) AS D, "
+        "'-Infinity'::FLOAT AS E, TRY_CAST('x' AS FLOAT) AS F"
+    ).collect()[0]
+    assert tuple(r) == (None, None, 1.5e308, math.inf, -math.inf, None)
+    with pytest.raises(
+        SnowparkSQLException, match="Numeric value '1e400' is out of range"
+    ):
+        sp.sql("SELECT '1e400'::FLOAT").collect()
+    df = sp.create_dataframe([["1e400"], ["2.5"]], schema=["S"])
+    got = rows(df.select(F.try_cast(F.col("S"), DoubleType())))
+    assert got == [(2.5,), (None,)]
+
+
 # -- everyday DataFrame API ------------------------------------------------------------
 
 
@@ -918,6 +1078,122 @@ def test_everyday_functions_of_values(sp):
     assert tuple(d.collect()[0]) == ("Wed", "Jan", 1, 1)
 
 
+def test_regexp_extract_groups(sp):
+    """functions.regexp_extract: group 0 is the whole match, n the n-th group; no match an empty string."""
+    df = sp.create_dataframe([["abc123def45"], ["none"]], schema=["S"])
+    pattern = r"([a-z]+)(\d+)"
+    got = rows(
+        df.select(
+            "S",
+            F.regexp_extract("S", pattern, 0).alias("G0"),
+            F.regexp_extract("S", pattern, 1).alias("G1"),
+            F.regexp_extract("S", pattern, 2).alias("G2"),
+        )
+    )
+    assert got == [("abc123def45", "abc123", "abc", "123"), ("none", "", "", "")]
+    r = sp.sql(
+        "SELECT REGEXP_SUBSTR('abc123', '([a-z]+)([0-9]+)', 1, 1, 'e') AS E, "
+        "REGEXP_SUBSTR('abc123', '[0-9]+') AS M"
+    ).collect()[0]
+    assert tuple(r) == ("abc", "123")  # 'e' without a group is group 1
+
+
+def test_everyday_strings_dates_and_aggregates(sp):
+    """String functions, date parts and conditional aggregates a notebook reaches for, as Snowflake documents them."""
+    s = sp.sql(
+        "SELECT SPLIT('a,b,,c', ',') AS SP, STRTOK('a.b.c', '.', 2) AS TK, "
+        "INITCAP('hello wORLD-foo') AS IC, LPAD('7', 3, '0') AS LP, RPAD('ab', 5, 'xy') AS RP, "
+        "CONTAINS('banana', 'nan') AS CO, STARTSWITH('banana', 'ba') AS SW, "
+        "ENDSWITH('banana', 'na') AS EW, TRANSLATE('abcabc', 'ab', 'x') AS TR"
+    ).collect()[0]
+    assert (json.loads(s["SP"]), *tuple(s)[1:]) == (
+        ["a", "b", "", "c"],
+        "b",
+        "Hello World-Foo",
+        "007",
+        "abxyx",
+        True,
+        True,
+        True,
+        "xcxc",
+    )
+    d = sp.sql(
+        "SELECT WEEK('2024-01-01'::DATE) AS W, WEEKOFYEAR('2024-12-30'::DATE) AS W2, "
+        "QUARTER('2024-05-01'::DATE) AS Q, DAYNAME('2024-01-01'::DATE) AS DN, "
+        "LAST_DAY('2024-02-10'::DATE, 'week') AS LW, "
+        "DATEDIFF('year', '2023-12-31'::DATE, '2024-01-01'::DATE) AS DY, "
+        "DATEDIFF('month', '2024-01-31'::DATE, '2024-02-01'::DATE) AS DM, "
+        "DATEDIFF('week', '2024-01-06'::DATE, '2024-01-08'::DATE) AS DW, "
+        "DATEDIFF('hour', '2024-01-01 23:59'::TIMESTAMP, '2024-01-02 00:01'::TIMESTAMP) AS DH"
+    ).collect()[0]
+    # ISO weeks (WEEK_OF_YEAR_POLICY 0), weeks from Monday; DATEDIFF counts boundaries crossed
+    assert tuple(d) == (1, 1, 2, "Mon", dt.date(2024, 2, 11), 1, 1, 1, 1)
+    a = sp.sql(
+        "SELECT COUNT_IF(x > 1) AS C, MAX_BY(y, x) AS MB, MIN_BY(y, x) AS MN, "
+        "APPROX_COUNT_DISTINCT(x) AS AD, ARRAY_AGG(x) WITHIN GROUP (ORDER BY x DESC) AS AA "
+        "FROM (SELECT 1 x, 'a' y UNION ALL SELECT 2, 'b' UNION ALL SELECT 3, 'c')"
+    ).collect()[0]
+    assert (*tuple(a)[:4], json.loads(a["AA"])) == (2, "c", "a", 3, [3, 2, 1])
+    o = sp.sql(
+        "SELECT OBJECT_CONSTRUCT('a', 1, 'b', NULL) AS O, "
+        "GET_PATH(PARSE_JSON('{\"a\": {\"b\": [1, 2]}}'), 'a.b[1]') AS G"
+    ).collect()[0]
+    assert (json.loads(o["O"]), json.loads(o["G"])) == ({"a": 1}, 2)  # NULLs omitted
+
+
+def test_strtok_to_array_and_small_integers(sp):
+    """STRTOK_TO_ARRAY splits on any delimiter character and drops empty tokens; SIGN and
+    TINYINT/SMALLINT values come back as integers (both failed with 'Unhandled exception')."""
+    df = sp.create_dataframe([["a,,b c"]], schema=["S"])
+    got = df.select(F.strtok_to_array("S", F.lit(", ")).alias("A")).collect()[0][0]
+    assert json.loads(got) == ["a", "b", "c"]
+    r = sp.sql(
+        "SELECT SIGN(-3.5) AS A, SIGN(0) AS B, 3::TINYINT AS C, 300::SMALLINT AS D"
+    ).collect()[0]
+    assert tuple(r) == (-1, 0, 3, 300)
+
+
+def test_everyday_query_shapes(sp):
+    """QUALIFY, PIVOT, ROLLUP/CUBE/GROUPING SETS, CROSS JOIN, JOIN USING and NATURAL JOIN."""
+    base = "(SELECT 'a' g, 'x' h, 1 v UNION ALL SELECT 'a', 'y', 2 UNION ALL SELECT 'b', 'y', 4)"
+    assert rows(
+        sp.sql(
+            f"SELECT g, v FROM {base} QUALIFY ROW_NUMBER() OVER (PARTITION BY g ORDER BY v DESC) = 1"
+        )
+    ) == [("a", 2), ("b", 4)]
+    assert rows(
+        sp.sql(
+            f"SELECT * FROM (SELECT g, h, v FROM {base}) PIVOT (SUM(v) FOR h IN ('x', 'y'))"
+        )
+    ) == [("a", 1, 2), ("b", None, 4)]
+    assert rows(sp.sql(f"SELECT g, SUM(v) FROM {base} GROUP BY ROLLUP (g)")) == [
+        ("a", 3),
+        ("b", 4),
+        (None, 7),
+    ]
+    cube = rows(
+        sp.sql(f"SELECT g, h, SUM(v), GROUPING(g) FROM {base} GROUP BY CUBE (g, h)")
+    )
+    assert (
+        len(cube) == 3 + 2 + 2 + 1
+        and (None, None, 7, 1) in cube
+        and ("a", None, 3, 0) in cube
+    )
+    assert rows(
+        sp.sql(f"SELECT g, h, SUM(v) FROM {base} GROUP BY GROUPING SETS ((g), (h))")
+    ) == [("a", None, 3), ("b", None, 4), (None, "x", 1), (None, "y", 6)]
+    assert (
+        sp.sql(f"SELECT COUNT(*) FROM {base} CROSS JOIN {base} AS b2").collect()[0][0]
+        == 9
+    )
+    left = sp.create_dataframe([[1, "a"], [2, "b"]], schema=["K", "X"])
+    right = sp.create_dataframe([[1, "c"], [3, "d"]], schema=["K", "Y"])
+    assert rows(left.join(right, "K")) == [(1, "a", "c")]
+    assert rows(left.join(right, "K", how="left")) == [(1, "a", "c"), (2, "b", None)]
+    assert rows(left.natural_join(right)) == [(1, "a", "c")]
+    assert left.cross_join(right).count() == 4
+
+
 def test_flatten_an_object(sp):
     df = sp.sql('SELECT PARSE_JSON(\'{"a": 1, "b": "x"}\') AS V')
     got = sorted(
@@ -942,6 +1218,21 @@ REFUSED = {
     "to_char with a number format": lambda sp: sp.sql(
         "SELECT TO_CHAR(1.5, '999.99')"
     ).collect(),
+    "flatten outer": lambda sp: sp.sql("SELECT PARSE_JSON('[]') AS V")
+    .flatten(F.col("V"), outer=True)
+    .collect(),
+    "flatten recursive": lambda sp: sp.sql("SELECT PARSE_JSON('[[1]]') AS V")
+    .flatten(F.col("V"), recursive=True)
+    .collect(),
+    "flatten with a path": lambda sp: sp.sql("SELECT PARSE_JSON('{\"a\": [1]}') AS V")
+    .flatten(F.col("V"), path="a")
+    .collect(),
+    "pivot without values": lambda sp: sp.create_dataframe(
+        [["a", 1]], schema=["K", "V"]
+    )
+    .pivot("K")
+    .sum("V")
+    .collect(),
     "write_pandas": lambda sp: sp.write_pandas(
         pd.DataFrame({"A": [1]}), "WP", auto_create_table=True
     ),

@@ -261,3 +261,62 @@ def test_shim_patch_csv_quoted_empty_handle_csv():
     )
     sql = settings.read_expression("/x.csv").sql(dialect="duckdb")
     assert "allow_quoted_nulls = FALSE" in sql, f"{SHIM}.patch_csv_quoted_empty: {sql}"
+
+
+def test_translation_regexp_substr_group_zero_relies_on_parse_meta():
+    """regexp_substr_group_zero tells an explicit group 0 from a missing one by the literal's
+    position in the text (sqlglot's default group has none), and works around fakesnow's
+    regex_substr, which reads group 0 with 'e' as group 1."""
+    from fakesnow.transforms import transforms
+    from sqlglot import exp, parse_one
+
+    def group(sql):
+        return parse_one(sql, read="snowflake").find(exp.RegexpExtract).args["group"]
+
+    explicit = group("SELECT REGEXP_SUBSTR(s, 'p', 1, 1, 'e', 0)")
+    missing = group("SELECT REGEXP_SUBSTR(s, 'p', 1, 1, 'e')")
+    assert explicit.meta.get("line") is not None and missing.meta.get("line") is None, (
+        "snowpark_embedded.translate.regexp_substr_group_zero (sqlglot's parse meta moved)"
+    )
+    assert 'group_num.this == "0" and has_e_param' in inspect.getsource(
+        transforms.regex_substr
+    ), (
+        "snowpark_embedded.translate.regexp_substr_group_zero (fakesnow's regex_substr changed)"
+    )
+
+
+def test_shim_retry_write_conflicts_text_arithmetic_message():
+    """retry_write_conflicts rewords DuckDB's binder error for arithmetic on text, which fakesnow's
+    cursor passes on as a ProgrammingError with DuckDB's message (BinderException, e.args[0])."""
+    import duckdb
+    from fakesnow.cursor import FakeSnowflakeCursor
+    from snowpark_embedded.shims import _TEXT_ARITHMETIC
+
+    source = inspect.getsource(FakeSnowflakeCursor)
+    assert (
+        "except duckdb.BinderException as e:" in source and "msg = e.args[0]" in source
+    ), f"{SHIM}.retry_write_conflicts (fakesnow's BinderException handling moved)"
+    with pytest.raises(duckdb.BinderException) as err:
+        duckdb.connect().execute("SELECT '6'::VARCHAR + 4")
+    match = _TEXT_ARITHMETIC.search(str(err.value))
+    assert match and match.group("op") == "+" and "VARCHAR" in match.group("types"), (
+        f"{SHIM}.retry_write_conflicts (DuckDB's binder message changed): {err.value}"
+    )
+
+
+def test_shim_patch_small_integer_types_rowtype():
+    """patch_small_integer_types adds to fakesnow.rowtype.duckdb_to_sf_type, which describe_as_rowtype reads per call."""
+    from fakesnow import rowtype
+    from snowpark_embedded import shims
+
+    assert isinstance(rowtype.duckdb_to_sf_type, dict), (
+        f"{SHIM}.patch_small_integer_types"
+    )
+    assert "duckdb_to_sf_type.get(" in inspect.getsource(rowtype.describe_as_rowtype), (
+        f"{SHIM}.patch_small_integer_types (describe_as_rowtype no longer reads the table)"
+    )
+    shims.patch_small_integer_types()
+    (info,) = rowtype.describe_as_rowtype([("X", "TINYINT", "YES", None, None, None)])
+    assert (info["type"], info["precision"], info["scale"]) == ("fixed", 38, 0), (
+        f"{SHIM}.patch_small_integer_types: {info}"
+    )

@@ -63,6 +63,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     - The translations' DuckDB macros are created in every database (:func:`install_macros`);
       ``SUM`` of integers stays an integer (:func:`patch_numeric_aggregates`); a quoted empty
       CSV field is an empty string (:func:`patch_csv_quoted_empty`).
+    - A TINYINT or SMALLINT result is a NUMBER (:func:`patch_small_integer_types`).
     - ``FLATTEN``'s ``SEQ`` fits 64 signed bits (:func:`patch_flatten_seq`); NULL timestamps
       stay NULL on the wire (:func:`patch_null_timestamps`).
     - Anything fakesnow raises (or DuckDB: division by zero, overflow) is answered as a failed
@@ -70,6 +71,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     - ``write_pandas`` is refused at its first statement, with the alternative.
     """
     patch_uniform()
+    patch_small_integer_types()
     patch_translations()
     install_macros()
     patch_numeric_aggregates()
@@ -376,6 +378,22 @@ def patch_uniform() -> None:
     FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
 
 
+SMALL_INTEGER_TYPES = ("TINYINT", "SMALLINT")
+
+
+def patch_small_integer_types() -> None:
+    """A TINYINT or SMALLINT result (``SIGN(x)``, ``x::TINYINT``) is sent as a NUMBER(38, 0), as on Snowflake.
+
+    fakesnow's table of DuckDB types it can describe (``rowtype.duckdb_to_sf_type``) lacks them,
+    so such a query failed with ``Unhandled exception``. The connector reads 8- and 16-bit
+    integers as a FIXED column.
+    """
+    from fakesnow import rowtype  # noqa: PLC0415 - server side only
+
+    for name in SMALL_INTEGER_TYPES:
+        rowtype.duckdb_to_sf_type.setdefault(name, "fixed")
+
+
 def install_macros() -> None:
     """Create the translations' DuckDB macros (:data:`snowpark_embedded.translate.MACROS`) in every database, with fakesnow's.
 
@@ -530,7 +548,8 @@ def retry_write_conflicts(
     second commit (a catalog write-write conflict, or a duplicate key in fakesnow's own
     metadata). A single statement outside an explicit transaction is rolled back whole when
     refused, so running it again is safe: it is retried with a growing wait, then answered
-    with an error that says what happened, not fakesnow's "Unhandled exception".
+    with an error that says what happened, not fakesnow's "Unhandled exception". DuckDB's binder
+    error for arithmetic on a text column is reworded as the engine's (:func:`text_arithmetic_message`).
     """
     import duckdb
     import snowflake.connector.errors
@@ -543,7 +562,16 @@ def retry_write_conflicts(
     def execute_retrying(self, command, *args, **kwargs):
         try:
             return _execute_retrying(self, command, *args, **kwargs)
-        except snowflake.connector.errors.Error:
+        except snowflake.connector.errors.Error as exc:
+            text_arithmetic = _TEXT_ARITHMETIC.search(str(exc))
+            if text_arithmetic and "VARCHAR" in text_arithmetic.group("types"):
+                raise snowflake.connector.errors.ProgrammingError(
+                    msg=text_arithmetic_message(
+                        text_arithmetic.group("op"), text_arithmetic.group("types")
+                    ),
+                    errno=2,
+                    sqlstate="0A000",
+                ) from None
             raise
         except (
             duckdb.Error
@@ -592,6 +620,22 @@ def retry_write_conflicts(
     FakeSnowflakeCursor.execute = execute_retrying  # type: ignore[method-assign]
 
 
+# DuckDB's binder on an arithmetic operator given text (Snowflake coerces the text to a number)
+_TEXT_ARITHMETIC = re.compile(
+    r"No function matches the given name and argument types '(?P<op>[-+*/%])\((?P<types>[^)]*)\)'"
+)
+
+
+def text_arithmetic_message(operator: str, types: str) -> str:
+    """The engine's message for arithmetic on text, as the macros ``_sf_mul`` and ``_sf_div`` give it."""
+    left, _, right = types.partition(", ")
+    return (
+        f"arithmetic on text ({left} {operator} {right}) is not supported on the embedded engine; "
+        "cast the text to a number first: CAST(x AS NUMBER(38, s)) or CAST(x AS FLOAT) "
+        "(col(...).cast(...) in Snowpark)"
+    )
+
+
 def snowflake_error(exc: Exception):
     """A DuckDB error as the error Snowflake gives for the same fault, else as a failed query naming it."""
     import snowflake.connector.errors  # noqa: PLC0415 - server side only
@@ -600,6 +644,12 @@ def snowflake_error(exc: Exception):
     if "Division by zero" in text:
         return snowflake.connector.errors.ProgrammingError(
             msg="Division by zero", errno=100051, sqlstate="22012"
+        )
+    if "Numeric value '" in text and "is out of range" in text:  # the macro _sf_float's
+        return snowflake.connector.errors.ProgrammingError(
+            msg=text.splitlines()[0].split("Error: ", 1)[-1],
+            errno=100039,
+            sqlstate="22003",
         )
     if "Overflow" in text or "out of range" in text.lower():
         return snowflake.connector.errors.ProgrammingError(

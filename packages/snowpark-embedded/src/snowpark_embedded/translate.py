@@ -216,6 +216,29 @@ def regexp_replace_defaults(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def regexp_substr_group_zero(node: exp.Expr) -> exp.Expr:
+    """``REGEXP_SUBSTR(s, p, 1, 1, 'e', 0)`` (``functions.regexp_extract(s, p, 0)``) is the whole match.
+
+    Group 0 of a pattern is its whole match, as without ``'e'``. fakesnow cannot tell an explicit
+    group 0 from a missing one (sqlglot writes a missing group as 0, and with ``'e'`` a missing
+    group means group 1), so it extracted group 1 (``'abc'`` for ``'abc123'`` and ``([a-z]+)(\\d+)``):
+    a wrong answer. An explicit group 0 (a literal the statement's text holds) drops ``'e'``.
+    """
+    if not isinstance(node, exp.RegexpExtract):
+        return node
+    group, parameters = node.args.get("group"), node.args.get("parameters")
+    explicit = isinstance(group, exp.Literal) and group.meta.get("line") is not None
+    if (
+        explicit
+        and group.this == "0"
+        and isinstance(parameters, exp.Literal)
+        and parameters.is_string
+        and "e" in parameters.this
+    ):
+        parameters.set("this", parameters.this.replace("e", ""))
+    return node
+
+
 def _plain_random(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Rand) and not node.args.get("this")
 
@@ -232,6 +255,61 @@ def array_contains(node: exp.Expr) -> exp.Expr:
             "flatten the array (DataFrame.join_table_function('flatten', column)) and compare "
             "its VALUE, or compare ARRAY_TO_STRING of it",
         )
+    return node
+
+
+def pivot_any(node: exp.Expr) -> exp.Expr:
+    """``PIVOT(... FOR c IN (ANY))`` (``DataFrame.pivot(col)`` without values) is refused: DuckDB cannot parse it."""
+    if isinstance(node, exp.PivotAny):
+        refuse(
+            "PIVOT with IN (ANY) (DataFrame.pivot(column) without values)",
+            "list the values: pivot(column, ['a', 'b', ...]), for example from "
+            "[r[0] for r in df.select(column).distinct().collect()]",
+        )
+    return node
+
+
+_FLATTEN_DEFAULTS = {
+    "PATH": "''",
+    "OUTER": "FALSE",
+    "RECURSIVE": "FALSE",
+    "MODE": "'BOTH'",
+}
+
+
+def flatten_options(node: exp.Expr) -> exp.Expr:
+    """``FLATTEN`` with ``OUTER => TRUE``, ``RECURSIVE => TRUE``, a ``PATH`` or a ``MODE`` other than BOTH is refused.
+
+    fakesnow flattens the input alone and ignores the other arguments: with ``OUTER => TRUE``
+    a row whose array is empty was dropped (Snowflake keeps it, with NULLs), a wrong answer.
+    Snowpark's own defaults (``outer => FALSE``, ``recursive => FALSE``, ``mode => 'BOTH'``) pass.
+    """
+    if not isinstance(node, exp.Explode):
+        return node
+    for arg in node.expressions:
+        name = (
+            arg.this.name.upper()
+            if isinstance(arg, exp.Kwarg)
+            else "a positional option"
+        )
+        text = (
+            arg.expression.sql(dialect="snowflake")
+            if isinstance(arg, exp.Kwarg)
+            else None
+        )
+        value = text.upper() if text is not None else None
+        if name == "OUTER" and value == "TRUE":
+            refuse(
+                "FLATTEN with OUTER => TRUE (flatten(..., outer=True))",
+                "flatten without it and LEFT JOIN the flattened rows back to the table on its key, "
+                "so that rows with an empty or NULL array keep NULLs",
+            )
+        if _FLATTEN_DEFAULTS.get(name) != value:
+            refuse(
+                f"FLATTEN with {name} => {text}" if text else f"FLATTEN with {name}",
+                "select the element first (col['a']['b']) and flatten that; flatten each level in turn "
+                "instead of RECURSIVE",
+            )
     return node
 
 
@@ -286,7 +364,9 @@ def uniform_generator(node: exp.Expr) -> exp.Expr:
             expression=exp.Literal.number(1),
         )
     )
-    draw = exp.Add(this=low.copy(), expression=exp.Mul(this=unit, expression=width))
+    scaled = exp.Mul(this=unit, expression=width)
+    scaled.meta["float_product"] = True  # a float product: not number_multiplication's
+    draw = exp.Add(this=low.copy(), expression=scaled)
     if integer:
         return exp.Paren(
             this=exp.Cast(this=exp.Floor(this=draw), to=exp.DataType.build("BIGINT"))
@@ -393,6 +473,7 @@ def _guarded(condition: str, what: str, types: str, value: str) -> str:
 
 _TA, _TB = "typeof(a)", "typeof(b)"
 _TYPES = f"{_TA} || ' / ' || {_TB}"
+_PRODUCT_TYPES = f"{_TA} || ' * ' || {_TB}"
 _AVG_TYPES = "typeof(min(x))"  # inside an aggregate, as x is only there
 _AVG_WINDOW_TYPES = "typeof(x)"
 
@@ -413,9 +494,56 @@ _AVERAGE_MACROS = (
     + "\n"
     + _average_macro("_sf_avg_distinct", "DISTINCT ")
 )
+
+
+def _text_operand(operator: str) -> str:
+    """SQL failing at once for arithmetic on text: Snowflake coerces the text to a number of a type the engine cannot tell."""
+    return (
+        f"error('arithmetic on text (' || {_TA} || ' {operator} ' || {_TB} || ') is not supported on the "
+        "embedded engine; cast the text to a number first: CAST(x AS NUMBER(38, s)) or "
+        "CAST(x AS FLOAT) (col(...).cast(...) in Snowpark)')"
+    )
+
+
+def _decimal_product(a: str, b: str) -> str:
+    """SQL for a * b of fixed-point numbers at Snowflake's scale ``min(s1 + s2, max(s1, s2, 12))``.
+
+    Up to 12 decimals between them the product is exact (DuckDB's, at scale s1 + s2). Past 12,
+    Snowflake keeps 12 decimals; its documentation gives that scale but not whether the digits
+    dropped round or truncate, so the value is given where both agree (the dropped digits are
+    less than half a unit of the 12th decimal, ``0.0000001 * 0.0000001`` = 0) and the statement
+    fails at once, saying so, where they would not. An operand with more than 12 decimals fails.
+    """
+    s1, s2 = _scale(_TA), _scale(_TB)
+    product = f"({a} * {b})"
+    return f"""CASE WHEN {s1} > 12 OR {s2} > 12
+            THEN error('a product of a number with more than 12 decimals (' || {_TA} || ' * ' || {_TB}
+                || ') is not supported on the embedded engine; round it to 12 decimals or cast it to FLOAT first')
+        WHEN round({product}, 12) <> trunc({product}, 12)
+            THEN error('a product of decimals whose scales add up to more than 12 (' || {_TA} || ' * ' || {_TB}
+                || '), with digits past the 12th decimal that round up, is not supported on the embedded engine; '
+                || 'Snowflake keeps 12 decimals: round the operands first (ROUND(x, n)) so that their scales add up '
+                || 'to 12 or less, or cast one to FLOAT')
+        ELSE round({product}, 12) END"""
+
+
+# a product that is not of two decimals whose scales add up past 12: DuckDB's is Snowflake's
+_PLAIN_PRODUCT = f"NOT ({_TA} LIKE 'DECIMAL%' AND {_TB} LIKE 'DECIMAL%' AND {_scale(_TA)} + {_scale(_TB)} > 12)"
 MACROS = Template(
     f"""
-CREATE OR REPLACE MACRO ${{catalog}}._sf_div(pa HUGEINT, pb HUGEINT, a, b) AS
+CREATE OR REPLACE MACRO ${{catalog}}._sf_mul(pa VARCHAR, pb, a, b) AS {_text_operand("*")},
+    (pa, pb VARCHAR, a, b) AS {_text_operand("*")},
+    (pa HUGEINT, pb HUGEINT, a, b) AS
+        {_guarded(_PLAIN_PRODUCT, "a product", _PRODUCT_TYPES, "a * b")},
+    (pa DOUBLE, pb DOUBLE, a, b) AS
+        {_guarded(_PLAIN_PRODUCT, "a product", _PRODUCT_TYPES, "a * b")},
+    (pa DECIMAL(38, 12), pb DECIMAL(38, 12), a, b) AS
+        {_guarded(f"NOT ({_TA} IN {_FLOATS} OR {_TB} IN {_FLOATS})", "a product", _PRODUCT_TYPES, _decimal_product("a", "b"))},
+    (pa, pb, a, b) AS
+        {_guarded(_PLAIN_PRODUCT, "a product", _PRODUCT_TYPES, "a * b")};
+CREATE OR REPLACE MACRO ${{catalog}}._sf_div(pa VARCHAR, pb, a, b) AS {_text_operand("/")},
+    (pa, pb VARCHAR, a, b) AS {_text_operand("/")},
+    (pa HUGEINT, pb HUGEINT, a, b) AS
         {_guarded(f"{_TA} IN {_INTS} AND {_TB} IN {_INTS}", "a division", _TYPES, _integer_quotient("a", "b"))},
     (pa DOUBLE, pb DOUBLE, a, b) AS
         {_guarded(f"{_TA} IN {_FLOATS} OR {_TB} IN {_FLOATS}", "a division", _TYPES, "CAST(a AS DOUBLE) / CAST(b AS DOUBLE)")},
@@ -440,6 +568,13 @@ CREATE OR REPLACE MACRO ${{catalog}}._sf_hash1(x) AS CASE
             THEN hash(TRY_CAST(x AS HUGEINT))
         ELSE hash(TRY_CAST(x AS DOUBLE)) END
     ELSE hash(x) END;
+CREATE OR REPLACE MACRO ${{catalog}}._sf_float(x, r) AS CASE
+    WHEN isinf(r) AND NOT regexp_matches(CAST(x AS VARCHAR), '^\\s*[+-]?inf(inity)?\\s*$$', 'i')
+        THEN error('Numeric value ''' || CAST(x AS VARCHAR) || ''' is out of range')
+    ELSE r END;
+CREATE OR REPLACE MACRO ${{catalog}}._sf_try_float(x, r) AS CASE
+    WHEN isinf(r) AND NOT regexp_matches(CAST(x AS VARCHAR), '^\\s*[+-]?inf(inity)?\\s*$$', 'i') THEN NULL
+    ELSE r END;
 CREATE OR REPLACE MACRO ${{catalog}}._sf_signed(h) AS CAST(CAST(h AS HUGEINT) - 9223372036854775808 AS BIGINT);
 """
 )
@@ -488,6 +623,11 @@ def _probe(node: exp.Expr) -> exp.Expr:
     def stand_in(n: exp.Expr) -> exp.Expr:  # noqa: PLR0911 - one return per kind
         if isinstance(n, exp.Window):
             return stand_in(n.this)
+        if isinstance(n, exp.Anonymous) and n.name.upper() == "_SF_MUL":
+            # a product of the operands' probes has the kind of the product (never evaluated)
+            return exp.Mul(
+                this=n.expressions[0].copy(), expression=n.expressions[1].copy()
+            )
         if isinstance(n, exp.Anonymous) and n.name.upper() in _AVERAGES:
             return exp.Mul(
                 this=n.expressions[0].copy(), expression=exp.Literal.number("1.000000")
@@ -539,6 +679,27 @@ def number_division(node: exp.Expr) -> exp.Expr:
             node,
             exp.Anonymous(
                 this="_SF_DIV", expressions=[_probe(a), _probe(b), a.copy(), b.copy()]
+            ),
+        )
+    return node
+
+
+def number_multiplication(node: exp.Expr) -> exp.Expr:
+    """``a * b`` gives Snowflake's value: a product of decimals keeps at most ``max(s1, s2, 12)`` decimals.
+
+    DuckDB keeps all ``s1 + s2`` decimals of a product (``0.0000001 * 0.0000001`` = 1E-14);
+    Snowflake's scale is ``min(s1 + s2, max(s1, s2, 12))`` (0 for that product). The macro
+    ``_sf_mul`` is chosen by the operands' types: integers and floats multiply as DuckDB does;
+    decimals whose scales add up past 12 are cut to 12 decimals where that is Snowflake's value
+    whichever way it rounds, and fail at once where it is not; text fails at once (Snowflake
+    would coerce it to a number of a type the engine cannot tell).
+    """
+    if isinstance(node, exp.Mul) and not node.meta.get("float_product"):
+        a, b = node.this, node.expression
+        return _projection_name(
+            node,
+            exp.Anonymous(
+                this="_SF_MUL", expressions=[_probe(a), _probe(b), a.copy(), b.copy()]
             ),
         )
     return node
@@ -631,6 +792,61 @@ def date_arithmetic_keeps_dates(node: exp.Expr) -> exp.Expr:
     )
 
 
+_FLOAT_TYPES = (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+
+
+def float_range(node: exp.Expr) -> exp.Expr:
+    """``CAST(x AS FLOAT)`` of a value past a FLOAT's range fails, and ``TRY_CAST`` gives NULL, as on Snowflake.
+
+    DuckDB reads ``'1e400'`` as infinity; Snowflake's FLOAT holds about 1e308 at most, so the cast
+    fails (``Numeric value '1e400' is out of range``) and ``TRY_CAST`` gives NULL. The text
+    ``'inf'``, ``'-Infinity'``... is still infinity, as on Snowflake (macros ``_sf_float``,
+    ``_sf_try_float``: checked only where the cast gave an infinity).
+    """
+    if not (isinstance(node, exp.Cast) and node.to.is_type(*_FLOAT_TYPES)):
+        return node
+    if isinstance(node.this, exp.Literal) and not node.this.is_string:
+        return node  # a number literal is within range
+    macro = "_SF_TRY_FLOAT" if isinstance(node, exp.TryCast) else "_SF_FLOAT"
+    return _projection_name(
+        node, exp.Anonymous(this=macro, expressions=[node.this.copy(), node.copy()])
+    )
+
+
+def date_trunc_keeps_dates(node: exp.Expr) -> exp.Expr:
+    """``DATE_TRUNC(unit, d)`` (``functions.date_trunc``) of a DATE is a DATE, as on Snowflake (the input's type).
+
+    DuckDB truncates a DATE to a TIMESTAMP at midnight: ``collect()`` gave a ``datetime`` where
+    Snowflake gives a ``date``. The macro ``_sf_date_result`` casts the result back to DATE when
+    (and only when) the input is a DATE; a TIMESTAMP stays one.
+    """
+    if not isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
+        return node
+    if isinstance(node.this, exp.Literal) and node.this.is_string:
+        return node  # a string literal is read as a TIMESTAMP
+    return _projection_name(
+        node,
+        exp.Anonymous(
+            this="_SF_DATE_RESULT",
+            expressions=[_probe(node.this), node.this.copy(), node.copy()],
+        ),
+    )
+
+
+def strtok_to_array_json(node: exp.Expr) -> exp.Expr:
+    """``STRTOK_TO_ARRAY(s, d)`` (``functions.strtok_to_array``) is an ARRAY, as fakesnow writes arrays (JSON).
+
+    sqlglot splits the text as Snowflake does (on any of the delimiter characters, no empty
+    tokens) into a DuckDB list, which fakesnow could not send (``Unhandled exception``). The
+    list becomes a JSON array, as fakesnow does for ``SPLIT``.
+    """
+    if not isinstance(node, exp.StrtokToArray):
+        return node
+    return _projection_name(
+        node, exp.Anonymous(this="TO_JSON", expressions=[node.copy()])
+    )
+
+
 def hash_signed(node: exp.Expr) -> exp.Expr:
     """``HASH(...)`` is a signed 64-bit number that is never NULL, and equal numbers hash alike (``HASH(10) = HASH(10.0)``).
 
@@ -660,12 +876,15 @@ TRANSFORMS = (
     ctas_star_columns,
     seeded_random,
     array_contains,
+    flatten_options,
+    pivot_any,
     uniform_generator,
     positional_values,
     merge_source_alias,
     sequence_ordered_window,
     approx_percentile,
     regexp_replace_defaults,
+    regexp_substr_group_zero,
     to_char_format,
 )
 # Translations that wrap an expression whose arguments may hold more of the same (a division
@@ -673,8 +892,12 @@ TRANSFORMS = (
 TYPED_TRANSFORMS = (
     hash_signed,
     number_average,
+    number_multiplication,
     number_division,
     date_arithmetic_keeps_dates,
+    date_trunc_keeps_dates,
+    float_range,
+    strtok_to_array_json,
 )
 
 
