@@ -13,6 +13,7 @@ import math
 import time
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from snowflake.snowpark import Row, Window
@@ -190,6 +191,166 @@ def test_corr_and_covariance(loans):
     ).collect()[0]
     assert got[0] == pytest.approx(both["AMOUNT"].corr(both["TERM"]))
     assert got[1] == pytest.approx(both["AMOUNT"].cov(both["TERM"]))
+
+
+STATS = pd.DataFrame(
+    {
+        "G": [1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3],
+        "X": [1, 2, 3, 4, None, 5, 7, 7, 8, 10, 11, 9, None],
+        "Y": [2.5, 4.0, None, 9.5, 1.0, 3.0, 2.0, 8.5, 7.0, 12.0, 10.0, 6.0, 6.5],
+    }
+)
+
+
+def _pairs(frame):
+    return frame.dropna(subset=["X", "Y"])
+
+
+def _fit(frame):
+    """numpy's least-squares line of Y on X; NULL (NaN) where X does not vary, as on Snowflake."""
+    both = _pairs(frame)
+    if both["X"].nunique() < 2:  # noqa: PLR2004 - a line needs two distinct x
+        return (math.nan, math.nan)
+    return tuple(np.polyfit(both["X"], both["Y"], 1))
+
+
+_REGRESSIONS = {  # Snowflake's REGR_*(y, x), COVAR, CORR: over the rows where both are set
+    "REGR_COUNT": lambda f: len(_pairs(f)),
+    "REGR_SLOPE": lambda f: _fit(f)[0],
+    "REGR_INTERCEPT": lambda f: _fit(f)[1],
+    "REGR_R2": lambda f: _pairs(f)["X"].corr(_pairs(f)["Y"]) ** 2,
+    "REGR_AVGX": lambda f: _pairs(f)["X"].mean(),
+    "REGR_AVGY": lambda f: _pairs(f)["Y"].mean(),
+    "REGR_SXX": lambda f: ((_pairs(f)["X"] - _pairs(f)["X"].mean()) ** 2).sum(),
+    "REGR_SYY": lambda f: ((_pairs(f)["Y"] - _pairs(f)["Y"].mean()) ** 2).sum(),
+    "REGR_SXY": lambda f: (
+        (_pairs(f)["X"] - _pairs(f)["X"].mean())
+        * (_pairs(f)["Y"] - _pairs(f)["Y"].mean())
+    ).sum(),
+    "COVAR_SAMP": lambda f: _pairs(f)["X"].cov(_pairs(f)["Y"]),
+    "COVAR_POP": lambda f: _pairs(f)["X"].cov(_pairs(f)["Y"], ddof=0),
+    "CORR": lambda f: _pairs(f)["X"].corr(_pairs(f)["Y"]),
+}
+_MOMENTS = {  # of Y, NULLs ignored; pandas' skew and kurt are Snowflake's sample estimates
+    "VARIANCE": lambda y: y.var(),
+    "VAR_SAMP": lambda y: y.var(),
+    "VAR_POP": lambda y: y.var(ddof=0),
+    "VARIANCE_POP": lambda y: y.var(ddof=0),
+    "STDDEV": lambda y: y.std(),
+    "STDDEV_SAMP": lambda y: y.std(),
+    "STDDEV_POP": lambda y: y.std(ddof=0),
+    "SKEW": lambda y: y.skew(),
+    "KURTOSIS": lambda y: y.kurt(),
+}
+
+
+@pytest.fixture(scope="module")
+def stats(sp):
+    return sp.create_dataframe(STATS)
+
+
+@pytest.mark.parametrize("name", sorted(_REGRESSIONS) + sorted(_MOMENTS))
+def test_statistical_aggregates_match_pandas(stats, name):
+    """REGR_*, COVAR_*, CORR, the variances, STDDEV, SKEW and KURTOSIS, whole and by group, as
+    numpy and pandas compute them (REGR_COUNT was fakesnow's 'Unhandled exception')."""
+    args = "Y, X" if name in _REGRESSIONS else "Y"
+    want = (
+        (lambda f: _REGRESSIONS[name](f))
+        if name in _REGRESSIONS
+        else (lambda f: _MOMENTS[name](f["Y"]))
+    )
+    expr = F.sql_expr(f"{name}({args})").alias("A")
+    assert stats.select(expr).collect()[0][0] == pytest.approx(want(STATS))
+    got = {r["G"]: r["A"] for r in stats.group_by("G").agg(expr).collect()}
+    for group, frame in STATS.groupby("G"):
+        expected = want(frame)
+        if pd.isna(expected):  # too few values: NULL on Snowflake (pandas: NaN)
+            assert got[group] is None, (group, got[group])
+        else:
+            assert got[group] == pytest.approx(expected), group
+
+
+def test_regr_count_is_an_integer_also_as_a_window(stats):
+    frame = stats.select(
+        "G", F.sql_expr("REGR_COUNT(Y, X) OVER (PARTITION BY G)").alias("N")
+    ).to_pandas()
+    assert str(frame["N"].dtype) == "int64"
+    assert dict(zip(frame["G"], frame["N"], strict=True)) == {
+        g: len(_pairs(f)) for g, f in STATS.groupby("G")
+    }
+
+
+def test_median_is_exact(sp):
+    """MEDIAN of decimals is the exact midpoint (DuckDB rounded it to the argument's scale:
+    3.2 for 2.0 and 4.5), of integers a NUMBER, of floats a FLOAT; also as a window."""
+    df = sp.sql(
+        "SELECT * FROM VALUES (1, 2.0, 1, 2.0::FLOAT), (1, 4.5, 2, 4.5::FLOAT), "
+        "(2, 5.0, 3, 5.0::FLOAT), (2, 9.5, 4, 9.5::FLOAT), (2, NULL, 6, NULL) AS v(G, D, I, F)"
+    )
+    got = {
+        r["G"]: tuple(r)[1:]
+        for r in df.group_by("G")
+        .agg(
+            F.median("D").alias("D"), F.median("I").alias("I"), F.median("F").alias("F")
+        )
+        .collect()
+    }
+    assert got == {
+        1: (Decimal("3.25"), Decimal("1.5"), 3.25),
+        2: (Decimal("7.25"), Decimal("4"), 7.25),
+    }
+    assert isinstance(got[1][2], float)
+    window = df.select("I", F.median("D").over(Window.partition_by("G")).alias("M"))
+    assert sorted(tuple(r) for r in window.collect()) == [
+        (1, Decimal("3.25")),
+        (2, Decimal("3.25")),
+        (3, Decimal("7.25")),
+        (4, Decimal("7.25")),
+        (6, Decimal("7.25")),
+    ]
+    assert df.select(F.median("I") / 4).collect()[0][0] == Decimal("0.75")
+
+
+def test_mode_and_percentile_disc(stats):
+    got = stats.select(
+        F.mode("X").alias("M"),
+        F.sql_expr("PERCENTILE_DISC(0.3) WITHIN GROUP (ORDER BY Y)").alias("P"),
+    ).collect()[0]
+    assert got["M"] == 7
+    assert got["P"] == sorted(STATS["Y"].dropna())[3]  # the first value at or past 30%
+
+
+def test_percentile_cont_of_a_float_and_of_a_number(stats):
+    """PERCENTILE_CONT of a FLOAT interpolates as numpy does; of a NUMBER (whose interpolation
+    scale Snowflake does not document) it fails at once with the alternatives."""
+    got = stats.select(
+        F.sql_expr("PERCENTILE_CONT(0.3) WITHIN GROUP (ORDER BY Y)").alias("P")
+    ).collect()[0][0]
+    assert got == pytest.approx(np.percentile(STATS["Y"].dropna(), 30))
+    with pytest.raises(
+        SnowparkSQLException,
+        match="PERCENTILE_CONT of BIGINT is not supported on the embedded engine .* use "
+        "MEDIAN",
+    ):
+        stats.select(
+            F.sql_expr("PERCENTILE_CONT(0.3) WITHIN GROUP (ORDER BY G)")
+        ).collect()
+
+
+def test_duckdb_binder_and_conversion_errors_name_the_statement(sp):
+    """A statement DuckDB cannot bind or convert fails naming it, DuckDB's cause, and the engine's limit."""
+    for sql, cause in (
+        ("SELECT NOPE FROM (SELECT 1 AS A)", "Binder Error"),
+        ("SELECT CAST('abc' AS INT) AS A", "Conversion Error"),
+    ):
+        with pytest.raises(SnowparkSQLException) as err:
+            sp.sql(sql).collect()
+        message = str(err.value)
+        assert f"this SELECT statement ({sql}) failed on the embedded engine" in message
+        assert (
+            f"DuckDB's {cause}" in message
+            and "not supported on the embedded engine" in message
+        )
 
 
 def test_approx_quantile(sp):
@@ -653,16 +814,23 @@ def test_division_of_other_aggregates(sp):
 
 
 def test_division_whose_types_the_probe_cannot_tell_fails_at_once(sp):
-    """An aggregate of a type the probe does not know is taken for a FLOAT: right for MEDIAN or
-    CORR (DOUBLEs in DuckDB); wrong for REGR_COUNT (an integer), which fails with the message."""
+    """An aggregate of a type the probe does not know is taken for a FLOAT: right for CORR (a
+    DOUBLE in DuckDB); wrong for LISTAGG (text), which fails with the message. MEDIAN is a
+    decimal of integers and REGR_COUNT an integer, as the probe takes them."""
     assert (
         sp.sql("SELECT MEDIAN(x) / 4 AS A FROM (SELECT 6 AS x)").collect()[0][0] == 1.5
     )
+    assert sp.sql(
+        "SELECT CORR(x, y) / 2 AS A FROM VALUES (1, 2), (2, 4) AS v(x, y)"
+    ).collect()[0][0] == pytest.approx(0.5)
+    assert sp.sql("SELECT REGR_COUNT(x, x) / 2 AS A FROM (SELECT 6 AS x)").collect()[0][
+        0
+    ] == Decimal("0.5")
     with pytest.raises(
         SnowparkSQLException,
-        match="a division of UINTEGER / INTEGER is not supported on the embedded engine",
+        match="a division of VARCHAR / INTEGER is not supported on the embedded engine",
     ):
-        sp.sql("SELECT REGR_COUNT(x, x) / 2 AS A FROM (SELECT 6 AS x)").collect()
+        sp.sql("SELECT LISTAGG(x) / 2 AS A FROM (SELECT 6 AS x)").collect()
 
 
 def test_division_with_more_than_12_decimals_fails_at_once(sp):
@@ -770,7 +938,19 @@ def test_round_and_trunc_of_decimals(sp):
     assert tuple(df.collect()[0]) == (Decimal("1.235"), -1, Decimal("1.99"), -1, 130)
 
 
-@pytest.mark.parametrize("sql", ["SELECT '6' / 4", "SELECT '6' * 4", "SELECT 4 / '6'"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT '6' / 4",
+        "SELECT '6' * 4",
+        "SELECT 4 / '6'",
+        "SELECT '1.5' + 1",  # Snowflake: 2.5 (DuckDB failed converting '1.5' to an INTEGER)
+        "SELECT '6' + 4",  # Snowflake: 10, of a type the engine cannot tell (DuckDB's an INTEGER)
+        "SELECT 1 - ('2')",
+        "SELECT '6' % 4",
+        "SELECT -'5'",
+    ],
+)
 def test_arithmetic_on_text_fails_at_once_with_the_alternative(sp, sql):
     """Snowflake coerces the text to a number (a type the engine cannot tell): refused, with the cast to write."""
     with pytest.raises(
@@ -785,6 +965,11 @@ def test_arithmetic_on_text_fails_at_once_with_the_alternative(sp, sql):
             match="arithmetic on text .* not supported on the embedded engine; cast",
         ):
             df.select(getattr(F.col("S"), op)(4)).collect()
+        with pytest.raises(
+            SnowparkSQLException,
+            match="arithmetic on text .* not supported on the embedded engine; cast",
+        ):
+            df.select(getattr(F.lit("1.5"), op)(4)).collect()
     assert df.select(F.col("S").cast("float") / 4).collect()[0][0] == 1.5
     assert df.select(F.col("S").cast(DecimalType(38, 0)) / 4).collect()[0][
         0

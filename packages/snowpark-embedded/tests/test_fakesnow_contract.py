@@ -320,3 +320,49 @@ def test_shim_patch_small_integer_types_rowtype():
     assert (info["type"], info["precision"], info["scale"]) == ("fixed", 38, 0), (
         f"{SHIM}.patch_small_integer_types: {info}"
     )
+
+
+def test_shim_retry_write_conflicts_internal_errors():
+    """retry_write_conflicts rewords DuckDB's Binder, Parser and Conversion errors, which fakesnow's
+    cursor passes on as a ProgrammingError whose msg starts with the errno and SQL state."""
+    import fakesnow
+    import snowflake.connector
+    from snowpark_embedded import shims
+
+    shims.retry_write_conflicts()
+    with (
+        fakesnow.patch(),
+        snowflake.connector.connect(database="D", schema="S") as conn,
+    ):
+        cur = conn.cursor()
+        for sql, cause in (
+            ("SELECT NOPE FROM (SELECT 1 AS A)", "Binder Error"),
+            ("SELECT CAST('abc' AS INT)", "Conversion Error"),
+        ):
+            with pytest.raises(snowflake.connector.errors.ProgrammingError) as err:
+                cur.execute(sql)
+            assert err.value.sqlstate == "0A000", (
+                f"{SHIM}.retry_write_conflicts (fakesnow's {cause} message changed): {err.value}"
+            )
+            assert (
+                f"this SELECT statement ({sql}) failed on the embedded engine with "
+                in (err.value.msg)
+                and f"DuckDB's {cause}: " in err.value.msg
+            ), f"{SHIM}.internal_error: {err.value}"
+
+
+def test_shim_patch_fakesnow_server_unhandled_exception_message():
+    """patch_fakesnow_server rewords fakesnow's 500 answer (``sql_text=... params=... Unhandled exception``)."""
+    import fakesnow.server as fs_server
+    from snowpark_embedded.shims import unhandled_message
+
+    assert 'msg = f"{sql_text=} {params=} Unhandled exception"' in inspect.getsource(
+        fs_server
+    ), f"{SHIM}.patch_fakesnow_server (fakesnow's 'Unhandled exception' answer changed)"
+    sql_text, params = "SELECT REGR_COUNT(Y, X) FROM T", None
+    message = unhandled_message(sql_text, f"{sql_text=} {params=} Unhandled exception")
+    assert message == (
+        "this SELECT statement (SELECT REGR_COUNT(Y, X) FROM T) is not supported on the "
+        "embedded engine (fakesnow could not answer it: Unhandled exception); rewrite the "
+        "failing expression or run it on Snowflake"
+    )

@@ -111,7 +111,7 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
                 "file and COPY INTO the table with MATCH_BY_COLUMN_NAME"
             )
         else:
-            response = await _answer(request)
+            response = await _answer(request, sql_text)
         history.record(
             session=token,
             query_tag=statement_tag or tags.get(token),
@@ -131,18 +131,16 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
             }
         )
 
-    async def _answer(request):
+    async def _answer(request, sql_text):
         try:
             response = await fs_server.query_request(request)
         except Exception as exc:  # noqa: BLE001 - e.g. a result Arrow cannot convert
             logger.exception("the embedded engine failed to answer a query")
-            return failed(
-                f"not supported on the embedded engine: {type(exc).__name__}: {exc}"
-            )
+            return failed(unhandled_message(sql_text, f"{type(exc).__name__}: {exc}"))
         if response.status_code != HTTPStatus.INTERNAL_SERVER_ERROR:
             return response
         body = json.loads(response.body)
-        return failed(f"not supported on the embedded engine: {body.get('message')}")
+        return failed(unhandled_message(sql_text, body.get("message")))
 
     for module in (fs_server, fs_cursor):
         parse = module.parse_one
@@ -572,10 +570,14 @@ def retry_write_conflicts(
                     errno=2,
                     sqlstate="0A000",
                 ) from None
+            if _INTERNAL_ERROR.match(str(getattr(exc, "msg", "") or "")):
+                raise internal_error(str(exc.msg), command) from None
             raise
         except (
             duckdb.Error
         ) as exc:  # fakesnow passes some of DuckDB's errors on as they are
+            if _INTERNAL_ERROR.match(str(exc)):
+                raise internal_error(str(exc), command) from None
             raise snowflake_error(exc) from None
         except (NotImplementedError, AssertionError, TypeError, KeyError) as exc:
             raise snowflake.connector.errors.ProgrammingError(
@@ -633,6 +635,50 @@ def text_arithmetic_message(operator: str, types: str) -> str:
         f"arithmetic on text ({left} {operator} {right}) is not supported on the embedded engine; "
         "cast the text to a number first: CAST(x AS NUMBER(38, s)) or CAST(x AS FLOAT) "
         "(col(...).cast(...) in Snowpark)"
+    )
+
+
+# DuckDB's errors for SQL it could not bind, parse or convert: on a statement Snowflake takes,
+# a translation the engine lacks (a raw message a user cannot act on)
+_INTERNAL_ERROR = re.compile(
+    r"^(?:\d+ \(\w+\): )?\s*(?=(?:Binder|Parser|Conversion) Error: )"
+)
+
+
+_SHOWN = 200  # characters of a statement shown in an error
+
+
+def statement_operation(sql: object) -> str:
+    """The statement's kind and its first 200 characters, to name it in an error."""
+    text = " ".join(str(sql or "").split())
+    kind = text.split(" ", 1)[0].upper() if text else "a"
+    return (
+        f"this {kind} statement ({text[:_SHOWN]}{'...' if len(text) > _SHOWN else ''})"
+    )
+
+
+def unhandled_message(sql: object, cause: object) -> str:
+    """The message of a statement fakesnow could not answer (its "Unhandled exception", a result it cannot send)."""
+    cause = " ".join(str(cause or "").split()).rsplit(" params=", 1)[-1]
+    cause = cause.removeprefix("None ").strip() or "no answer"
+    return (
+        f"{statement_operation(sql)} is not supported on the embedded engine (fakesnow could "
+        f"not answer it: {cause[:_SHOWN]}); rewrite the failing expression or run it on Snowflake"
+    )
+
+
+def internal_error(message: str, sql: object):
+    """DuckDB's Binder, Parser or Conversion error as a failed query naming the statement and the engine's limit."""
+    import snowflake.connector.errors  # noqa: PLC0415 - server side only
+
+    text = _INTERNAL_ERROR.sub("", message, count=1).strip()
+    first = text.splitlines()[0] if text else "an error"
+    return snowflake.connector.errors.ProgrammingError(
+        msg=f"{statement_operation(sql)} failed on the embedded engine with DuckDB's {first}; "
+        "if it runs on Snowflake, it is not supported on the embedded engine: rewrite the "
+        "failing expression (for example cast its operands) or run it on Snowflake",
+        errno=2,
+        sqlstate="0A000",
     )
 
 

@@ -258,6 +258,97 @@ def array_contains(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _string_literal(node: exp.Expr | None) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+TEXT_ALTERNATIVE = (
+    "cast the text to a number first: CAST(x AS NUMBER(38, s)) or CAST(x AS FLOAT) "
+    "(col(...).cast(...) in Snowpark)"
+)
+
+
+def text_literal_arithmetic(node: exp.Expr) -> exp.Expr:
+    """``'1.5' + 1``, ``1 - '2'``, ``'3' % 2``, ``-'5'`` (arithmetic with a text literal) is refused.
+
+    Snowflake converts the text to a number (``'1.5' + 1`` is 2.5), of a type the engine cannot
+    tell; DuckDB reads the literal as the other operand's type, so ``'1.5' + 1`` failed with
+    DuckDB's conversion error and ``'6' + 4`` gave 10 of another type. Refused as a text column
+    is (``*`` and ``/`` of a literal are refused by the macros ``_sf_mul`` and ``_sf_div``).
+    """
+    if isinstance(node, exp.Add | exp.Sub | exp.Mod) and (
+        _string_literal(node.this) or _string_literal(node.expression)
+    ):
+        refuse(
+            f"arithmetic on text ({node.sql(dialect='snowflake')})", TEXT_ALTERNATIVE
+        )
+    if isinstance(node, exp.Neg) and _string_literal(node.this):
+        refuse(
+            f"arithmetic on text ({node.sql(dialect='snowflake')})", TEXT_ALTERNATIVE
+        )
+    return node
+
+
+def regr_count(node: exp.Expr) -> exp.Expr:
+    """``REGR_COUNT(y, x)`` is the number of rows where neither is NULL, an integer, as Snowflake's.
+
+    fakesnow could not send DuckDB's ``regr_count`` (a UINTEGER: ``Unhandled exception``). It
+    becomes ``COUNT(CASE WHEN y IS NOT NULL AND x IS NOT NULL THEN 1 END)``, also as a window.
+    """
+    if isinstance(node, exp.RegrCount):
+        both = exp.and_(
+            exp.not_(exp.Is(this=node.this.copy(), expression=exp.null())),
+            exp.not_(exp.Is(this=node.expression.copy(), expression=exp.null())),
+        )
+        return _projection_name(
+            node,
+            exp.Count(
+                this=exp.Case(ifs=[exp.If(this=both, true=exp.Literal.number(1))])
+            ),
+        )
+    return node
+
+
+_UNDEFINED_WHERE_X_IS_CONSTANT = (exp.RegrSlope, exp.RegrIntercept)
+
+
+def regression_without_a_slope(node: exp.Expr) -> exp.Expr:
+    """``REGR_SLOPE`` and ``REGR_INTERCEPT`` are NULL where x does not vary, as on Snowflake.
+
+    DuckDB divides by the variance of x, 0 there, and gives NaN (one pair, or x constant).
+    The result is kept only where ``REGR_SXX(y, x)`` is not 0, also as a window.
+    """
+    window = node if isinstance(node, exp.Window) else None
+    func = node.this if window is not None else node
+    if not isinstance(func, _UNDEFINED_WHERE_X_IS_CONSTANT) or (
+        window is None and isinstance(node.parent, exp.Window)
+    ):
+        return node
+
+    def over(aggregate: exp.Expr) -> exp.Expr:
+        if window is None:
+            return aggregate
+        copy = window.copy()
+        copy.set("this", aggregate)
+        return copy
+
+    sxx = exp.RegrSxx(this=func.this.copy(), expression=func.expression.copy())
+    return _projection_name(
+        node,
+        exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=over(sxx), expression=exp.Literal.number(0)),
+                    true=exp.null(),
+                )
+            ],
+            default=over(func.copy()),
+        ),
+    )
+
+
 def pivot_any(node: exp.Expr) -> exp.Expr:
     """``PIVOT(... FOR c IN (ANY))`` (``DataFrame.pivot(col)`` without values) is refused: DuckDB cannot parse it."""
     if isinstance(node, exp.PivotAny):
@@ -557,6 +648,23 @@ CREATE OR REPLACE MACRO ${{catalog}}._sf_avg_window(px HUGEINT, x, s, n) AS
     (px DECIMAL(38, 12), x, s, n) AS
         {_guarded(f"{_AVG_WINDOW_TYPES} LIKE 'DECIMAL%'", "AVG", _AVG_WINDOW_TYPES, _decimal_quotient("s", "n", _AVG_WINDOW_TYPES, "'BIGINT'"))},
     (px, x, s, n) AS s / n;
+CREATE OR REPLACE MACRO ${{catalog}}._sf_exact_median(px HUGEINT, x) AS
+        {_guarded(f"typeof(x) IN {_INTS}", "MEDIAN", "typeof(x)", "CAST(x AS DECIMAL(38, 12))")},
+    (px DOUBLE, x) AS x,
+    (px DECIMAL(38, 12), x) AS CASE
+        WHEN typeof(x) LIKE 'DECIMAL%' AND {_scale("typeof(x)")} > 11 THEN error('MEDIAN of '
+            || typeof(x) || ' (more than 11 decimals) is not supported on the embedded engine; '
+            || 'round it to 11 decimals or cast it to FLOAT first')
+        ELSE {_guarded("typeof(x) LIKE 'DECIMAL%'", "MEDIAN", "typeof(x)", "CAST(x AS DECIMAL(38, 12))")} END,
+    (px, x) AS x;
+CREATE OR REPLACE MACRO ${{catalog}}._sf_float_percentile(px DOUBLE, x) AS CASE
+        WHEN typeof(x) IN {_FLOATS} THEN x
+        ELSE error('PERCENTILE_CONT of ' || typeof(x) || ' is not supported on the embedded engine '
+            || '(Snowflake interpolates a NUMBER at a scale the engine cannot tell); use MEDIAN(x) '
+            || 'for the 0.5 percentile (exact), or cast x to FLOAT first') END,
+    (px, x) AS error('PERCENTILE_CONT of ' || typeof(x) || ' is not supported on the embedded engine '
+            || '(Snowflake interpolates a NUMBER at a scale the engine cannot tell); use MEDIAN(x) '
+            || 'for the 0.5 percentile (exact), or cast x to FLOAT first');
 CREATE OR REPLACE MACRO ${{catalog}}._sf_numeric(x VARCHAR) AS TRY_CAST(x AS DOUBLE), (x) AS x;
 CREATE OR REPLACE MACRO ${{catalog}}._sf_date_result(pd DATE, d, r) AS
         {_guarded("typeof(d) = 'DATE'", "date arithmetic", "typeof(d)", "CAST(r AS DATE)")},
@@ -627,6 +735,13 @@ def _probe(node: exp.Expr) -> exp.Expr:
             # a product of the operands' probes has the kind of the product (never evaluated)
             return exp.Mul(
                 this=n.expressions[0].copy(), expression=n.expressions[1].copy()
+            )
+        if isinstance(n, exp.Median):
+            return stand_in(n.this)
+        if isinstance(n, exp.Anonymous) and n.name.upper() == "_SF_EXACT_MEDIAN":
+            # a median of integers or decimals is a decimal, of floats a float
+            return exp.Mul(
+                this=_probe(n.expressions[1]), expression=exp.Literal.number("1.000000")
             )
         if isinstance(n, exp.Anonymous) and n.name.upper() in _AVERAGES:
             return exp.Mul(
@@ -767,6 +882,52 @@ _DATE_UNITS = frozenset(
 )
 
 
+def exact_median(node: exp.Expr) -> exp.Expr:
+    """``MEDIAN(x)`` of integers or decimals is exact, as Snowflake's (a NUMBER with 3 more decimals).
+
+    DuckDB interpolates a decimal's median at the argument's scale (``MEDIAN`` of 2.0 and 4.5 was
+    3.2; Snowflake's is 3.250) and an integer's as a DOUBLE. The macro ``_sf_exact_median`` casts
+    an integer or a decimal of at most 11 decimals to DECIMAL(38, 12) first, where the midpoint of
+    two values is exact (declared NUMBER(38, 12)); a FLOAT stays a FLOAT.
+    """
+    if isinstance(node, exp.Median):
+        return _projection_name(
+            node,
+            exp.Median(
+                this=exp.Anonymous(
+                    this="_SF_EXACT_MEDIAN",
+                    expressions=[_probe(node.this), node.this.copy()],
+                )
+            ),
+        )
+    return node
+
+
+def float_percentile(node: exp.Expr) -> exp.Expr:
+    """``PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x)`` of a FLOAT is kept; of a NUMBER it fails at once.
+
+    Snowflake interpolates a NUMBER at a scale its documentation does not give; DuckDB gives a
+    DOUBLE (``1.2999999999999998`` for 0.3 between 1 and 2) or rounds at the argument's scale.
+    The macro ``_sf_float_percentile`` passes a FLOAT and refuses any other type, naming
+    ``MEDIAN`` (exact) and the cast to FLOAT.
+    """
+    if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
+        order = node.expression
+        if not isinstance(order, exp.Order) or len(order.expressions) != 1:
+            return node
+        new = node.copy()
+        ordered = new.expression.expressions[0]
+        ordered.set(
+            "this",
+            exp.Anonymous(
+                this="_SF_FLOAT_PERCENTILE",
+                expressions=[_probe(ordered.this), ordered.this.copy()],
+            ),
+        )
+        return _projection_name(node, new)
+    return node
+
+
 def date_arithmetic_keeps_dates(node: exp.Expr) -> exp.Expr:
     """``DATEADD`` (day, week, month, quarter, year), ``ADD_MONTHS`` and ``date_add`` of a DATE give a DATE, as on Snowflake.
 
@@ -873,6 +1034,9 @@ def hash_signed(node: exp.Expr) -> exp.Expr:
 
 
 TRANSFORMS = (
+    text_literal_arithmetic,
+    regr_count,
+    regression_without_a_slope,
     ctas_star_columns,
     seeded_random,
     array_contains,
@@ -894,6 +1058,8 @@ TYPED_TRANSFORMS = (
     number_average,
     number_multiplication,
     number_division,
+    exact_median,
+    float_percentile,
     date_arithmetic_keeps_dates,
     date_trunc_keeps_dates,
     float_range,
