@@ -308,7 +308,18 @@ def test_median_is_exact(sp):
         (4, Decimal("7.25")),
         (6, Decimal("7.25")),
     ]
-    assert df.select(F.median("I") / 4).collect()[0][0] == Decimal("0.75")
+    # Snowflake divides a median at its scale (3 more decimals): 3.000 / 7 = 0.428571429
+    with pytest.raises(
+        SnowparkSQLException,
+        match=r"a division of MEDIAN of DECIMAL\(2,1\) is not supported on the embedded engine",
+    ):
+        df.select(F.median("D") / 7).collect()
+    assert df.select(F.median("I").cast(DecimalType(38, 3)) / 7).collect()[0][
+        0
+    ] == Decimal("0.428571429")
+    assert (
+        df.select(F.median("F") / 4).collect()[0][0] == 4.75 / 4
+    )  # of 2.0, 4.5, 5.0, 9.5
 
 
 def test_mode_and_percentile_disc(stats):
@@ -815,11 +826,15 @@ def test_division_of_other_aggregates(sp):
 
 def test_division_whose_types_the_probe_cannot_tell_fails_at_once(sp):
     """An aggregate of a type the probe does not know is taken for a FLOAT: right for CORR (a
-    DOUBLE in DuckDB); wrong for LISTAGG (text), which fails with the message. MEDIAN is a
-    decimal of integers and REGR_COUNT an integer, as the probe takes them."""
-    assert (
-        sp.sql("SELECT MEDIAN(x) / 4 AS A FROM (SELECT 6 AS x)").collect()[0][0] == 1.5
-    )
+    DOUBLE in DuckDB); wrong for LISTAGG (text), which fails with the message. REGR_COUNT is an
+    integer, as the probe takes it; a MEDIAN of a NUMBER is divided only once cast."""
+    with pytest.raises(
+        SnowparkSQLException, match="not supported on the embedded engine"
+    ):
+        sp.sql("SELECT MEDIAN(x) / 4 AS A FROM (SELECT 6 AS x)").collect()
+    assert sp.sql(
+        "SELECT CAST(MEDIAN(x) AS NUMBER(38, 3)) / 4 AS A FROM (SELECT 6 AS x)"
+    ).collect()[0][0] == Decimal("1.5")
     assert sp.sql(
         "SELECT CORR(x, y) / 2 AS A FROM VALUES (1, 2), (2, 4) AS v(x, y)"
     ).collect()[0][0] == pytest.approx(0.5)

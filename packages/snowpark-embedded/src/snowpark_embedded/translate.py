@@ -657,6 +657,13 @@ CREATE OR REPLACE MACRO ${{catalog}}._sf_exact_median(px HUGEINT, x) AS
             || 'round it to 11 decimals or cast it to FLOAT first')
         ELSE {_guarded("typeof(x) LIKE 'DECIMAL%'", "MEDIAN", "typeof(x)", "CAST(x AS DECIMAL(38, 12))")} END,
     (px, x) AS x;
+CREATE OR REPLACE MACRO ${{catalog}}._sf_median_divided(px DOUBLE, x) AS CASE
+        WHEN typeof(x) IN {_FLOATS} THEN x
+        ELSE error('a division of MEDIAN of ' || typeof(x) || ' is not supported on the embedded '
+            || 'engine (Snowflake divides it at the median''s scale, 3 more decimals than its '
+            || 'argument''s); cast the MEDIAN first: CAST(MEDIAN(x) AS NUMBER(38, s + 3)), or '
+            || 'take the MEDIAN of CAST(x AS FLOAT)') END,
+    (px, x) AS x;
 CREATE OR REPLACE MACRO ${{catalog}}._sf_float_percentile(px DOUBLE, x) AS CASE
         WHEN typeof(x) IN {_FLOATS} THEN x
         ELSE error('PERCENTILE_CONT of ' || typeof(x) || ' is not supported on the embedded engine '
@@ -738,7 +745,10 @@ def _probe(node: exp.Expr) -> exp.Expr:
             )
         if isinstance(n, exp.Median):
             return stand_in(n.this)
-        if isinstance(n, exp.Anonymous) and n.name.upper() == "_SF_EXACT_MEDIAN":
+        if isinstance(n, exp.Anonymous) and n.name.upper() in (
+            "_SF_EXACT_MEDIAN",
+            "_SF_MEDIAN_DIVIDED",
+        ):
             # a median of integers or decimals is a decimal, of floats a float
             return exp.Mul(
                 this=_probe(n.expressions[1]), expression=exp.Literal.number("1.000000")
@@ -882,20 +892,34 @@ _DATE_UNITS = frozenset(
 )
 
 
+def _divided(node: exp.Expr) -> bool:
+    """Whether ``node`` is (in) a numerator or denominator, with no cast between them."""
+    parent = node.parent
+    while parent is not None and not isinstance(parent, exp.Cast | exp.Query):
+        if isinstance(parent, exp.Div) or (
+            isinstance(parent, exp.Anonymous) and parent.name.upper() == "_SF_DIV"
+        ):
+            return True
+        parent = parent.parent
+    return False
+
+
 def exact_median(node: exp.Expr) -> exp.Expr:
     """``MEDIAN(x)`` of integers or decimals is exact, as Snowflake's (a NUMBER with 3 more decimals).
 
     DuckDB interpolates a decimal's median at the argument's scale (``MEDIAN`` of 2.0 and 4.5 was
     3.2; Snowflake's is 3.250) and an integer's as a DOUBLE. The macro ``_sf_exact_median`` casts
     an integer or a decimal of at most 11 decimals to DECIMAL(38, 12) first, where the midpoint of
-    two values is exact (declared NUMBER(38, 12)); a FLOAT stays a FLOAT.
+    two values is exact (declared NUMBER(38, 12)); a FLOAT stays a FLOAT. A median of a NUMBER
+    divided without a cast fails at once (``_sf_median_divided``): Snowflake divides it at its
+    own scale (3 more decimals than x's), which the engine's NUMBER(38, 12) would not keep.
     """
     if isinstance(node, exp.Median):
         return _projection_name(
             node,
             exp.Median(
                 this=exp.Anonymous(
-                    this="_SF_EXACT_MEDIAN",
+                    this="_SF_MEDIAN_DIVIDED" if _divided(node) else "_SF_EXACT_MEDIAN",
                     expressions=[_probe(node.this), node.this.copy()],
                 )
             ),
