@@ -67,7 +67,8 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     - ``FLATTEN``'s ``SEQ`` fits 64 signed bits (:func:`patch_flatten_seq`); NULL timestamps
       stay NULL on the wire (:func:`patch_null_timestamps`).
     - Anything fakesnow raises (or DuckDB: division by zero, overflow) is answered as a failed
-      query with its message, never as a dropped connection the client would retry.
+      query with its message, never as a dropped connection the client would retry; fakesnow's
+      "Unhandled exception" names the statement and the engine's limit (:func:`unhandled_message`).
     - ``write_pandas`` is refused at its first statement, with the alternative.
     """
     patch_uniform()
@@ -547,7 +548,8 @@ def retry_write_conflicts(
     metadata). A single statement outside an explicit transaction is rolled back whole when
     refused, so running it again is safe: it is retried with a growing wait, then answered
     with an error that says what happened, not fakesnow's "Unhandled exception". DuckDB's binder
-    error for arithmetic on a text column is reworded as the engine's (:func:`text_arithmetic_message`).
+    error for arithmetic on a text column is reworded as the engine's (:func:`text_arithmetic_message`),
+    and its other Binder, Parser and Conversion errors name the statement (:func:`internal_error`).
     """
     import duckdb
     import snowflake.connector.errors
