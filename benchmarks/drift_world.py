@@ -36,6 +36,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from kedro.config import OmegaConfigLoader
+
+from credit_risk.settings import CONFIG_LOADER_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 FROM_DATE = date(2026, 3, 2)  # the shift
@@ -121,7 +124,9 @@ def make_project(folder: Path) -> Path:
     (folder / "data").mkdir(exist_ok=True)
     training = folder / "conf/base/parameters_training.yml"
     config = yaml.safe_load(training.read_text())
-    numeric = config["training"]["features"]["numeric"]
+    # the feature list as Kedro loads it (the YAML interpolates it from the data contract)
+    loaded = OmegaConfigLoader(str(folder / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
+    numeric = loaded["training"]["features"]["numeric"]
     config["training"]["features"]["numeric"] = [
         f for f in numeric if f not in WORLD_AGE_FEATURES
     ]

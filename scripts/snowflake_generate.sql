@@ -17,7 +17,7 @@
 -- the purpose new_loan_purpose (0 for none). Applicants, events and earlier applications
 -- are drawn as without it.
 --
--- Same tables, columns (all text, plus _SOURCE_FILE and _LOADED_AT), distributions, risk
+-- Same tables, columns (all text, plus _SOURCE_FILE, _LOADED_AT and _LOAD_ID), distributions, risk
 -- formula and mess as the Python generator (docs/source_data.md), drawn with Snowflake's
 -- random functions: the same world, not the same rows. Differences are listed at the end.
 --
@@ -272,7 +272,8 @@ SELECT
         TO_VARCHAR(DATEADD(second, p.ONBOARDING_SECOND,
             DATEADD(day, -p.ONBOARDING_DAYS, f.FIRST_DAY)::TIMESTAMP_NTZ), 'YYYY-MM-DD HH24:MI:SS')) AS CREATED_AT,
     'warehouse-generator' AS _SOURCE_FILE,
-    CURRENT_TIMESTAMP() AS _LOADED_AT
+    CURRENT_TIMESTAMP() AS _LOADED_AT,
+    1::NUMBER(38, 0) AS _LOAD_ID
 FROM CREDIT_RISK.RAW._GEN_APPLICANTS AS p
 JOIN (SELECT OWNER, MIN(APPLICATION_DAY) AS FIRST_DAY FROM CREDIT_RISK.RAW._GEN_APPLICATIONS GROUP BY OWNER) AS f
   ON f.OWNER = p.N;
@@ -311,7 +312,8 @@ SELECT
     IFF(UNIFORM(0::float, 1::float, RANDOM()) < 0.01, NULL,
         TO_VARCHAR(DATEADD(second, s.CREATED_SECOND, s.APPLICATION_DAY::TIMESTAMP_NTZ), 'YYYY-MM-DD HH24:MI:SS')) AS CREATED_AT,
     'warehouse-generator' AS _SOURCE_FILE,
-    CURRENT_TIMESTAMP() AS _LOADED_AT
+    CURRENT_TIMESTAMP() AS _LOADED_AT,
+    1::NUMBER(38, 0) AS _LOAD_ID
 FROM CREDIT_RISK.RAW._GEN_SCORED AS s;
 
 CREATE OR REPLACE TABLE CREDIT_RISK.RAW.BUREAU_EVENTS AS
@@ -328,7 +330,8 @@ SELECT
             e.EVENT_TYPE)) AS EVENT_TYPE,
     IFF(UNIFORM(0::float, 1::float, RANDOM()) < 0.01, NULL, TO_VARCHAR(e.AMOUNT::NUMBER(12, 2))) AS AMOUNT,
     'warehouse-generator' AS _SOURCE_FILE,
-    CURRENT_TIMESTAMP() AS _LOADED_AT
+    CURRENT_TIMESTAMP() AS _LOADED_AT,
+    1::NUMBER(38, 0) AS _LOAD_ID
 FROM CREDIT_RISK.RAW._GEN_EVENTS AS e;
 
 CREATE OR REPLACE TABLE CREDIT_RISK.RAW.LOAN_OUTCOMES AS
@@ -346,7 +349,8 @@ SELECT
                  ELSE IFF(s.OUTCOME_DRAW < s.TRUE_DEFAULT_PROBABILITY, 'True', 'False') END
          ELSE IFF(s.OUTCOME_DRAW < s.TRUE_DEFAULT_PROBABILITY, '1', '0') END AS DEFAULTED,
     'warehouse-generator' AS _SOURCE_FILE,
-    CURRENT_TIMESTAMP() AS _LOADED_AT
+    CURRENT_TIMESTAMP() AS _LOADED_AT,
+    1::NUMBER(38, 0) AS _LOAD_ID
 FROM CREDIT_RISK.RAW._GEN_SCORED AS s
 WHERE s.IS_MATURED;
 
@@ -380,9 +384,27 @@ SELECT
     e.EVENT_TYPE,
     TO_VARCHAR(e.AMOUNT::NUMBER(12, 2)) AS AMOUNT,
     'warehouse-generator' AS _SOURCE_FILE,
-    CURRENT_TIMESTAMP() AS _LOADED_AT
+    CURRENT_TIMESTAMP() AS _LOADED_AT,
+    1::NUMBER(38, 0) AS _LOAD_ID
 FROM CREDIT_RISK.RAW._GEN_EVENTS AS e
 WHERE UNIFORM(0::float, 1::float, RANDOM()) < 0.005;
+
+-- ---- 7. the load ledger: the four RAW tables are one load (LOAD_ID 1), as `ingestion` records
+-- a load of landing files; the layers below RAW update from the loads after their watermark,
+-- so their watermarks are dropped: the next `data_processing` run rebuilds from this load.
+CREATE OR REPLACE TABLE CREDIT_RISK.RAW.LOAD_LEDGER (
+    SOURCE VARCHAR, FILE_NAME VARCHAR, FILE_SIZE NUMBER(38, 0), CHECKSUM VARCHAR,
+    ROWS_LOADED NUMBER(38, 0), LOAD_ID NUMBER(38, 0), RUN_ID VARCHAR, RUN_DATE DATE,
+    LOADED_AT TIMESTAMP_NTZ);
+INSERT INTO CREDIT_RISK.RAW.LOAD_LEDGER
+SELECT 'applicants', 'warehouse-generator', NULL, NULL, COUNT(*), 1, 'snowflake_generate.sql', NULL, CURRENT_TIMESTAMP() FROM CREDIT_RISK.RAW.APPLICANTS
+UNION ALL
+SELECT 'applications', 'warehouse-generator', NULL, NULL, COUNT(*), 1, 'snowflake_generate.sql', NULL, CURRENT_TIMESTAMP() FROM CREDIT_RISK.RAW.APPLICATIONS
+UNION ALL
+SELECT 'bureau_events', 'warehouse-generator', NULL, NULL, COUNT(*), 1, 'snowflake_generate.sql', NULL, CURRENT_TIMESTAMP() FROM CREDIT_RISK.RAW.BUREAU_EVENTS
+UNION ALL
+SELECT 'loan_outcomes', 'warehouse-generator', NULL, NULL, COUNT(*), 1, 'snowflake_generate.sql', NULL, CURRENT_TIMESTAMP() FROM CREDIT_RISK.RAW.LOAN_OUTCOMES;
+DROP TABLE IF EXISTS CREDIT_RISK.RAW.LOAD_WATERMARKS;
 
 DROP TABLE IF EXISTS CREDIT_RISK.RAW._GEN_SCORED;
 DROP TABLE IF EXISTS CREDIT_RISK.RAW._GEN_EVENTS;

@@ -19,6 +19,7 @@ WORLD = {
     "start_date": "2026-01-01",
     "maturity_days": 30,
     "land_date": None,
+    "land_history": False,
     "mess": {
         "duplicate_rate": 0.05,
         "null_rate": 0.01,

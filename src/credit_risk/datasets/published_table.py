@@ -21,7 +21,10 @@ logger = logging.getLogger(__name__)
 # Another session publishing the same tables at once (two runs on the embedded engine) makes
 # DuckDB abort one transaction; it is rolled back and tried again whole.
 CONFLICT_RETRIES = 8
-_CONFLICT_SIGNS = ("conflict", "Failed to commit")
+# how the engine says a transaction lost a write race (DuckDB: "TransactionContext Error:
+# Conflict on tuple deletion!", "... write-write conflict ...", "Failed to commit"), compared
+# in lower case; Snowflake waits for the lock instead and never says this
+_CONFLICT_SIGNS = ("conflict", "failed to commit")
 
 _lock = threading.Lock()
 
@@ -277,7 +280,7 @@ def publish(session: Session, staged: dict[str, Staged | str]) -> None:
             except Exception as rollback:  # noqa: BLE001 - a failed COMMIT has rolled back already
                 logger.debug("ROLLBACK after %s: %s", exc, rollback)
             if attempt == CONFLICT_RETRIES or not any(
-                sign in str(exc) for sign in _CONFLICT_SIGNS
+                sign in str(exc).lower() for sign in _CONFLICT_SIGNS
             ):
                 raise
             wait = 0.05 * 2**attempt
