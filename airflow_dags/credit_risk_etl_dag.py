@@ -68,39 +68,39 @@ def credit_risk_etl():
 
     @task(task_id="data-processing-clean-applicants")
     def data_processing_clean_applicants():
-        run_kedro_nodes(["data_processing.clean_applicants", "data_processing.check_int_applicants", "data_processing.gate_int_applicants"])
+        run_kedro_nodes(["data_processing.clean_applicants"])
 
     @task(task_id="data-processing-clean-applications")
     def data_processing_clean_applications():
-        run_kedro_nodes(["data_processing.clean_applications", "data_processing.check_int_applications", "data_processing.gate_int_applications"])
+        run_kedro_nodes(["data_processing.clean_applications"])
 
     @task(task_id="data-processing-clean-bureau-events")
     def data_processing_clean_bureau_events():
-        run_kedro_nodes(["data_processing.clean_bureau_events", "data_processing.check_int_bureau_events", "data_processing.gate_int_bureau_events"])
+        run_kedro_nodes(["data_processing.clean_bureau_events"])
 
     @task(task_id="data-processing-clean-loan-outcomes")
     def data_processing_clean_loan_outcomes():
-        run_kedro_nodes(["data_processing.clean_loan_outcomes", "data_processing.check_int_loan_outcomes", "data_processing.gate_int_loan_outcomes"])
+        run_kedro_nodes(["data_processing.clean_loan_outcomes"])
 
     @task(task_id="data-processing-build-applications")
     def data_processing_build_applications():
-        run_kedro_nodes(["data_processing.build_applications", "data_processing.check_prm_applications", "data_processing.gate_prm_applications"])
+        run_kedro_nodes(["data_processing.build_applications"])
 
     @task(task_id="data-processing-build-bureau-events")
     def data_processing_build_bureau_events():
-        run_kedro_nodes(["data_processing.build_bureau_events", "data_processing.check_prm_bureau_events", "data_processing.gate_prm_bureau_events"])
+        run_kedro_nodes(["data_processing.build_bureau_events"])
 
     @task(task_id="feature-engineering-build-application-features")
     def feature_engineering_build_application_features():
-        run_kedro_nodes(["feature_engineering.build_application_features", "feature_engineering.check_fea_application_features", "feature_engineering.gate_fea_application_features"])
+        run_kedro_nodes(["feature_engineering.build_application_features"])
 
     @task(task_id="model-input-build-scoring-set")
     def model_input_build_scoring_set():
-        run_kedro_nodes(["model_input.build_scoring_set", "model_input.check_mi_scoring_set", "model_input.gate_mi_scoring_set"])
+        run_kedro_nodes(["model_input.build_scoring_set"])
 
     @task(task_id="model-input-build-training-set", outlets=[Asset(name="credit_risk.local.training_set", uri="x-credit-risk://local/training_set")])
     def model_input_build_training_set():
-        run_kedro_nodes(["model_input.build_training_set", "model_input.check_mi_training_set", "model_input.gate_mi_training_set"])
+        run_kedro_nodes(["model_input.build_training_set"])
 
     tasks = {
         "ingestion-load-raw": ingestion_load_raw(),
