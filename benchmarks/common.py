@@ -1,4 +1,4 @@
-"""What the benchmark's parts share: the project's rules from conf/, layer clocks, memory, checksums."""
+"""What the benchmark's parts share: the project's rules from conf/ (the data contract), layer clocks, memory, checksums."""
 
 from __future__ import annotations
 
@@ -12,62 +12,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
+from kedro.config import OmegaConfigLoader
+
+from credit_risk.contract import DataContract
+from credit_risk.settings import CONFIG_LOADER_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("raw", "intermediate", "primary", "feature", "model_input")
 SOURCES = ("applicants", "applications", "bureau_events", "loan_outcomes")
-LANDING_COLUMNS = {
-    "applicants": [
-        "applicant_id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "address",
-        "date_of_birth",
-        "created_at",
-    ],
-    "applications": [
-        "application_id",
-        "applicant_id",
-        "application_date",
-        "age",
-        "income",
-        "credit_score",
-        "employment_length",
-        "loan_amount",
-        "loan_term_months",
-        "debt_to_income",
-        "number_of_credit_lines",
-        "previous_defaults",
-        "loan_purpose",
-        "created_at",
-    ],
-    "bureau_events": ["event_id", "applicant_id", "event_date", "event_type", "amount"],
-    "loan_outcomes": ["application_id", "observed_at", "defaulted"],
-}
-# the application's numeric fields and whether each is an integer (BIGINT) or a DOUBLE
-APPLICATION_NUMBERS = {
-    "AGE": True,
-    "INCOME": False,
-    "CREDIT_SCORE": True,
-    "EMPLOYMENT_LENGTH": False,
-    "LOAN_AMOUNT": False,
-    "LOAN_TERM_MONTHS": True,
-    "DEBT_TO_INCOME": False,
-    "NUMBER_OF_CREDIT_LINES": True,
-    "PREVIOUS_DEFAULTS": True,
-}
 HEX_DIGITS = 8
 
 
-def project_params(conf: Path = ROOT / "conf" / "base") -> dict[str, Any]:
-    """The project's parameters (data_processing, feature_engineering, model_input) from its YAML."""
-    params: dict[str, Any] = {}
-    for name in ("data_processing", "feature_engineering", "model_input"):
-        params.update(yaml.safe_load((conf / f"parameters_{name}.yml").read_text()))
-    return params
+def project_params(conf: Path = ROOT / "conf") -> dict[str, Any]:
+    """The project's parameters as Kedro loads them (base and local, interpolated)."""
+    return OmegaConfigLoader(str(conf), **CONFIG_LOADER_ARGS)["parameters"]
+
+
+def baseline_params() -> tuple[DataContract, dict[str, Any], dict[str, Any]]:
+    """What a baseline follows: the data contract, feature_engineering and model_input."""
+    params = project_params()
+    contract = DataContract.model_validate(params["data_contract"])
+    return contract, params["feature_engineering"], params["model_input"]
+
+
+def application_numbers(contract: DataContract) -> dict[str, bool]:
+    """The application's number columns (RAW names), each True if an integer (BIGINT)."""
+    source = contract.sources["applications"]
+    return {
+        n: source.column(n).type == "integer"
+        for n in source.of_type("integer", "decimal")
+    }
 
 
 def split_thresholds(fractions: dict[str, float]) -> tuple[str, str]:

@@ -24,10 +24,10 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.common import (
-    APPLICATION_NUMBERS,
     SOURCES,
     Clock,
-    project_params,
+    application_numbers,
+    baseline_params,
     split_thresholds,
     write_result,
 )
@@ -92,12 +92,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
     )
     args = parser.parse_args(argv)
     persist = args.database is not None
-    params = project_params()
-    rules, fe, mi = (
-        params["data_processing"],
-        params["feature_engineering"],
-        params["model_input"],
-    )
+    rules, fe, mi = baseline_params()
+    numbers_of = application_numbers(rules)
+    applications = rules.sources["applications"]
+    fields = ", ".join("a." + n for n in fe["application_fields"])
     args.out.mkdir(parents=True, exist_ok=True)
     if persist:
         args.database.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
             con.execute(f"ALTER TABLE raw_{source} DROP COLUMN filename")
 
     with clock.layer("intermediate"):
-        low, high = rules["applicants"]["birth_year_range"]
+        low, high = rules.sources["applicants"].column("date_of_birth").year_range
         con.execute("CREATE TABLE masking_key AS SELECT ? AS k", [args.masking_key])
         clean(
             con,
@@ -156,10 +154,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
             "ALTER TABLE int_applicants DROP COLUMN _DOB; ALTER TABLE int_applicants DROP COLUMN _CREATED"
         )
 
-        ranges = rules["applications"]["ranges"]
         numbers = ", ".join(
             f"TRY_CAST({txt(n)} AS {'BIGINT' if is_int else 'DOUBLE'}) AS {n}, {txt(n)} AS _{n}"
-            for n, is_int in APPLICATION_NUMBERS.items()
+            for n, is_int in numbers_of.items()
         )
         checks = [
             ("APPLICATION_ID IS NULL", "missing application_id"),
@@ -171,17 +168,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
                 "created_at is not a timestamp",
             ),
         ]
-        for n in APPLICATION_NUMBERS:
+        for n in numbers_of:
             checks.append(
                 (f"_{n} IS NOT NULL AND {n} IS NULL", f"{n.lower()} is not a number")
             )
-            if n.lower() in ranges:
-                checks.append(
-                    (out_of_range(n, ranges[n.lower()]), f"{n.lower()} out of range")
-                )
+            if (bounds := applications.column(n).range) is not None:
+                checks.append((out_of_range(n, bounds), f"{n.lower()} out of range"))
         checks.append(
             (
-                f"LOAN_PURPOSE IS NOT NULL AND LOAN_PURPOSE NOT IN ({in_list(rules['applications']['loan_purposes'])})",
+                f"LOAN_PURPOSE IS NOT NULL AND LOAN_PURPOSE NOT IN ({in_list(applications.column('loan_purpose').accepted_values)})",
                 "loan_purpose not accepted",
             )
         )
@@ -201,10 +196,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
         con.execute(
             "ALTER TABLE int_applications DROP COLUMN _DATE; ALTER TABLE int_applications DROP COLUMN _CREATED"
         )
-        for n in APPLICATION_NUMBERS:
+        for n in numbers_of:
             con.execute(f"ALTER TABLE int_applications DROP COLUMN _{n}")
 
-        spec = rules["bureau_events"]
+        spec = rules.sources["bureau_events"]
         clean(
             con,
             "bureau_events",
@@ -220,17 +215,20 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
                 ("EVENT_DATE IS NULL", "event_date missing or not a date"),
                 ("EVENT_TYPE IS NULL", "missing event_type"),
                 (
-                    f"EVENT_TYPE NOT IN ({in_list(spec['event_types'])})",
+                    f"EVENT_TYPE NOT IN ({in_list(spec.column('event_type').accepted_values)})",
                     "event_type not accepted",
                 ),
                 ("_AMOUNT IS NOT NULL AND AMOUNT IS NULL", "amount is not a number"),
-                (out_of_range("AMOUNT", spec["amount_range"]), "amount out of range"),
+                (
+                    out_of_range("AMOUNT", spec.column("amount").range),
+                    "amount out of range",
+                ),
             ],
             "EVENT_ID",
             "_SOURCE_FILE",
         )
 
-        spell = rules["loan_outcomes"]["defaulted_values"]
+        spell = rules.sources["loan_outcomes"].column("defaulted").spellings
         clean(
             con,
             "loan_outcomes",
@@ -266,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
 
     with clock.layer("primary"):
         con.execute(f"""CREATE TABLE prm_applications AS SELECT a.APPLICATION_ID, a.APPLICANT_ID, a.APPLICATION_DATE,
-                {", ".join("a." + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE, a.CREATED_AT, p.BIRTH_YEAR,
+                {fields}, a.CREATED_AT, p.BIRTH_YEAR,
                 p.CREATED_AT AS APPLICANT_CREATED_AT, p.APPLICANT_ID IS NOT NULL AS APPLICANT_KNOWN,
                 o.OBSERVED_AT, o.DEFAULTED, CASE WHEN o.DEFAULTED IS NULL THEN 'OPEN' ELSE 'MATURED' END AS STATUS
             FROM int_applications a LEFT JOIN int_applicants p ON a.APPLICANT_ID = p.APPLICANT_ID
@@ -302,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0912, PLR0915 - one 
               ON t.APPLICANT_ID = e.APPLICANT_ID AND e.APPLICATION_DATE < t.APPLICATION_DATE
             GROUP BY t.APPLICATION_ID""")
         con.execute(f"""CREATE TABLE fea_application_features AS SELECT a.APPLICATION_ID, a.APPLICATION_DATE,
-                a.STATUS, a.DEFAULTED, a.OBSERVED_AT, {", ".join("a." + n for n in APPLICATION_NUMBERS)}, a.LOAN_PURPOSE,
+                a.STATUS, a.DEFAULTED, a.OBSERVED_AT, {fields},
                 CASE WHEN a.INCOME > 0 THEN a.LOAN_AMOUNT / a.INCOME END AS LOAN_TO_INCOME,
                 a.APPLICATION_DATE - a.APPLICANT_CREATED_AT::DATE AS TENURE_DAYS,
                 {", ".join(f"COALESCE(b.{c}, 0) AS {c}" for c in bureau_columns)},

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import (
-    APPLICATION_NUMBERS,
     Clock,
-    project_params,
+    application_numbers,
+    baseline_params,
     split_of,
     split_thresholds,
     write_result,
 )
+from credit_risk.contract import DataContract
 
 DATE = "%Y-%m-%d"
 TIMESTAMP = "%Y-%m-%d %H:%M:%S"
@@ -91,15 +92,16 @@ def out_of_range(typed: pd.Series, bounds) -> pd.Series:
     return typed.notna() & ((typed < bounds[0]) | (typed > bounds[1]))
 
 
-def clean_applications(raw: pd.DataFrame, rules: dict):
-    ranges = rules["applications"]["ranges"]
+def clean_applications(raw: pd.DataFrame, rules: DataContract):
+    source = rules.sources["applications"]
+    numbers = application_numbers(rules)
     t = pd.DataFrame(index=raw.index)
     t["APPLICATION_ID"] = text(raw["APPLICATION_ID"])
     t["APPLICANT_ID"] = text(raw["APPLICANT_ID"])
     t["APPLICATION_DATE"] = pd.to_datetime(
         text(raw["APPLICATION_DATE"]), format=DATE, errors="coerce"
     )
-    for name in APPLICATION_NUMBERS:
+    for name in numbers:
         t[name] = pd.to_numeric(text(raw[name]), errors="coerce")
     t["LOAN_PURPOSE"] = text(raw["LOAN_PURPOSE"]).str.upper()
     t["CREATED_AT"] = pd.to_datetime(
@@ -112,16 +114,16 @@ def clean_applications(raw: pd.DataFrame, rules: dict):
         (t["APPLICATION_DATE"].isna(), "application_date is not a date"),
         (unparsed(raw["CREATED_AT"], t["CREATED_AT"]), "created_at is not a timestamp"),
     ]
-    for name in APPLICATION_NUMBERS:
+    for name in numbers:
         checks.append((unparsed(raw[name], t[name]), f"{name.lower()} is not a number"))
-        if name.lower() in ranges:
+        if (bounds := source.column(name).range) is not None:
             checks.append(
                 (
-                    out_of_range(t[name], ranges[name.lower()]),
+                    out_of_range(t[name], bounds),
                     f"{name.lower()} out of range",
                 )
             )
-    purposes = rules["applications"]["loan_purposes"]
+    purposes = source.column("loan_purpose").accepted_values
     checks.append(
         (
             t["LOAN_PURPOSE"].notna() & ~t["LOAN_PURPOSE"].isin(purposes),
@@ -146,10 +148,10 @@ def keyed_hash(values: pd.Series, key: str) -> pd.Series:
     )
 
 
-def clean_applicants(raw: pd.DataFrame, key: str, rules: dict):
+def clean_applicants(raw: pd.DataFrame, key: str, rules: DataContract):
     dob = pd.to_datetime(text(raw["DATE_OF_BIRTH"]), format=DATE, errors="coerce")
     created = pd.to_datetime(text(raw["CREATED_AT"]), format=TIMESTAMP, errors="coerce")
-    low, high = rules["applicants"]["birth_year_range"]
+    low, high = rules.sources["applicants"].column("date_of_birth").year_range
     t = pd.DataFrame(
         {
             "APPLICANT_ID": text(raw["APPLICANT_ID"]),
@@ -177,8 +179,10 @@ def clean_applicants(raw: pd.DataFrame, key: str, rules: dict):
     )
 
 
-def clean_bureau_events(raw: pd.DataFrame, raw_applicants: pd.DataFrame, rules: dict):
-    spec = rules["bureau_events"]
+def clean_bureau_events(
+    raw: pd.DataFrame, raw_applicants: pd.DataFrame, rules: DataContract
+):
+    spec = rules.sources["bureau_events"]
     known = set(text(raw_applicants["APPLICANT_ID"]).dropna())
     t = pd.DataFrame(
         {
@@ -198,15 +202,18 @@ def clean_bureau_events(raw: pd.DataFrame, raw_applicants: pd.DataFrame, rules: 
         (~t["APPLICANT_ID"].isin(known), "unknown applicant_id"),
         (t["EVENT_DATE"].isna(), "event_date missing or not a date"),
         (t["EVENT_TYPE"].isna(), "missing event_type"),
-        (~t["EVENT_TYPE"].isin(spec["event_types"]), "event_type not accepted"),
+        (
+            ~t["EVENT_TYPE"].isin(spec.column("event_type").accepted_values),
+            "event_type not accepted",
+        ),
         (unparsed(raw["AMOUNT"], t["AMOUNT"]), "amount is not a number"),
-        (out_of_range(t["AMOUNT"], spec["amount_range"]), "amount out of range"),
+        (out_of_range(t["AMOUNT"], spec.column("amount").range), "amount out of range"),
     ]
     return split_clean(t, first_reason(t, checks), "EVENT_ID", ["_SOURCE_FILE"], [True])
 
 
-def clean_loan_outcomes(raw: pd.DataFrame, rules: dict):
-    spellings = rules["loan_outcomes"]["defaulted_values"]
+def clean_loan_outcomes(raw: pd.DataFrame, rules: DataContract):
+    spellings = rules.sources["loan_outcomes"].column("defaulted").spellings
     label = text(raw["DEFAULTED"]).str.upper()
     defaulted = pd.Series(np.nan, index=raw.index)
     defaulted[label.isin([str(v) for v in spellings["1"]])] = 1
@@ -294,32 +301,13 @@ def build_features(
     return out
 
 
-FEATURE_ORDER = [
-    "AGE",
-    "INCOME",
-    "CREDIT_SCORE",
-    "EMPLOYMENT_LENGTH",
-    "LOAN_AMOUNT",
-    "LOAN_TERM_MONTHS",
-    "DEBT_TO_INCOME",
-    "NUMBER_OF_CREDIT_LINES",
-    "PREVIOUS_DEFAULTS",
-    "LOAN_PURPOSE",
-]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("landing", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--masking-key", default="benchmark-key")
     args = parser.parse_args(argv)
-    params = project_params()
-    rules, fe, mi = (
-        params["data_processing"],
-        params["feature_engineering"],
-        params["model_input"],
-    )
+    rules, fe, mi = baseline_params()
     args.out.mkdir(parents=True, exist_ok=True)
     clock = Clock()
 
@@ -376,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             if c.endswith("D") and ("_COUNT_" in c or "_AMOUNT_" in c)
         ]
         columns = [
-            *FEATURE_ORDER,
+            *fe["application_fields"],
             "LOAN_TO_INCOME",
             "TENURE_DAYS",
             *extra,

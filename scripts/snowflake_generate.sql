@@ -7,6 +7,16 @@
 -- (see README "Snowflake"). <% n_applications %> is Snowflake CLI templating: GENERATOR's
 -- ROWCOUNT must be a constant, so the number is written into the text before it is sent.
 --
+-- The drift (docs/source_data.md "A world that drifts"), as the Python generator's
+-- source_data.drift: pass each of its values with -D, e.g. no drift:
+--   -D "drift_from_date=null" -D "default_risk_shift=0.75" -D "income_factor=0.75"
+--   -D "new_loan_purpose=buy_now_pay_later" -D "new_loan_purpose_share=0.10"
+-- or drift_from_date=2026-01-01: applications dated on or after it have their income
+-- multiplied by income_factor (the loan amount is drawn from the income before the shock),
+-- default_risk_shift added to their true risk's logit, and new_loan_purpose_share of them
+-- the purpose new_loan_purpose (0 for none). Applicants, events and earlier applications
+-- are drawn as without it.
+--
 -- Same tables, columns (all text, plus _SOURCE_FILE and _LOADED_AT), distributions, risk
 -- formula and mess as the Python generator (docs/source_data.md), drawn with Snowflake's
 -- random functions: the same world, not the same rows. Differences are listed at the end.
@@ -95,6 +105,7 @@ SELECT
     NORMAL(0, 1, RANDOM()) AS CREDIT_LINES_DRAW,
     UNIFORM(0::float, 1::float, RANDOM()) AS TERM_DRAW,
     UNIFORM(0::float, 1::float, RANDOM()) AS PURPOSE_DRAW,
+    UNIFORM(0::float, 1::float, RANDOM()) AS NEW_PURPOSE_DRAW,                         -- the drift's own draw
     UNIFORM(0::float, 1::float, RANDOM()) AS OUTCOME_DRAW,
     UNIFORM(0::float, 1::float, RANDOM()) AS OUT_OF_RANGE_DRAW
 FROM numbers AS n
@@ -171,9 +182,12 @@ valued AS (
         a.OUTCOME_DRAW,
         a.OUT_OF_RANGE_DRAW,
         p.U,
+        -- the drift: applications dated on or after drift_from_date (none when it is null)
+        COALESCE(a.APPLICATION_DAY >= TRY_TO_DATE('<% drift_from_date %>', 'YYYY-MM-DD'), FALSE) AS SHIFTED,
         f.FIRST_DAY,
         DATEADD(day, -p.AGE_DAYS, f.FIRST_DAY) AS BIRTH_DAY,
-        GREATEST(ROUND(EXP(LN(45000) - 0.10 * p.Z + p.INCOME_NOISE + a.INCOME_JITTER), -2), 6000) AS INCOME,
+        a.NEW_PURPOSE_DRAW,
+        EXP(LN(45000) - 0.10 * p.Z + p.INCOME_NOISE + a.INCOME_JITTER) AS INCOME_DRAW,
         LEAST(GREATEST(ROUND(690 - 65 * p.Z + p.SCORE_NOISE + a.SCORE_JITTER), 300), 850) AS CREDIT_SCORE,
         LEAST(GREATEST(LEAST(p.EMPLOYMENT_DRAW, GREATEST(p.AGE_DAYS / 365.25 - 18, 0))
             + DATEDIFF(day, f.FIRST_DAY, a.APPLICATION_DAY) / 365.25, 0), 40) AS EMPLOYMENT_YEARS,
@@ -187,7 +201,7 @@ valued AS (
         CASE WHEN a.PURPOSE_DRAW < 0.35 THEN 'debt_consolidation' WHEN a.PURPOSE_DRAW < 0.50 THEN 'home_improvement'
              WHEN a.PURPOSE_DRAW < 0.68 THEN 'car' WHEN a.PURPOSE_DRAW < 0.75 THEN 'education'
              WHEN a.PURPOSE_DRAW < 0.81 THEN 'medical' WHEN a.PURPOSE_DRAW < 0.88 THEN 'business'
-             ELSE 'other' END AS LOAN_PURPOSE,
+             ELSE 'other' END AS USUAL_PURPOSE,
         d.DELINQUENCIES_12M,
         -- group B with probability sigmoid(-0.85 + 0.5 z), as the Python generator's
         IFF(p.GROUP_DRAW < 1 / (1 + EXP(-(-0.85 + 0.5 * p.Z))), 'B', 'A') AS PROTECTED_GROUP
@@ -199,7 +213,11 @@ valued AS (
 rounded AS (
     SELECT
         v.*,
-        LEAST(GREATEST(ROUND(v.INCOME * v.LOAN_RATIO, -2), 1000), 60000) AS LOAN_AMOUNT,
+        -- the shock lowers the income, not the loan amount (drawn from the income before it)
+        GREATEST(ROUND(v.INCOME_DRAW * IFF(v.SHIFTED, <% income_factor %>, 1), -2), 6000) AS INCOME,
+        LEAST(GREATEST(ROUND(GREATEST(ROUND(v.INCOME_DRAW, -2), 6000) * v.LOAN_RATIO, -2), 1000), 60000) AS LOAN_AMOUNT,
+        IFF(v.SHIFTED AND v.NEW_PURPOSE_DRAW < <% new_loan_purpose_share %>, '<% new_loan_purpose %>', v.USUAL_PURPOSE)
+            AS LOAN_PURPOSE,
         -- Poisson(PD_RATE) capped at 5, by its inverse CDF
         CASE
             WHEN v.PREVIOUS_DEFAULTS_DRAW < EXP(-v.PD_RATE) THEN 0
@@ -219,7 +237,8 @@ SELECT
     r.*,
     -- the risk formula of docs/source_data.md, on the values as written
     1 / (1 + EXP(-(-2.6 + (650 - r.CREDIT_SCORE) / 100 + 1.2 * r.DEBT_TO_INCOME + 0.55 * r.DELINQUENCIES_12M
-        + r.LOAN_AMOUNT / r.INCOME + 0.45 * r.PREVIOUS_DEFAULTS + r.U))) AS TRUE_DEFAULT_PROBABILITY,
+        + r.LOAN_AMOUNT / r.INCOME + 0.45 * r.PREVIOUS_DEFAULTS + r.U
+        + IFF(r.SHIFTED, <% default_risk_shift %>, 0)))) AS TRUE_DEFAULT_PROBABILITY,
     DATEADD(day, 365, r.APPLICATION_DAY) <= '2026-06-30'::DATE AS IS_MATURED
 FROM rounded AS r;
 
@@ -376,3 +395,4 @@ DROP TABLE IF EXISTS CREDIT_RISK.RAW._GEN_APPLICANTS;
 --     approximation of Poisson(6 + 1.5 |z|), rounded and clipped to 0-30;
 --   * rows are not written in date order (a table has no order); event ids follow date order;
 --   * orphan event ids start with E9 (outside the real ids), the Python ones follow on.
+--   * no land_date: this writes the RAW tables of the whole period, not a day's landing files.

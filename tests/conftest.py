@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -116,3 +117,20 @@ def kedro(
         },
         check=False,
     )
+
+
+@functools.cache
+def project_parameters() -> dict:
+    """The project's parameters as Kedro loads them (conf/base and conf/local, interpolated)."""
+    from kedro.config import OmegaConfigLoader  # noqa: PLC0415
+
+    from credit_risk.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
+
+    return OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
+
+
+def project_contract():
+    """The project's data contract, typed, as the nodes get it."""
+    from credit_risk.contract import DataContract  # noqa: PLC0415
+
+    return DataContract.model_validate(project_parameters()["data_contract"])

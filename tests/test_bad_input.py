@@ -15,22 +15,23 @@ import re
 import sys
 
 import pytest
-import yaml
 from kedro.io import DatasetError
 
 from credit_risk.datasets import LandingFilesDataset
 from credit_risk.pipelines.data_processing import nodes
 from credit_risk.pipelines.ingestion.nodes import load_raw
-from tests.conftest import PROJECT, kedro, make_table, project_session
+from tests.conftest import (
+    kedro,
+    make_table,
+    project_contract,
+    project_parameters,
+    project_session,
+)
 
-RULES = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
-)["data_processing"]
-QUALITY = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_data_quality.yml").read_text()
-)["data_quality"]
+RULES = project_contract()
+QUALITY = project_parameters()["data_quality"]
 COLUMNS = ["event_id", "applicant_id", "event_date", "event_type", "amount"]
-ID_RULE = f" ({RULES['id_rule']})"
+ID_RULE = f" ({RULES.id_rule})"
 HEADER = b"event_id,applicant_id,event_date,event_type,amount\n"
 GOOD = HEADER + b"G1,A1,2024-01-05,INQUIRY,0\nG2,A2,2024-02-05,DELINQUENCY,250.5\n"
 

@@ -6,7 +6,6 @@ import logging
 
 import pandas as pd
 import pytest
-import yaml
 from kedro.io import DataCatalog, DatasetError, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
@@ -16,11 +15,9 @@ from credit_risk import quality
 from credit_risk.datasets import PublishedTableDataset, RunResultsDataset
 from credit_risk.pipeline_registry import register_pipelines
 from credit_risk.pipelines.data_processing import nodes
-from tests.conftest import PROJECT, make_table
+from tests.conftest import PROJECT, make_table, project_contract, project_parameters
 
-CONFIG = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_data_quality.yml").read_text()
-)["data_quality"]
+CONFIG = project_parameters()["data_quality"]
 
 
 def _frame(session, name="T_DQ"):
@@ -155,9 +152,9 @@ def test_bad_or_hostile_check_config_is_refused_before_sql(check, message):
 def _catalog_config():
     from kedro.config import OmegaConfigLoader
 
-    return OmegaConfigLoader(
-        str(PROJECT / "conf"), base_env="base", default_run_env="local"
-    )["catalog"]
+    from credit_risk.settings import CONFIG_LOADER_ARGS
+
+    return OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
 
 
 def test_the_project_config_is_valid_and_every_guarded_table_declares_its_checks():
@@ -209,9 +206,7 @@ def test_after_parents_drops_the_parent_inputs_and_keeps_the_function():
 
 
 def test_reject_rules_move_rows_to_the_rejected_table_with_the_reason(session):
-    rules = yaml.safe_load(
-        (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
-    )["data_processing"]
+    rules = project_contract()
     raw = session.table(
         make_table(
             session,
@@ -525,3 +520,61 @@ def test_a_run_with_dataset_validation_off_is_refused(
             RunIdHook().before_pipeline_run(catalog=catalog)
     else:
         RunIdHook().before_pipeline_run(catalog=catalog)
+
+
+def test_the_checks_are_typed_before_any_node_runs():
+    """Kedro types only the parameters nodes read: the validators' checks are typed by the hook."""
+    from kedro.io import DataCatalog, MemoryDataset
+
+    from credit_risk.hooks import DataQualityConfigError, typed_checks
+    from credit_risk.quality import DatasetQuality
+
+    good = {"key": "ID", "checks": [{"check": "not_null", "column": "ID"}]}
+    catalog = DataCatalog(
+        {
+            "parameters": MemoryDataset({"data_quality": {"t": good}}),
+            "params:data_quality.t": MemoryDataset(good),
+        }
+    )
+    typed_checks(catalog)
+    spec = catalog.load("params:data_quality.t")
+    assert isinstance(spec, DatasetQuality) and spec.checks[0].severity == "error"
+
+    bad = {"checks": [{"check": "not_null", "column": "ID", "colour": "red"}]}
+    catalog = DataCatalog(
+        {"parameters": MemoryDataset({"data_quality": {"t": good, "u": bad}})}
+    )
+    with pytest.raises(DataQualityConfigError) as refused:
+        typed_checks(catalog)
+    assert "Parameter 'data_quality.u'" in str(refused.value)
+    assert "colour" in str(refused.value) and "data_quality.t" not in str(refused.value)
+
+
+def test_the_validators_read_the_checks_typed_with_the_contracts_values():
+    """In a project session, every table's checks are the typed model holding the contract's
+    accepted values and ranges (interpolated), not the YAML's ``${globals:...}`` text."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from credit_risk.hooks import typed_checks
+    from credit_risk.quality import DatasetQuality
+
+    bootstrap_project(PROJECT)
+    with KedroSession.create(project_path=PROJECT) as session:
+        catalog = session.load_context().catalog
+    typed_checks(catalog)  # as RunIdHook does before the run
+    for dataset in project_parameters()["data_quality"]:
+        assert isinstance(
+            catalog.load(f"params:data_quality.{dataset}"), DatasetQuality
+        ), dataset
+    checks = {
+        c.name: c for c in catalog.load("params:data_quality.int_applications").checks
+    }
+    purpose = project_contract().sources["applications"].columns["loan_purpose"]
+    assert checks["accepted_values_loan_purpose"].values == list(
+        purpose.accepted_values
+    )
+    amount = project_contract().sources["applications"].columns["loan_amount"]
+    assert [checks["range_loan_amount"].min, checks["range_loan_amount"].max] == list(
+        amount.range
+    )

@@ -128,9 +128,9 @@ def test_viz_build_has_the_eight_layers_the_modular_pipelines_and_previews(ran_p
         for name, n in datasets.items()
         if n["dataset_type"].endswith(("SnowparkTableDataset", "PublishedTableDataset"))
     ]
-    # raw 4 and the load ledger, intermediate 8 (both published in groups), primary 2,
-    # feature 1, model_input 2, model_output 3, reporting 7
-    assert len(tables) == 28
+    # raw 4 and the load ledger, the answer key's table 1, intermediate 8 (both published in
+    # groups), primary 2, feature 1, model_input 2, model_output 3, reporting 7
+    assert len(tables) == 29
     # (histories, such as the score history, are HistoryTableDatasets: previewed below too)
     tables += [
         name

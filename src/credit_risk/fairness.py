@@ -9,10 +9,11 @@ calibration (observed default rate beside the mean predicted probability).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 FAIRNESS_COLUMNS = [
     "ATTRIBUTE",
@@ -26,6 +27,30 @@ FAIRNESS_COLUMNS = [
     "MEAN_PREDICTED",
 ]
 BOTH_CLASSES = 2
+
+
+class FairLendingParams(BaseModel):
+    """The fair-lending policy (``fair_lending`` in conf/base/parameters_fair_lending.yml), typed.
+
+    Read by training (which features may be used), promotion (the audit and its gate) and the
+    model card. Kedro validates it before any node runs; an error names the key.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    protected_attributes: list[Annotated[str, Field(min_length=1)]]
+    allow_protected_features: bool
+    group_column: str = Field(min_length=1)
+    age_band_edges: list[PositiveInt]  # empty: AGE is not audited in bands
+    approval_cutoff: float = Field(gt=0, lt=1)
+    four_fifths_floor: float = Field(ge=0, le=1)
+
+    @field_validator("age_band_edges")
+    @classmethod
+    def _increasing(cls, edges: list[int]) -> list[int]:
+        if any(low >= high for low, high in zip(edges, edges[1:], strict=False)):
+            raise ValueError(f"must increase, got {edges}")
+        return edges
 
 
 def age_bands(age: pd.Series, edges: Sequence[float]) -> pd.Series:

@@ -206,6 +206,42 @@ class DataQualityOffError(UserError):
     """A run asked to skip Kedro's dataset validators, which hold the data-quality checks."""
 
 
+class DataQualityConfigError(UserError):
+    """A guarded table's checks (``data_quality.<dataset>``) are not a valid DatasetQuality."""
+
+
+def typed_checks(catalog: DataCatalog) -> None:
+    """Validate every ``data_quality.<dataset>`` as a DatasetQuality and offer it typed.
+
+    Kedro types a parameter only when a node reads it, and the checks of most guarded tables
+    are read by their validators alone; so they are validated here before any node runs (a
+    bad one refused naming its key, as Kedro words it), from the run's parameters (the
+    contract's values interpolated), and each ``params:data_quality.<dataset>`` the
+    validators load is the typed model.
+    """
+    from credit_risk.quality import DatasetQuality  # noqa: PLC0415 - see run_catalog
+
+    if "parameters" not in catalog:
+        return
+    specs = (catalog.load("parameters") or {}).get("data_quality") or {}
+    errors, typed = [], {}
+    for dataset, spec in specs.items():
+        try:
+            typed[dataset] = (
+                spec
+                if isinstance(spec, DatasetQuality)
+                else DatasetQuality.model_validate(spec)
+            )
+        except ValueError as err:  # pydantic's ValidationError is a ValueError
+            errors.append(f"- Parameter 'data_quality.{dataset}': {err}")
+    if errors:
+        raise DataQualityConfigError(
+            "Parameter validation failed:\n" + "\n".join(errors)
+        )
+    for dataset, model in typed.items():
+        offer(catalog, f"params:data_quality.{dataset}", model)
+
+
 def run_catalog() -> DataCatalog | None:
     """The catalog Kedro created last in this process (None before any)."""
     return _run_catalog
@@ -251,6 +287,7 @@ class RunIdHook:
                 "project's data-quality checks (tables would be written unchecked, with no "
                 "results recorded); unset it to run"
             )
+        typed_checks(catalog)
 
 
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:

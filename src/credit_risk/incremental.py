@@ -18,6 +18,8 @@ from typing import Any
 from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.full_refresh import FullRefresh, rebuilds
+
 LOAD_ID = "_LOAD_ID"  # the RAW load (LOAD_LEDGER.LOAD_ID) a RAW row came from
 KEY = "_KEY"  # the one column of a Change's key frame
 
@@ -88,10 +90,12 @@ class Scope:
     through: int
 
     @classmethod
-    def of(cls, state: TableState, full_refresh: bool, ledger: DataFrame) -> Scope:
+    def of(
+        cls, state: TableState, full_refresh: FullRefresh, ledger: DataFrame
+    ) -> Scope:
         """Rebuild when asked, or when the table or its watermark is missing; else increment."""
         through = last_load(ledger)
-        full = bool(full_refresh) or state.rows is None or state.watermark is None
+        full = rebuilds(full_refresh) or state.rows is None or state.watermark is None
         since = 0 if full else int(state.watermark)
         return cls(full=full, since=since, through=through)
 

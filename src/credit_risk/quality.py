@@ -24,10 +24,11 @@ import functools
 import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from kedro.validation.exceptions import DataValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
@@ -57,24 +58,6 @@ RESULT_COLUMNS = [
 ]
 
 
-_KEYS = {
-    "check",
-    "name",
-    "column",
-    "severity",
-    "action",
-    "max_fraction",
-    "values",
-    "min",
-    "max",
-    "to",
-    "field",
-    "max_age_days",
-    "expression",
-    "reason",
-}
-
-
 class DataQualityError(UserError, DataValidationError):
     """An ``error`` check failed beyond its threshold: the guarded dataset is not written.
 
@@ -86,10 +69,39 @@ class DataQualityError(UserError, DataValidationError):
         return self.message
 
 
-def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The dataset's checks, validated, with defaults filled in (a ValueError names the bad one)."""
-    out = []
-    for raw in spec.get("checks") or []:
+Number = int | float
+
+
+class Check(BaseModel):
+    """One check of a guarded dataset (the YAML's header explains each setting).
+
+    Optional settings left out have the defaults the YAML documents: ``name`` made of the
+    kind and column, ``severity: error``, ``action: fail``, ``max_fraction: 0``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: Literal[KINDS]  # type: ignore[valid-type]
+    name: str
+    column: str | None = None
+    severity: Literal[SEVERITIES] = "error"  # type: ignore[valid-type]
+    action: Literal["fail", "reject"] = "fail"
+    max_fraction: float = Field(default=0.0, ge=0, le=1)
+    values: list[str | int | float] | None = None
+    min: Number | None = None
+    max: Number | None = None
+    to: str | None = None
+    field: str | None = None
+    max_age_days: int | None = None
+    expression: str | None = None
+    reason: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_and_whole(cls, raw: Any) -> Any:
+        """Name the check, then refuse what cannot run, with a message naming the check."""
+        if not isinstance(raw, dict):
+            return raw
         check = dict(raw)
         kind = check.get("check")
         name = str(
@@ -100,30 +112,29 @@ def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
                 else str(kind)
             )
         )
-        where = f"data_quality.{dataset}, check {name!r}"
+        where = f"check {name!r}"
         if kind not in KINDS:
             raise ValueError(
                 f"{where}: unknown check {kind!r}; one of {', '.join(KINDS)}"
             )
-        if unknown := sorted(set(check) - _KEYS):
+        if unknown := sorted(set(check) - set(cls.model_fields)):
             raise ValueError(
-                f"{where}: unknown setting(s) {unknown}; known: {sorted(_KEYS)}"
+                f"{where}: unknown setting(s) {unknown}; known: {sorted(cls.model_fields)}"
             )
         check["name"] = name
-        check["severity"] = check.get("severity", "error")
-        if check["severity"] not in SEVERITIES:
+        if check.get("severity", "error") not in SEVERITIES:
             raise ValueError(f"{where}: severity must be one of {SEVERITIES}")
-        check["action"] = check.get("action", "fail")
-        if check["action"] not in ("fail", "reject") or (
-            check["action"] == "reject" and kind not in ROW_LEVEL
+        action = check.get("action", "fail")
+        if action not in ("fail", "reject") or (
+            action == "reject" and kind not in ROW_LEVEL
         ):
             raise ValueError(
                 f"{where}: action must be 'fail', or 'reject' for a row-level check {ROW_LEVEL}"
             )
-        check["max_fraction"] = float(check.get("max_fraction", 0.0))
-        if check["max_fraction"] > 0 and not str(check.get("reason") or "").strip():
+        fraction = float(check.get("max_fraction", 0.0))
+        if fraction > 0 and not str(check.get("reason") or "").strip():
             raise ValueError(
-                f"{where}: max_fraction {check['max_fraction']:g} lets failing rows through; "
+                f"{where}: max_fraction {fraction:g} lets failing rows through; "
                 "say why in 'reason' (a decision, not a default), or remove it"
             )
         if kind not in ("row_count", "expression"):
@@ -144,8 +155,40 @@ def _checks(dataset: str, spec: dict[str, Any]) -> list[dict[str, Any]]:
             raise ValueError(f"{where}: accepted_values needs 'values'")
         if kind == "freshness" and "max_age_days" not in check:
             raise ValueError(f"{where}: freshness needs 'max_age_days'")
-        out.append(check)
-    return out
+        return check
+
+
+class DatasetQuality(BaseModel):
+    """The checks of one guarded dataset (``data_quality.<dataset>``), typed: Kedro validates
+    them before any node runs. ``key``: the column whose values show failing rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str | None = None
+    checks: list[Check] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _plain_key(self) -> DatasetQuality:
+        if self.key is not None:
+            identifier(self.key, "key")
+        return self
+
+
+def _quality(dataset: str, spec: DatasetQuality | dict[str, Any]) -> DatasetQuality:
+    """``spec`` as the typed model (Kedro gives nodes the model; a dict is validated here)."""
+    if isinstance(spec, DatasetQuality):
+        return spec
+    try:
+        return DatasetQuality.model_validate(spec)
+    except ValidationError as err:
+        raise ValueError(f"data_quality.{dataset}: {err}") from None
+
+
+def _checks(
+    dataset: str, spec: DatasetQuality | dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The dataset's checks, validated, with defaults filled in (a ValueError names the bad one)."""
+    return [c.model_dump() for c in _quality(dataset, spec).checks]
 
 
 def failing_rows(check: dict[str, Any]) -> Column:
@@ -168,11 +211,13 @@ def failing_rows(check: dict[str, Any]) -> Column:
     raise ValueError(f"{kind} is not a row-level check")
 
 
-def reject_rules(dataset: str, spec: dict[str, Any]) -> list[tuple[Column, str]]:
+def reject_rules(
+    dataset: str, spec: DatasetQuality | dict[str, Any] | None
+) -> list[tuple[Column, str]]:
     """``(condition, reason)`` for each ``action: reject`` check, for a node that splits rejected rows."""
     return [
         (failing_rows(c), f"data quality: {c['name']}")
-        for c in _checks(dataset, spec or {})
+        for c in (_checks(dataset, spec) if spec else [])
         if c["action"] == "reject"
     ]
 
@@ -216,17 +261,14 @@ def _examples(failing: DataFrame, key: str | None) -> str:
 def check_table(
     dataset: str,
     frame: DataFrame,
-    spec: dict[str, Any],
+    spec: DatasetQuality | dict[str, Any],
     run_id: str,
     related: dict[str, DataFrame],
 ) -> pd.DataFrame:
     """One result row per configured check of ``dataset``: counts, status and example keys."""
+    spec = _quality(dataset, spec)
     checks = _checks(dataset, spec)
-    key = (
-        identifier(spec["key"], f"data_quality.{dataset}: key")
-        if spec.get("key")
-        else None
-    )
+    key = spec.key
     agg = _aggregates(frame, checks)
     total = int(agg["N"] or 0)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -334,7 +376,9 @@ class TableChecks:
 
     Kedro builds a validator from its options alone, so it reads what else it needs by name
     from the run's catalog (:func:`credit_risk.hooks.run_catalog`, kept by ``RunIdHook``):
-    its checks, the run id, and the parent tables of its ``relationships`` checks.
+    its checks (a :class:`DatasetQuality`, the contract's values interpolated, typed before
+    any node runs by :func:`credit_risk.hooks.typed_checks`), the run id, and the parent
+    tables of its ``relationships`` checks.
 
     Declared on the table's catalog entry::
 

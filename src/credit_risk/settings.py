@@ -1,5 +1,6 @@
 """Project settings: hooks and config patterns only (see conf/ for everything else)."""
 
+from credit_risk.contract import RESOLVERS
 from credit_risk.hooks import QueryTagHook, RunIdHook, SnowparkSessionHook
 from credit_risk.timing import NodeTimingHook
 
@@ -12,5 +13,10 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {
         "engine": ["engine*", "engine*/**"],
         "airflow": ["airflow*", "airflow*/**"],
+        # the data contract is parameters (params:data_contract) and globals
+        # (${globals:data_contract...} in the catalog and other parameters) at once
+        "globals": ["globals.yml", "parameters_data_contract.yml"],
     },
+    # ${landing_columns:...}, ${features:...}, ${concat:...}: see credit_risk.contract
+    "custom_resolvers": RESOLVERS,
 }

@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks import run
 from benchmarks.common import checksums, compare
+from tests.conftest import project_contract
 
 pytestmark = pytest.mark.slow
 
@@ -129,12 +130,15 @@ def test_the_file_baseline_keeps_every_table_in_its_database_file_with_the_same_
     params = SourceDataParams.model_validate(
         project_params_for_generator(n_applications=2000)
     )
+    contract = project_contract()
     for source, data in zip(
-        nodes.DATED_BUILDERS, nodes.generate_source_data(params), strict=False
+        nodes.DATED_BUILDERS,
+        nodes.generate_source_data(params, contract),
+        strict=False,
     ):
         LandingFilesDataset(
             path=str(tmp_path / "landing" / source),
-            columns=nodes.LANDING_COLUMNS[source],
+            columns=contract.sources[source].landing_columns,
             stage="LANDING",
             schema="RAW",
             database="CREDIT_RISK",

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from credit_risk.pipelines.source_data import nodes
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
+from tests.conftest import project_contract
 
 WORLD = {
     "n_applications": 400,
@@ -17,6 +19,7 @@ WORLD = {
     "start_date": "2026-01-01",
     "maturity_days": 30,
     "land_date": None,
+    "land_history": False,
     "mess": {
         "duplicate_rate": 0.05,
         "null_rate": 0.01,
@@ -34,19 +37,22 @@ WORLD = {
 }
 
 
-def _events(late_event_rate: float | None) -> tuple[pd.DataFrame, np.ndarray]:
-    world = {**WORLD, "mess": dict(WORLD["mess"])}
-    if late_event_rate is not None:
-        world["mess"]["late_event_rate"] = late_event_rate
-    cfg = nodes.parse_config(SourceDataParams.model_validate(world))
+def _world(late_event_rate: object) -> dict:
+    return {**WORLD, "mess": {**WORLD["mess"], "late_event_rate": late_event_rate}}
+
+
+def _events(late_event_rate: float) -> tuple[pd.DataFrame, np.ndarray]:
+    params = SourceDataParams.model_validate(_world(late_event_rate))
+    cfg = nodes.parse_config(params, project_contract())
     return nodes.dated_bureau_events(cfg, nodes.simulate_chunk(cfg, 0))
 
 
-def test_without_the_key_every_event_lands_on_its_date_as_before():
-    rows, day = _events(None)
-    rows0, day0 = _events(0.0)
-    pd.testing.assert_frame_equal(rows, rows0)
-    assert np.array_equal(day, day0)
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "often"])
+def test_the_rate_is_a_fraction_and_required(bad):
+    """The YAML holds the value (no default in code): missing or not in [0, 1] is refused by name."""
+    for world in (_world(bad), WORLD):
+        with pytest.raises(ValidationError, match="late_event_rate"):
+            SourceDataParams.model_validate(world)
 
 
 @pytest.mark.parametrize("rate", [0.3, 1.0])

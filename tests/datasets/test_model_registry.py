@@ -12,12 +12,12 @@ from kedro.io import DatasetError, Version
 import credit_risk
 from credit_risk.datasets import ModelRegistryDataset
 from credit_risk.modelling.model import TrainedModel
-from credit_risk.pipelines.training.nodes import train_model
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
     LINEAR,
     NUMERIC,
     synthetic_sample,
+    train,
 )
 
 RUN_1, RUN_2 = "2026-11-23T01.02.03.456Z", "2026-11-24T05.06.07.890Z"
@@ -106,7 +106,7 @@ class FakeRegistry:
 
 @pytest.fixture(scope="module")
 def trained() -> TrainedModel:
-    model, *_ = train_model(
+    model, *_ = train(
         synthetic_sample(n=2000, seed=5),
         LINEAR,
     )

@@ -165,21 +165,15 @@ def test_describe_masks_secrets():
 
 def test_snowflake_env_overrides_only_what_differs():
     """conf/snowflake: engine kind, the model entry and the names; every table entry is base's."""
+    from credit_risk.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
+
     conf = PROJECT / "conf"
     base = OmegaConfigLoader(
-        str(conf),
-        env="local",
-        base_env="base",
-        default_run_env="local",
-        config_patterns={"engine": ["engine*"]},
-    )
+        str(conf), env="local", **CONFIG_LOADER_ARGS
+    )  # as the project loads it: its patterns and resolvers
     snow = OmegaConfigLoader(
-        str(conf),
-        env="snowflake",
-        base_env="base",
-        default_run_env="local",
-        config_patterns={"engine": ["engine*"]},
-    )
+        str(conf), env="snowflake", **CONFIG_LOADER_ARGS
+    )  # as the project loads it: its patterns and resolvers
     assert base["engine"]["engine"]["kind"] == "embedded"
     engine = snow["engine"]["engine"]
     assert engine["kind"] == "snowflake" and engine["database"] == "CREDIT_RISK"

@@ -20,15 +20,14 @@ def fitted_candidate(
     name: str, sample, *, monotone: bool = True, n_estimators: int | None = None
 ) -> TrainedModel:
     """The configured candidate ``name`` fitted on the sample's train split."""
-    spec = dict(PARAMS["candidates"][name])
+    values = dict(PARAMS["candidates"][name])
     trees = n_estimators or FAST_TREES.get(name)
     if trees:
-        spec["params"] = {**spec["params"], "n_estimators": trees}
+        values["params"] = {**values["params"], "n_estimators": trees}
+    spec = candidates.CandidateSpec.model_validate(values)
     train = sample[sample["SPLIT"] == "train"]
     x = prepare_features(train, NUMERIC, CATEGORICAL)
-    directions = (
-        candidates.check_directions(PARAMS["monotone_constraints"]) if monotone else {}
-    )
+    directions = dict(PARAMS["monotone_constraints"]) if monotone else {}
     pipeline = candidates.build_candidate(name, spec, NUMERIC, CATEGORICAL, seed=7)
     candidates.fit(pipeline, x, train["DEFAULTED"].to_numpy(), spec, directions)
     return TrainedModel(
@@ -37,10 +36,10 @@ def fitted_candidate(
         pipeline=pipeline,
         numeric_features=NUMERIC,
         categorical_features=CATEGORICAL,
-        params=spec["params"],
+        params=spec.params,
         validation_roc_auc=0.0,
         trained_at="2026-11-30T00:00:00+00:00",
-        monotone_constraints=directions if spec.get("monotone_parameter") else {},
+        monotone_constraints=directions if spec.monotone_parameter else {},
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from sklearn.inspection import partial_dependence
 
-from credit_risk.modelling import candidates
 from credit_risk.modelling.model import ESTIMATOR_STEP
+from credit_risk.pipelines.training.parameters import TrainingParams
 from tests.modelling.conftest import fitted_candidate
 from tests.pipelines.training.test_nodes import PARAMS
 
@@ -77,7 +78,6 @@ def test_constraints_map_to_the_preprocessed_columns(fitted):
 
 @pytest.mark.parametrize("bad", [2, "up", True, None])
 def test_a_bad_direction_is_refused_naming_the_setting(bad):
-    with pytest.raises(
-        ValueError, match=r"training\.monotone_constraints\.CREDIT_SCORE"
-    ):
-        candidates.check_directions({"CREDIT_SCORE": bad})
+    values = {**PARAMS, "monotone_constraints": {"CREDIT_SCORE": bad}}
+    with pytest.raises(ValidationError, match=r"monotone_constraints\.CREDIT_SCORE"):
+        TrainingParams.model_validate(values)

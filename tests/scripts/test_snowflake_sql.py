@@ -14,8 +14,16 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from credit_risk import engine
-from tests.conftest import PROJECT, engine_config, kedro
+from tests.conftest import (
+    PROJECT,
+    engine_config,
+    kedro,
+    project_contract,
+    project_parameters,
+)
 
+CONTRACT = project_contract()
+LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 SETUP = PROJECT / "scripts" / "snowflake_setup.sql"
 GENERATE = PROJECT / "scripts" / "snowflake_generate.sql"
 GLOBALS = yaml.safe_load((PROJECT / "conf/snowflake/globals.yml").read_text())
@@ -30,6 +38,21 @@ COMMANDS = [
     rf"GRANT SELECT ON (FUTURE|ALL) TABLES IN SCHEMA {DATABASE}\.(MODEL_OUTPUT|REPORTING) TO ROLE {READER}",
     rf"SHOW GRANTS TO ROLE {ROLE}",
 ]
+
+
+def script_values(n_applications: int, **drift: object) -> dict[str, object]:
+    """The generator script's -D values: its size, and the drift as source_data.drift gives it
+    (the project's parameters, with ``drift`` overriding them)."""
+    given = {**project_parameters()["source_data"]["drift"], **drift}
+    purpose = given["new_loan_purpose"] or {"name": "none", "share": 0}
+    return {
+        "n_applications": n_applications,
+        "drift_from_date": given["from_date"] or "null",
+        "default_risk_shift": given["default_risk_shift"],
+        "income_factor": given["income_factor"],
+        "new_loan_purpose": purpose["name"],
+        "new_loan_purpose_share": purpose["share"],
+    }
 
 
 def render(text: str, **values: object) -> str:
@@ -153,7 +176,7 @@ def test_grants_are_least_privilege():
 
 
 def test_every_generator_statement_parses_and_none_is_opaque():
-    trees = parsed(GENERATE, n_applications=1000)
+    trees = parsed(GENERATE, **script_values(1000))
     assert not [t for t in trees if isinstance(t, exp.Command)]
     targets = [t.this.sql("snowflake") for t in trees if isinstance(t, exp.Create)]
     for table in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES"):
@@ -169,7 +192,7 @@ def test_every_generator_statement_parses_and_none_is_opaque():
 
 
 def test_generator_avoids_the_public_samples_bugs():
-    trees = parsed(GENERATE, n_applications=1000)
+    trees = parsed(GENERATE, **script_values(1000))
     nodes = [n for t in trees for n in t.walk()]
     # RANDOM() only ever seeds UNIFORM / NORMAL: never used as a float in [0, 1)
     randoms = [n for n in nodes if isinstance(n, exp.Rand)]
@@ -204,7 +227,104 @@ def test_generator_avoids_the_public_samples_bugs():
     # SEQ8() only orders ROW_NUMBER() (it may have gaps); GENERATOR sizes come from the template
     seqs = [n for n in nodes if isinstance(n, exp.Seq8)]
     assert seqs and all(s.find_ancestor(exp.Window) is not None for s in seqs)
-    assert "ROWCOUNT => 1000" in render(GENERATE.read_text(), n_applications=1000)
+    assert "ROWCOUNT => 1000" in render(GENERATE.read_text(), **script_values(1000))
+
+
+def _raw_selects(trees) -> dict[str, list[exp.Select]]:
+    """Per RAW table, every SELECT that writes rows into it (CREATE ... AS, INSERT)."""
+    out: dict[str, list[exp.Select]] = {}
+    for tree in trees:
+        if isinstance(tree, exp.Create | exp.Insert):
+            name = tree.this.sql("snowflake").upper()
+            if name.startswith(f"{DATABASE}.RAW.") and "._GEN_" not in name:
+                out.setdefault(name.rsplit(".", 1)[1], []).append(tree.expression)
+    return out
+
+
+def _literals(tree: exp.Expr) -> set[str]:
+    return {s.this for s in tree.find_all(exp.Literal) if s.is_string}
+
+
+def test_the_generator_writes_the_contracts_columns_in_order():
+    """Each RAW table's columns are the contract's landing columns, then the lineage."""
+    selects = _raw_selects(parsed(GENERATE, **script_values(1000)))
+    for source, contract in CONTRACT.sources.items():
+        expected = [c.upper() for c in contract.landing_columns] + LINEAGE
+        writes = selects[source.upper()]
+        named = [s for s in writes if [e.alias_or_name for e in s.selects] != ["*"]]
+        assert named, source  # the CREATE ... AS SELECT names every column
+        for select in named:
+            assert [e.alias_or_name.upper() for e in select.selects] == expected, source
+        for (
+            select
+        ) in writes:  # a copy of its own rows (the duplicates) is the same shape
+            if [e.alias_or_name for e in select.selects] == ["*"]:
+                (table,) = [
+                    t.sql("snowflake").upper() for t in select.find_all(exp.Table)
+                ]
+                assert table == f"{DATABASE}.RAW.{source.upper()}"
+
+
+def _defining(trees, alias: str) -> exp.Expr:
+    """The one expression of the script's work tables aliased ``alias``."""
+    (found,) = [
+        a.this
+        for t in trees
+        if isinstance(t, exp.Create) and "._GEN_" in t.this.sql("snowflake")
+        for a in t.find_all(exp.Alias)
+        if a.alias.upper() == alias
+    ]
+    return found
+
+
+def test_the_generators_accepted_values_are_the_contracts():
+    """Loan purposes and event types drawn in the warehouse: exactly the contract's values."""
+    trees = parsed(GENERATE, **script_values(1000))
+    applications = CONTRACT.sources["applications"]
+    purposes = _defining(trees, "USUAL_PURPOSE")
+    assert {v.upper() for v in _literals(purposes)} == set(
+        applications.column("loan_purpose").accepted_values
+    )
+    # with a drift, one more: the new purpose (which data_processing rejects, as intended)
+    drifted = _defining(trees, "LOAN_PURPOSE")
+    assert _literals(drifted) == {script_values(1)["new_loan_purpose"]}
+    # event types: the kinds table of step 3, one literal per row of its UNION ALL
+    (kinds,) = [
+        c.this for t in trees for c in t.find_all(exp.CTE) if c.alias.upper() == "KINDS"
+    ]
+    types = {
+        s.selects[0].this.this
+        if isinstance(s.selects[0], exp.Alias)
+        else s.selects[0].this
+        for s in kinds.find_all(exp.Select)
+    }
+    assert types == set(
+        CONTRACT.sources["bureau_events"].column("event_type").accepted_values
+    )
+    # labels: every spelling the script writes is one the contract accepts, for its value
+    selects = _raw_selects(trees)
+    (outcomes,) = [
+        s for s in selects["LOAN_OUTCOMES"] if s.selects[0].alias_or_name != "*"
+    ]
+    (defaulted,) = [e for e in outcomes.selects if e.alias_or_name == "DEFAULTED"]
+    spellings = CONTRACT.sources["loan_outcomes"].column("defaulted").spellings
+    written = {v.upper() for v in _literals(defaulted)}
+    assert written and written <= {*spellings["0"], *spellings["1"]}
+
+
+def _range_violations(session, table: str, contract) -> dict[str, set[str]]:
+    """Per number column with a range, the distinct texts whose value is outside it."""
+    out = {}
+    for name in contract.of_type("integer", "decimal"):
+        bounds = contract.column(name).range
+        if bounds is None:
+            continue
+        rows = session.sql(
+            f"SELECT DISTINCT TRIM({name}) AS V FROM {DATABASE}.RAW.{table} "
+            f"WHERE TRY_CAST(TRIM({name}) AS DOUBLE) NOT BETWEEN {bounds[0]} AND {bounds[1]}"
+        ).collect()
+        out[name] = {r["V"] for r in rows}
+    return out
 
 
 @pytest.mark.slow
@@ -214,17 +334,42 @@ def test_generator_runs_on_the_embedded_engine_and_plants_the_signal(tmp_project
     engine.configure(engine_config(tmp_project / "data" / "engine"), tmp_project)
     try:
         session = engine.get_session()
-        for statement in statements(render(GENERATE.read_text(), n_applications=n)):
+        for statement in statements(render(GENERATE.read_text(), **script_values(n))):
             session.sql(statement).collect()
-        catalog = yaml.safe_load((PROJECT / "conf/base/catalog.yml").read_text())
-        for table in ("applicants", "applications", "bureau_events", "loan_outcomes"):
+        for table, contract in CONTRACT.sources.items():
             columns = [
                 f.name
                 for f in session.table(f"{DATABASE}.RAW.{table.upper()}").schema.fields
             ]
-            assert columns == [
-                c.upper() for c in catalog[f"landing_{table}"]["columns"]
-            ] + ["_SOURCE_FILE", "_LOADED_AT"]
+            assert columns == [c.upper() for c in contract.landing_columns] + LINEAGE
+        # the data contract's ranges and accepted values hold for every value the script
+        # writes, but for the mess it plants on purpose (out-of-range values, casing)
+        applications = CONTRACT.sources["applications"]
+        outside = _range_violations(session, "APPLICATIONS", applications)
+        planted = {
+            "AGE": {"250", "-1"},
+            "CREDIT_SCORE": {"9999"},
+            "DEBT_TO_INCOME": {"-0.5"},
+        }
+        for name, values in outside.items():
+            if name == "INCOME":  # the planted negative incomes
+                assert all(float(v) < 0 for v in values), values
+            else:
+                assert values <= planted.get(name, set()), (name, values)
+        # the planted mess is there (about 7 rows at this size): the check does see it
+        assert any(outside.values()), outside
+        events = CONTRACT.sources["bureau_events"]
+        assert _range_violations(session, "BUREAU_EVENTS", events) == {"AMOUNT": set()}
+        for table, column in (
+            ("APPLICATIONS", "LOAN_PURPOSE"),
+            ("BUREAU_EVENTS", "EVENT_TYPE"),
+        ):
+            accepted = CONTRACT.sources[table.lower()].column(column).accepted_values
+            seen = session.sql(
+                f"SELECT DISTINCT UPPER(TRIM({column})) AS V FROM {DATABASE}.RAW.{table} "
+                f"WHERE {column} IS NOT NULL"
+            ).collect()
+            assert {r["V"] for r in seen} == set(accepted), column
         count = {
             t: session.table(f"{DATABASE}.RAW.{t}").count()
             for t in ("APPLICANTS", "APPLICATIONS", "BUREAU_EVENTS", "LOAN_OUTCOMES")
@@ -324,3 +469,43 @@ def test_the_uniform_shim_rewrites_only_integer_expression_bounds(uniform, rewri
     tree = sqlglot.parse_one(f"SELECT {uniform}", read="snowflake")
     out = tree.transform(uniform_integer_bounds).sql("snowflake")
     assert out.startswith("SELECT CAST(FLOOR(UNIFORM(CAST(") == rewritten, out
+
+
+@pytest.mark.slow
+def test_the_generators_drift_on_the_embedded_engine(tmp_project):
+    """With drift_from_date, the warehouse world shifts as the Python generator's does:
+    the new purpose only from that day, about its share; loan-to-income up by 1 / income_factor;
+    the true risk up. (Without it, the test above finds only the contract's purposes.)"""
+    n, from_date = 2000, "2023-10-01"  # about half the applications are shifted
+    values = script_values(n, from_date=from_date)
+    engine.configure(engine_config(tmp_project / "data" / "engine"), tmp_project)
+    try:
+        session = engine.get_session()
+        for statement in statements(render(GENERATE.read_text(), **values)):
+            session.sql(statement).collect()
+        apps = session.table(f"{DATABASE}.RAW.APPLICATIONS").to_pandas()
+        truth = session.table(f"{DATABASE}.RAW.GENERATOR_TRUTH").to_pandas()
+    finally:
+        engine.close_session()
+    import pandas as pd  # noqa: PLC0415
+
+    day = pd.to_datetime(apps.APPLICATION_DATE, format="%Y-%m-%d", errors="coerce")
+    apps = apps[day.notna()].assign(DAY=day)
+    after = apps.DAY >= pd.Timestamp(from_date)
+    assert 0.35 <= after.mean() <= 0.65
+    purpose = apps.LOAN_PURPOSE.str.strip().str.lower()
+    new = purpose == values["new_loan_purpose"]
+    assert not new[~after].any()
+    assert 0.06 <= new[after].mean() <= 0.14  # share 0.10 of about 1,000
+    lti = pd.to_numeric(apps.LOAN_AMOUNT, errors="coerce") / pd.to_numeric(
+        apps.INCOME, errors="coerce"
+    )
+    rise = lti[after & (lti > 0)].median() / lti[~after & (lti > 0)].median()
+    assert 1.2 <= rise <= 1.5  # 1 / 0.75 = 1.33
+    dated = truth.merge(
+        apps[["APPLICATION_ID", "DAY"]].drop_duplicates("APPLICATION_ID"),
+        on="APPLICATION_ID",
+    )
+    shifted = dated.DAY >= pd.Timestamp(from_date)
+    risk = dated.groupby(shifted).TRUE_DEFAULT_PROBABILITY.mean()
+    assert risk[True] - risk[False] >= 0.05  # about 0.15 -> 0.25

@@ -201,3 +201,63 @@ def test_shim_no_cancel_all_and_close():
     assert {"token", "server_url"} <= {
         name for name, _ in inspect.getmembers(SnowflakeRestful)
     }, "snowpark_embedded.embedded.close"
+
+
+def test_shim_install_macros_creation_sql():
+    """install_macros wraps fakesnow.macros.creation_sql(catalog), which conn.py and cursor.py call per database."""
+    import fakesnow.conn as fs_conn
+    import fakesnow.cursor as fs_cursor
+    from fakesnow import macros
+
+    assert params(macros.creation_sql) == ["catalog"], f"{SHIM}.install_macros"
+    for module in (fs_conn, fs_cursor):
+        assert "macros.creation_sql(" in inspect.getsource(module), (
+            f"{SHIM}.install_macros ({module.__name__} calls it through the module)"
+        )
+
+
+def test_shim_patch_numeric_aggregates_effect():
+    """patch_numeric_aggregates wraps fakesnow.transforms.numeric_agg_implicit_cast, which wraps SUM's argument in TRY_CAST(... AS DOUBLE)."""
+    import fakesnow.transforms as fs_transforms
+    from fakesnow.transforms import transforms
+    from snowpark_embedded import shims
+    from sqlglot import exp, parse_one
+
+    assert exp.Sum in transforms._NUMERIC_ONLY_AGGS, f"{SHIM}.patch_numeric_aggregates"
+    assert "numeric_agg_implicit_cast" in inspect.getsource(
+        __import__("fakesnow.cursor").cursor.FakeSnowflakeCursor._transform
+    ), f"{SHIM}.patch_numeric_aggregates (the cursor calls it)"
+    shims.patch_numeric_aggregates()
+    sql = (
+        parse_one("SELECT SUM(a) FROM t")
+        .transform(fs_transforms.numeric_agg_implicit_cast)
+        .sql(dialect="duckdb")
+    )
+    assert "_SF_NUMERIC(a)" in sql and "DOUBLE" not in sql, (
+        f"{SHIM}.patch_numeric_aggregates: {sql}"
+    )
+
+
+def test_shim_patch_csv_quoted_empty_handle_csv():
+    """patch_csv_quoted_empty wraps fakesnow.copy_into.handle_csv(options) -> ReadCSV(skip_header, quote, sep, null_if, compression)."""
+    import dataclasses
+
+    import fakesnow.copy_into as fs_copy
+    from snowpark_embedded import shims
+
+    assert {f.name for f in dataclasses.fields(fs_copy.ReadCSV)} >= {
+        "skip_header",
+        "quote",
+        "sep",
+        "null_if",
+        "compression",
+    }, f"{SHIM}.patch_csv_quoted_empty"
+    assert "handle_csv(" in inspect.getsource(fs_copy._params), (
+        f"{SHIM}.patch_csv_quoted_empty (_params calls it through the module)"
+    )
+    shims.patch_csv_quoted_empty()
+    settings = fs_copy.handle_csv(
+        {"TYPE": "CSV", "FIELD_OPTIONALLY_ENCLOSED_BY": '"', "NULL_IF": []}
+    )
+    sql = settings.read_expression("/x.csv").sql(dialect="duckdb")
+    assert "allow_quoted_nulls = FALSE" in sql, f"{SHIM}.patch_csv_quoted_empty: {sql}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import hashlib
 import logging
 import os
 import re
@@ -16,7 +15,6 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from snowflake.snowpark import DataFrame, Session
 
+from credit_risk.datasets.landing_fs import LandingFile, LandingFolder
 from credit_risk.datasets.sql import identifier, qualified
 from credit_risk.engine.project import configured_session
 from credit_risk.errors import UserError
@@ -45,6 +44,8 @@ CSV_FORMAT = (
 # of a landing folder is refused by name: nothing in it is skipped silently.
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.csv(\.gz)?$", re.IGNORECASE)
 _LANDING_SUFFIXES = (".csv", ".csv.gz")
+# A folder inside an external stage: path segments of letters, digits, '_', '.' and '-'
+_STAGE_FOLDER = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 # The embedded engine (DuckDB 2.0's CSV reader behind fakesnow) reads lines of at most this
 # many bytes, the line end included (DuckDB's max_line_size default, measured: a line of
 # 2,000,001 bytes fails); fakesnow's COPY does not let us change it. Snowflake's own limit is
@@ -91,6 +92,15 @@ class FilesBeside(dict):
 class LandingFilesDataset(AbstractDataset):
     """A folder of CSV landing files (``part-*.csv``, or gzip-compressed ``.csv.gz``) with a fixed header.
 
+    The folder (``path``) is local or on object storage (``s3://``, ``gcs://``, ``abfs://``,
+    ``memory://``), through fsspec as kedro-datasets' file datasets do, with ``credentials``
+    and ``fs_args`` for the file system (:mod:`credit_risk.datasets.landing_fs`); the checks
+    and the load are the same for both. With ``external_stage`` (``NAME`` or ``NAME/folder``,
+    a stage in the dataset's schema whose URL is where the landing folders are), the checked
+    files are copied from ``@NAME/folder/<landing folder>/<file>`` instead of being put on
+    ``stage``: nothing is uploaded (the snowflake env, ``landing_external_stage`` in
+    conf/<env>/globals.yml).
+
     ``save`` takes a pandas frame or a dict of part name to frame (or to a function that
     returns one, called one at a time so a large source never sits in memory whole) and
     replaces the folder's files atomically; a :class:`FilesBeside` dict adds its files beside
@@ -115,6 +125,9 @@ class LandingFilesDataset(AbstractDataset):
         schema: str,
         database: str,
         max_line_bytes: int = ENGINE_MAX_LINE_BYTES,
+        fs_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        external_stage: str | None = None,
         as_partitions: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -122,7 +135,8 @@ class LandingFilesDataset(AbstractDataset):
             raise LandingFileError(
                 "LandingFilesDataset needs the list of columns of its files"
             )
-        self._path = Path(path)
+        self._folder = LandingFolder(path, fs_args, credentials)
+        self._path = self._folder.local_path if self._folder.is_local else None
         self._columns = [str(c) for c in columns]
         self._sql_columns = [identifier(c, "column") for c in self._columns]
         self._database = identifier(database, "database")
@@ -130,28 +144,47 @@ class LandingFilesDataset(AbstractDataset):
         self._stage = qualified(database, schema, stage)
         self._max_line_bytes = int(max_line_bytes)
         self._as_partitions = bool(as_partitions)
+        self._external = None
+        if external_stage:
+            name, _, under = str(external_stage).strip("/").partition("/")
+            if under and not _STAGE_FOLDER.match(under):
+                raise LandingFileError(
+                    f"external_stage {external_stage!r}: the folder after the stage's name "
+                    "may hold letters, digits, '_', '.', '-' and '/' only"
+                )
+            self._external = qualified(database, schema, name) + (
+                f"/{under}" if under else ""
+            )
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "columns": self._columns, "stage": self._stage}
+        return {
+            "path": str(self._folder),
+            "columns": self._columns,
+            "stage": self._stage,
+        }
 
     def _exists(self) -> bool:
         return bool(self.files())
 
-    def files(self) -> list[Path]:
+    def files(self) -> list[LandingFile]:
         """The folder's landing files (``.csv`` or ``.csv.gz``, any case) in name order."""
-        return [p for p in self._entries() if _is_landing_file(p)]
-
-    def _entries(self) -> list[Path]:
-        """Everything in the folder, in name order."""
-        return sorted(self._path.iterdir()) if self._path.is_dir() else []
+        return [
+            self._folder.file(name)
+            for name, is_file in self._folder.entries()
+            if _is_landing_file(name, is_file)
+        ]
 
     def _refuse_strangers(self) -> None:
         """Stop, naming them, if the folder holds anything but landing files (nothing is skipped)."""
-        strangers = [p.name for p in self._entries() if not _is_landing_file(p)]
+        strangers = [
+            name
+            for name, is_file in self._folder.entries()
+            if not _is_landing_file(name, is_file)
+        ]
         if strangers:
             raise LandingFileError(
-                f"landing folder {self._path} holds {strangers}, which are not landing "
+                f"landing folder {self._folder} holds {strangers}, which are not landing "
                 "files: only CSV files (.csv, or gzip-compressed .csv.gz) are loaded. "
                 "Rename them to that, or move them out of the folder"
             )
@@ -164,6 +197,9 @@ class LandingFilesDataset(AbstractDataset):
         :class:`FilesBeside` parts are written into the folder instead, each replacing only a
         file of its name.
         """
+        if not self._folder.is_local:
+            self._save_remote(data)
+            return
         if isinstance(data, FilesBeside):
             self._save_beside(data)
             return
@@ -202,10 +238,37 @@ class LandingFilesDataset(AbstractDataset):
             finally:
                 tmp.unlink(missing_ok=True)
 
-    def _write_csv(self, frame: pd.DataFrame, path: Path) -> None:
+    def _save_remote(
+        self, data: pd.DataFrame | dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]
+    ) -> None:
+        """:meth:`save` on object storage: each file is one object put (atomic by itself);
+        a plain dict of parts then removes the folder's other files (not atomic as a whole,
+        unlike a local folder's swap)."""
+        beside = isinstance(data, FilesBeside)
+        if beside and data.refuse and (clash := self._folder.glob(data.refuse)):
+            raise LandingFileError(
+                f"{self._folder} holds {', '.join(clash[:3])}"
+                + (f" and {len(clash) - 3} more" if len(clash) > 3 else "")  # noqa: PLR2004
+                + f": not adding {', '.join(sorted(data))} beside them. {data.advice}".rstrip()
+            )
+        parts = {"part-00000": data} if isinstance(data, pd.DataFrame) else dict(data)
+        written = set()
+        for name, part in sorted(parts.items()):
+            frame = part() if callable(part) else part
+            file = f"{name}.csv"
+            self._folder.write(
+                file, lambda f, fr=frame, n=file: self._write_csv(fr, f, n)
+            )
+            written.add(file)
+        if not beside:
+            self._folder.remove_all_but(written)
+
+    def _write_csv(
+        self, frame: pd.DataFrame, path: Path | Any, name: str | None = None
+    ) -> None:
         if list(frame.columns) != self._columns:
             raise DatasetError(
-                f"{path.name}: columns {list(frame.columns)} are not {self._columns}"
+                f"{name or path.name}: columns {list(frame.columns)} are not {self._columns}"
             )
         table = pa.Table.from_pandas(
             frame.astype(object).where(frame.notna(), None), preserve_index=False
@@ -397,26 +460,26 @@ class LandingFilesDataset(AbstractDataset):
         """The process's engine session (configured from the project's conf if no hook ran)."""
         return configured_session()
 
-    def load(self) -> DataFrame | LandingFolder:
+    def load(self) -> DataFrame | LandingPartitions:
         """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``.
 
-        With ``as_partitions``, a :class:`LandingFolder` instead: the files by name, each with
-        its size and checksum, nothing checked or staged until a node asks for some files'
-        rows (as Kedro's PartitionedDataset hands out load functions).
+        With ``as_partitions``, a :class:`LandingPartitions` instead: the files by name (each
+        with its size, SHA-256 and day), nothing checked or staged until a node asks for some
+        files' rows (as Kedro's PartitionedDataset hands out load functions).
         """
         if self._as_partitions:
             self._refuse_strangers()
-            return LandingFolder(self, self.files())
+            return LandingPartitions(self, self.files())
         files = self.files()
         if not files:
             raise LandingFileError(
-                f"no landing files (*.csv, *.csv.gz) in {self._path}: run "
+                f"no landing files (*.csv, *.csv.gz) in {self._folder}: run "
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
         self._refuse_strangers()
         return self.rows(files)
 
-    def checked_with_rows(self, files: list[Path]) -> list[Path]:
+    def checked_with_rows(self, files: list[LandingFile]) -> list[LandingFile]:
         """Check each file whole (a LandingFileError names the first bad one); those with rows."""
         with_rows = []
         for path in files:
@@ -428,20 +491,20 @@ class LandingFilesDataset(AbstractDataset):
                 try:
                     self._check_file(plain)
                 except DatasetError as exc:
-                    if plain == path:
+                    if str(plain) == str(path):
                         raise
                     raise LandingFileError(
-                        str(exc).replace(str(plain), f"{path} (decompressed)")
+                        str(exc).replace(str(plain), _shown(path))
                     ) from None
                 if self._has_rows(plain):
                     with_rows.append(path)
         return with_rows
 
-    def rows(self, files: list[Path]) -> DataFrame:
+    def rows(self, files: list[LandingFile]) -> DataFrame:
         """The rows of ``files`` (checked first), staged and copied, as one lazy DataFrame."""
         with_rows = self.checked_with_rows(files)
         session = self.session
-        folder = identifier(self._path.name, "landing folder").lower()
+        folder = identifier(self._folder.name, "landing folder").lower()
         session.sql(f"CREATE STAGE IF NOT EXISTS {self._stage}").collect()
         columns = ", ".join(f"{c} VARCHAR" for c in self._sql_columns)
         loaded = f"_LANDING_{folder}_{uuid.uuid4().hex[:8]}".upper()
@@ -451,21 +514,26 @@ class LandingFilesDataset(AbstractDataset):
             # One statement at a time: the embedded engine runs a session's statements on one
             # DuckDB connection, which refuses a second call while one runs (seen with a PUT
             # in another thread). A .csv.gz file is put as it is: COPY reads gzip on both engines
-            location = f"{self._stage}/{folder}/{path.name}/"
-            session.sql(
-                f"PUT 'file://{path.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
-            ).collect()
+            location = self._on_stage(session, folder, path)
             scratch = f"{loaded}_{i}"
             session.sql(f"CREATE TEMPORARY TABLE {scratch} ({columns})").collect()
             try:
-                session.sql(
+                copied = session.sql(
                     f"COPY INTO {scratch} FROM @{location} FILE_FORMAT=({CSV_FORMAT}) FORCE=TRUE"
                 ).collect()
+                self._check_copied(path, location, copied)
+            except LandingFileError:
+                raise
             except Exception as exc:  # noqa: BLE001 - the engine's message, with the file named
                 with _readable(path) as plain:
-                    self._check_records(
-                        plain
-                    )  # Python's reader refuses it too: say which line
+                    try:  # Python's reader refuses it too: say which line
+                        self._check_records(plain)
+                    except DatasetError as refused:
+                        if str(plain) == str(path):
+                            raise
+                        raise LandingFileError(
+                            str(refused).replace(str(plain), _shown(path))
+                        ) from exc
                 raise LandingFileError(
                     f"landing file {path}: the engine could not load it: {exc}"
                 ) from exc
@@ -483,6 +551,32 @@ class LandingFilesDataset(AbstractDataset):
         # files; the outer SELECT lets the engine describe the columns without running the union
         return session.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)})")
 
+    def _on_stage(self, session: Session, folder: str, path: LandingFile) -> str:
+        """Where COPY reads ``path`` from: its place on the external stage, or the internal
+        stage's folder it is put in (a file on object storage is fetched to be put)."""
+        if self._external is not None:
+            # the landing folder's and the file's names are checked identifiers and names
+            return f"{self._external}/{self._folder.name}/{path.name}"
+        location = f"{self._stage}/{folder}/{path.name}/"
+        with path.local() as local:
+            session.sql(
+                f"PUT 'file://{local.resolve()}' @{location} OVERWRITE=TRUE AUTO_COMPRESS=FALSE"
+            ).collect()
+        return location
+
+    def _check_copied(self, path: LandingFile, location: str, copied: list) -> None:
+        """From an external stage, COPY reports the file it loaded: none means the stage does not
+        hold it (Snowflake says "0 files processed" and loads nothing, without an error)."""
+        if self._external is None:
+            return
+        statuses = [str(row.as_dict().get("status", "")).upper() for row in copied]
+        if "LOADED" not in statuses:
+            raise LandingFileError(
+                f"landing file {path} is not on the external stage at @{location} "
+                f"(COPY said {[r.as_dict() for r in copied]}): the stage's URL must hold the "
+                "landing folders the catalog's paths name (landing_external_stage)"
+            )
+
     @staticmethod
     def _has_rows(path: Path) -> bool:
         """Whether anything follows the header line (a header-only file loads no rows)."""
@@ -495,67 +589,36 @@ class LandingFilesDataset(AbstractDataset):
         files = self.files()
         if not files:
             return TablePreview({"index": [], "columns": self._columns, "data": []})
-        sample = pd.read_csv(
-            files[0],
-            nrows=min(int(nrows), 100),
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-        )
+        with files[0].open("rb") as f:
+            sample = pd.read_csv(
+                f,
+                nrows=min(int(nrows), 100),
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                compression="gzip" if files[0].name.lower().endswith(".gz") else None,
+            )
         return TablePreview(sample.to_dict(orient="split"))
 
 
-_DAY_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv(\.gz)?$", re.IGNORECASE)
-
-
-class LandingFile:
-    """One landing file as the ledger sees it: name, size, SHA-256 and (for a day file) its day."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = path.name
-        self.size = path.stat().st_size
-        self._checksum: str | None = None
-
-    @property
-    def checksum(self) -> str:
-        """SHA-256 of the file's bytes (read once, on first use)."""
-        if self._checksum is None:
-            digest = hashlib.sha256()
-            with self.path.open("rb") as f:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
-            self._checksum = digest.hexdigest()
-        return self._checksum
-
-    @property
-    def day(self) -> date | None:
-        """The day a day file (``YYYY-MM-DD.csv``) is named after; None for other names."""
-        match = _DAY_NAME.match(self.name)
-        if not match:
-            return None
-        try:
-            return date.fromisoformat(match.group(1))
-        except ValueError:
-            return None
-
-
-class LandingFolder(dict):
-    """A landing folder's files by name (:class:`LandingFile`), loaded on demand by :meth:`rows`.
+class LandingPartitions(dict):
+    """A landing folder's files by name (:class:`~credit_risk.datasets.landing_fs.LandingFile`),
+    loaded on demand by :meth:`rows`.
 
     What ``LandingFilesDataset(as_partitions=True).load()`` returns: listing the folder reads no
-    file; a node picks the files to load and asks for their rows (checked, staged and copied
-    only then).
+    file; a node picks the files to load (each file's size, SHA-256 and day come through the
+    folder's file system, local or object storage) and asks for their rows (checked, staged
+    and copied only then), as Kedro's PartitionedDataset hands out load functions.
     """
 
-    def __init__(self, dataset: LandingFilesDataset, files: list[Path]) -> None:
-        super().__init__((p.name, LandingFile(p)) for p in files)
+    def __init__(self, dataset: LandingFilesDataset, files: list[LandingFile]) -> None:
+        super().__init__((f.name, f) for f in files)
         self._dataset = dataset
 
     @property
-    def path(self) -> Path:
-        """The folder."""
-        return self._dataset._path
+    def folder(self) -> LandingFolder:
+        """The landing folder (``str()`` names it as the catalog does: a path or a URL)."""
+        return self._dataset._folder
 
     @property
     def session(self) -> Session:
@@ -564,11 +627,16 @@ class LandingFolder(dict):
 
     def rows(self, files: list[LandingFile]) -> DataFrame:
         """The rows of ``files`` as text with ``_SOURCE_FILE`` (each checked whole first)."""
-        return self._dataset.rows([f.path for f in files])
+        return self._dataset.rows(files)
 
 
-def _is_landing_file(path: Path) -> bool:
-    return path.is_file() and path.name.lower().endswith(_LANDING_SUFFIXES)
+def _is_landing_file(name: str, is_file: bool) -> bool:
+    return is_file and name.lower().endswith(_LANDING_SUFFIXES)
+
+
+def _shown(file: LandingFile) -> str:
+    """How a check's message names ``file`` when it checked a local copy of it."""
+    return f"{file} (decompressed)" if file.name.lower().endswith(".gz") else str(file)
 
 
 def _check_not_binary(path: Path, head: bytes) -> None:
@@ -587,15 +655,21 @@ def _check_not_binary(path: Path, head: bytes) -> None:
 
 
 @contextmanager
-def _readable(path: Path) -> Iterator[Path]:
-    """The file's CSV text as a local file: itself, or for ``.csv.gz`` a decompressed copy."""
+def _readable(path: LandingFile) -> Iterator[Path]:
+    """The file's CSV text as a local file: itself (or, on object storage, a fetched copy),
+    or for ``.csv.gz`` a decompressed copy."""
     if not path.name.lower().endswith(".gz"):
-        yield path
+        with path.local() as local:
+            yield local
         return
     with tempfile.TemporaryDirectory(prefix="landing-") as tmp:
         plain = Path(tmp) / path.name[: -len(".gz")]
         try:
-            with gzip.open(path, "rb") as src, plain.open("wb") as dst:
+            with (
+                path.open("rb") as raw,
+                gzip.open(raw, "rb") as src,
+                plain.open("wb") as dst,
+            ):
                 shutil.copyfileobj(src, dst, 1 << 20)
         except (OSError, EOFError, zlib.error) as exc:
             raise LandingFileError(

@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from snowflake.snowpark import Column
 from snowflake.snowpark import functions as F
 
 
-def risk_bands(params: dict[str, Any]) -> tuple[list[float], list[str]]:
-    """The band edges and labels from ``params["risk_bands"]``, checked."""
-    bands = params.get("risk_bands") or {}
-    edges = [float(e) for e in bands.get("edges") or []]
-    labels = [str(label) for label in bands.get("labels") or []]
-    if len(labels) != len(edges) + 1:
-        raise ValueError(
-            f"scoring.risk_bands needs one more label than edges: {len(edges)} edges {edges}, "
-            f"{len(labels)} labels {labels}"
-        )
-    if any(low >= high for low, high in zip(edges, edges[1:], strict=False)):
-        raise ValueError(
-            f"scoring.risk_bands.edges must be strictly increasing, got {edges}"
-        )
-    return edges, labels
+class RiskBands(BaseModel):
+    """Band edges and labels (``scoring.risk_bands``): a probability ``p`` gets
+    ``labels[number of edges <= p]``; edges strictly increasing, one more label than edges."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    edges: list[Annotated[float, Field(gt=0, lt=1)]]
+    labels: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_label_per_band(self) -> RiskBands:
+        edges, labels = self.edges, self.labels
+        if len(labels) != len(edges) + 1:
+            raise ValueError(
+                f"need one more label than edges: {len(edges)} edges {edges}, "
+                f"{len(labels)} labels {labels}"
+            )
+        if any(low >= high for low, high in zip(edges, edges[1:], strict=False)):
+            raise ValueError(f"edges must be strictly increasing, got {edges}")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels must differ, got {labels}")
+        return self
 
 
 def assign_bands(

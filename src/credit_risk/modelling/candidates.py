@@ -15,41 +15,46 @@ A new scikit-learn compatible candidate needs no Python change. ``random_state``
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from credit_risk.modelling.model import ESTIMATOR_STEP, PREPROCESS_STEP
-from credit_risk.modelling.preprocessing import build_preprocessing, source_features
+from credit_risk.modelling.preprocessing import (
+    PREPROCESSINGS,
+    build_preprocessing,
+    source_features,
+)
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     from sklearn.pipeline import Pipeline
 
-SPEC_KEYS = {"class", "params", "preprocess", "monotone_parameter"}
-DIRECTIONS = (-1, 0, 1)
+# A feature's risk direction: 1 never falls as it rises, -1 never rises, 0 free (not a bool)
+Direction = Annotated[StrictInt, Field(ge=-1, le=1)]
+
+
+class CandidateSpec(BaseModel):
+    """One candidate of ``training.candidates``: class path, preprocessing, hyper-parameters.
+
+    ``monotone_parameter`` is the only optional key: without it the candidate takes no
+    monotone constraints. The class is imported when the candidate is built (scikit-learn
+    and XGBoost are slow to import), so a class that cannot be imported is named then.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    class_path: str = Field(
+        alias="class", pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$"
+    )  # package.module.Class
+    preprocess: Literal[PREPROCESSINGS]  # standard or none (modelling.preprocessing)
+    params: dict[str, Any]
+    monotone_parameter: str | None = None
 
 
 def _where(name: str) -> str:
     return f"training.candidates.{name} (conf/base/parameters_training.yml)"
-
-
-def check_spec(name: str, spec: Any) -> dict[str, Any]:
-    """A candidate's spec, checked: a mapping with a ``class`` and only known keys."""
-    if not isinstance(spec, dict) or "class" not in spec:
-        raise ValueError(
-            f"{_where(name)} must be a mapping with a 'class' (e.g. xgboost.XGBClassifier), "
-            f"got {spec!r}"
-        )
-    unknown = set(spec) - SPEC_KEYS
-    if unknown:
-        raise ValueError(
-            f"{_where(name)} has unknown keys {sorted(unknown)}; known: {sorted(SPEC_KEYS)}"
-        )
-    if not isinstance(spec.get("params") or {}, dict):
-        raise ValueError(
-            f"{_where(name)}.params must be a mapping of keyword arguments"
-        )
-    return spec
 
 
 def estimator_class(name: str, path: str) -> type:
@@ -63,22 +68,9 @@ def estimator_class(name: str, path: str) -> type:
         ) from error
 
 
-def check_directions(constraints: dict[str, Any] | None) -> dict[str, int]:
-    """``training.monotone_constraints``, checked: each feature's direction is -1, 0 or 1."""
-    checked = {}
-    for feature, direction in (constraints or {}).items():
-        if direction not in DIRECTIONS or isinstance(direction, bool):
-            raise ValueError(
-                f"training.monotone_constraints.{feature} must be 1 (risk never falls as it "
-                f"rises), -1 (never rises) or 0, got {direction!r}"
-            )
-        checked[str(feature)] = int(direction)
-    return checked
-
-
 def build_candidate(
     name: str,
-    spec: dict[str, Any],
+    spec: CandidateSpec,
     numeric: list[str],
     categorical: list[str],
     seed: int,
@@ -86,18 +78,15 @@ def build_candidate(
     """An unfitted pipeline: the candidate's preprocessing, then its estimator."""
     from sklearn.pipeline import Pipeline  # noqa: PLC0415 - slow import, deferred
 
-    spec = check_spec(name, spec)
-    cls = estimator_class(name, spec["class"])
-    params = dict(spec.get("params") or {})
+    cls = estimator_class(name, spec.class_path)
+    params = dict(spec.params)
     try:
         estimator = cls(**params)
         if "random_state" in estimator.get_params() and "random_state" not in params:
             estimator.set_params(random_state=seed)
     except TypeError as error:
         raise ValueError(f"{_where(name)}.params: {error}") from error
-    preprocess = build_preprocessing(
-        spec.get("preprocess", "standard"), numeric, categorical
-    )
+    preprocess = build_preprocessing(spec.preprocess, numeric, categorical)
     return Pipeline([(PREPROCESS_STEP, preprocess), (ESTIMATOR_STEP, estimator)])
 
 
@@ -127,11 +116,11 @@ def fit(
     pipeline: Pipeline,
     x_train: pd.DataFrame,
     y_train: np.ndarray,
-    spec: dict[str, Any],
+    spec: CandidateSpec | None,
     directions: dict[str, int],
 ) -> Pipeline:
     """Fit ``pipeline`` in place, monotone where its spec names a parameter and directions are given."""
-    parameter = spec.get("monotone_parameter")
+    parameter = spec.monotone_parameter if spec is not None else None
     if parameter and directions:
         constrain(pipeline, parameter, directions, x_train)
     return pipeline.fit(x_train, y_train)

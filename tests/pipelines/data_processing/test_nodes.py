@@ -6,14 +6,11 @@ import hashlib
 from datetime import date
 
 import pytest
-import yaml
 
 from credit_risk.pipelines.data_processing import nodes
-from tests.conftest import PROJECT, make_table
+from tests.conftest import make_table, project_contract
 
-RULES = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_data_processing.yml").read_text()
-)["data_processing"]
+RULES = project_contract()
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 APP_COLUMNS = [
     "APPLICATION_ID",
@@ -298,7 +295,7 @@ def test_integer_columns_take_whole_numbers_only_and_conflicts_have_their_own_re
     assert reasons == [
         (
             "9000000.0",
-            f"application_id is not an id ({RULES['id_rule']})",
+            f"application_id is not an id ({RULES.id_rule})",
         ),
         ("L1", "age is not a whole number (in digits)"),
         ("L2", "loan_term_months is not a whole number (in digits)"),
@@ -314,3 +311,51 @@ def test_integer_columns_take_whole_numbers_only_and_conflicts_have_their_own_re
     kept = {r["APPLICATION_ID"]: r["_KEPT_FROM"] for r in rejected.collect()}
     assert kept["L6"] == "part-00000.csv" and kept["L1"] is None
     assert clean.count() + rejected.count() == raw.count()
+
+
+def test_a_column_added_to_the_contract_is_typed_checked_and_carried(session):
+    """The cleaning follows the contract: a new number column (with a range) and a new PII
+    column need no code, and reach the domain model."""
+    values = RULES.model_dump()
+    apps = values["sources"]["applications"]["columns"]
+    apps["savings"] = {"type": "decimal", "range": [0, 100], "feature": "numeric"}
+    people = values["sources"]["applicants"]["columns"]
+    people["employer"] = {"type": "text", "pii": "hash"}
+    contract = type(RULES).model_validate(values)
+
+    columns = APP_COLUMNS + ["SAVINGS"]
+    rows = [
+        _app("L1")[:-2] + ("12.5",) + _app("L1")[-2:],
+        _app("L2")[:-2] + ("101",) + _app("L2")[-2:],
+        _app("L3")[:-2] + ("lots",) + _app("L3")[-2:],
+    ]
+    raw = session.table(make_table(session, "T_APPS_NEW", columns + LINEAGE, rows))
+    clean, rejected = nodes.clean_applications(raw, contract)
+    assert [r["SAVINGS"] for r in clean.collect()] == [12.5]
+    assert sorted(
+        (r["APPLICATION_ID"], r["_REJECT_REASON"]) for r in rejected.collect()
+    ) == [
+        ("L2", "savings outside [0, 100]"),
+        ("L3", "savings is not a number"),
+    ]
+    applicant = ("A1", "Ann", "Lee", "a@x.io", "0770", "1 Road", "1980-01-01",
+                 "2024-01-01 10:00:00", "ACME", "f.csv", None)  # fmt: skip
+    raw_people = session.table(
+        make_table(
+            session,
+            "T_PEOPLE_NEW",
+            [c.upper() for c in contract.sources["applicants"].landing_columns]
+            + LINEAGE,
+            [applicant],
+        )
+    )
+    people_clean, _ = nodes.clean_applicants(raw_people, "k", contract)
+    (person,) = people_clean.collect()
+    assert "EMPLOYER" not in person.as_dict() and len(person["EMPLOYER_HASH"]) == 64
+    outcomes = session.table(
+        make_table(
+            session, "T_OUT_NEW", ["APPLICATION_ID", "OBSERVED_AT", "DEFAULTED"], []
+        )
+    )
+    primary = nodes.build_applications(clean, people_clean, outcomes)
+    assert "SAVINGS" in primary.columns

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from snowflake.snowpark import functions as F
 
 from credit_risk.pipelines.feature_engineering import nodes
 from credit_risk.pipelines.feature_engineering.parameters import (
     FeatureEngineeringParams,
 )
-from tests.conftest import PROJECT, make_table
+from tests.conftest import make_table, project_parameters
 
 PARAMS = FeatureEngineeringParams.model_validate(
-    yaml.safe_load(
-        (PROJECT / "conf/base/parameters_feature_engineering.yml").read_text()
-    )["feature_engineering"]
+    project_parameters()["feature_engineering"]
 )
 
 

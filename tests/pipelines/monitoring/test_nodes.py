@@ -16,6 +16,7 @@ from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
 from credit_risk.pipelines.monitoring import nodes
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
 from tests.conftest import DATABASE, PROJECT
+from tests.params import run_date
 
 CONFIGURED = yaml.safe_load(
     (PROJECT / "conf/base/parameters_monitoring.yml").read_text()
@@ -31,13 +32,37 @@ SMALL = MonitoringParams.model_validate(
 )
 
 
+def _income_score(income, scale=1.0):
+    """A model's default probability: falls with income."""
+    return scale / (1 + np.exp((np.asarray(income, dtype="float64") - 40_000) / 15_000))
+
+
+NO_REJECTS = pd.DataFrame(columns=nodes.REJECT_COLUMNS)
+
+
 @dataclass(frozen=True)
 class Model:
-    """What monitoring reads of a model."""
+    """What monitoring reads of a model: its features and its scoring interface."""
 
     version: str = "v1"
     numeric_features: list = field(default_factory=lambda: ["INCOME", "CREDIT_SCORE"])
     categorical_features: list = field(default_factory=lambda: ["LOAN_PURPOSE"])
+    scale: float = 1.0
+    scored: list = field(default_factory=list)  # the keys it was asked to score
+
+    @property
+    def features(self) -> list:
+        return [*self.numeric_features, *self.categorical_features]
+
+    def default_probabilities(self, frame, key, total, batch_rows):
+        rows = frame.to_pandas()
+        self.scored.extend(rows[key])
+        yield pd.DataFrame(
+            {
+                key: rows[key],
+                "DEFAULT_PROBABILITY": _income_score(rows["INCOME"], self.scale),
+            }
+        )
 
 
 def _table(frame: pd.DataFrame, *, history_key=None):
@@ -63,28 +88,27 @@ def _population(
             "INCOME": rng.lognormal(10.8, 0.4, n) * income_scale,
             "CREDIT_SCORE": rng.normal(680, 50, n).round(),
             "LOAN_PURPOSE": rng.choice(list(purposes), n),
-            "DEFAULT_PROBABILITY": rng.beta(2, 18, n),
         }
-    )
+    ).assign(DEFAULT_PROBABILITY=lambda f: _income_score(f["INCOME"]))
 
 
-def _stability(session, current: pd.DataFrame, day="2026-06-01"):
-    reference = _population(2000, 1, "T")
-    training = _table(
-        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
-    )
-    predictions = _table(
-        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
-    )
+def _training(n=2000):
+    """A training set: ``n`` train rows and ``n // 4`` test rows of another population."""
+    train = _population(n, 1, "T").assign(SPLIT="train")
+    test = _population(n // 4, 9, "X", income_scale=3.0).assign(SPLIT="test")
+    return _table(pd.concat([train, test]).drop(columns="DEFAULT_PROBABILITY"))
+
+
+def _stability(session, current: pd.DataFrame, day="2026-06-01", model=None):
+    model = model or Model()
+    training = _training()
     history = _table(
         current[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(
             RUN_DATE=pd.Timestamp(day), MODEL_VERSION="v1"
         )
     )
     scoring = _table(current.drop(columns="DEFAULT_PROBABILITY"))
-    psi, same = nodes.stability(
-        training, predictions, history, scoring, Model(), SMALL, day
-    )
+    psi, same = nodes.stability(training, history, scoring, model, SMALL, run_date(day))
     assert psi is same
     return psi.set_index("VARIABLE")
 
@@ -154,7 +178,7 @@ def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(se
         SCORED_AT=pd.Timestamp("2026-01-20"),
     )
     history = _table(pd.concat([scores, rescore]))
-    table, same = nodes.backtest(history, _table(apps), SMALL, "2026-02-01")
+    table, same = nodes.backtest(history, _table(apps), SMALL, run_date("2026-02-01"))
     assert table is same
     whole = table[table["RISK_BAND"] == "ALL"].set_index("VINTAGE")
     first = slice(0, len(p) // 2)
@@ -173,7 +197,7 @@ def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(se
         "B",
     }
     # a year later the second vintage has matured too
-    later, _ = nodes.backtest(history, _table(apps), SMALL, "2026-12-31")
+    later, _ = nodes.backtest(history, _table(apps), SMALL, run_date("2026-12-31"))
     assert later[later["RISK_BAND"] == "ALL"]["JUDGED"].all()
 
 
@@ -183,10 +207,12 @@ def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
     apps, scores, p, y = _backtest_data()
     # ranked backwards: a broken model (ROC-AUC about 1 - 0.7)
     scores["DEFAULT_PROBABILITY"] = p.max() + p.min() - p
-    table, _ = nodes.backtest(_table(scores), _table(apps), SMALL, "2026-02-01")
+    table, _ = nodes.backtest(
+        _table(scores), _table(apps), SMALL, run_date("2026-02-01")
+    )
     quiet = _stability(session, _population(600, 2, "C"))
     with caplog.at_level(logging.WARNING, logger=nodes.__name__):
-        rows = nodes.alerts(quiet.reset_index(), table, SMALL, "run-1")
+        rows = nodes.alerts(quiet.reset_index(), table, NO_REJECTS, SMALL, "run-1")
     assert list(rows.columns)[:4] == ["RUN_ID", "CHECKED_AT", "DATASET", "CHECK_NAME"]
     assert (rows["DATASET"] == "monitoring").all() and (rows["RUN_ID"] == "run-1").all()
     backtest = rows[rows["KIND"] == "backtest"].set_index("CHECK_NAME")
@@ -202,7 +228,8 @@ def test_the_alert_rows_land_in_the_data_quality_history(session):
     shifted = _population(600, 2, "C", income_scale=0.6)
     rows = nodes.alerts(
         _stability(session, shifted).reset_index(),
-        nodes.backtest(None, None, SMALL, "2026-06-01")[0],
+        nodes.backtest(None, None, SMALL, run_date("2026-06-01"))[0],
+        NO_REJECTS,
         SMALL,
         "run-2",
     )
@@ -227,17 +254,119 @@ def test_category_psi():
 
 
 def test_before_any_score_nothing_is_judged(session):
-    reference = _population(300, 1, "T")
-    training = _table(
-        reference.drop(columns="DEFAULT_PROBABILITY").assign(SPLIT="train")
-    )
-    predictions = _table(
-        reference[["APPLICATION_ID", "DEFAULT_PROBABILITY"]].assign(SPLIT="train")
-    )
+    training = _training(300)
     psi, _ = nodes.stability(
-        training, predictions, None, training, Model(), SMALL, "2026-06-01"
+        training, None, training, Model(), SMALL, run_date("2026-06-01")
     )
     assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 0).all()
     assert nodes.alerts(
-        psi, nodes.backtest(None, None, SMALL, None)[0], SMALL, "r"
+        psi, nodes.backtest(None, None, SMALL, None)[0], NO_REJECTS, SMALL, "r"
     ).empty
+
+
+def test_the_score_reference_is_the_champions_scores_of_the_training_population(
+    session,
+):
+    """The model that gave the day's scores scores the reference: its train rows only."""
+    champion = Model()
+    psi = _stability(session, _population(600, 2, "C"), model=champion)
+    assert sorted(set(champion.scored)) == [f"T{i:05d}" for i in range(2000)]
+    assert psi.loc["SCORE", "STATUS"] == "ok"
+    assert psi.loc["SCORE", "PSI"] < PARAMS.psi.warn
+    # the same day's scores judged against another model's view of training (what a later
+    # challenger's evaluation scores would be) do look shifted: the reference matters
+    other = _stability(session, _population(600, 2, "C"), model=Model(scale=0.5))
+    assert other.loc["SCORE", "STATUS"] == "error"
+
+
+def _source(day: str, n: int, rejected: dict[str, int], purposes=None):
+    """RAW applications of ``day`` (and one row of another day), and the rejected ones with reasons."""
+    raw = pd.DataFrame(
+        {
+            "APPLICATION_ID": [f"R{i:05d}" for i in range(n + 1)],
+            "APPLICATION_DATE": [f" {day} "] * n + ["2026-01-01"],
+            "LOAN_PURPOSE": ["car"] * (n + 1),
+        }
+    )
+    reasons = [r for r, k in rejected.items() for _ in range(k)]
+    bad = raw.iloc[: len(reasons)].assign(_REJECT_REASON=reasons)
+    if purposes:
+        bad.loc[bad["_REJECT_REASON"].str.contains("purpose"), "LOAN_PURPOSE"] = (
+            purposes
+        )
+    return _table(raw), _table(bad)
+
+
+def _rejects(raw, rejected, params=SMALL, day="2026-03-02"):
+    return nodes.reject_rates(
+        params, run_date(day), raw_applications=raw, rejected_applications=rejected
+    ).set_index("SOURCE")
+
+
+ONLY_APPLICATIONS = MonitoringParams.model_validate(
+    {
+        **CONFIGURED,
+        "rejects": {
+            **CONFIGURED["rejects"],
+            "date_columns": {"applications": "APPLICATION_DATE"},
+        },
+    }
+)
+
+
+def test_a_new_loan_purpose_rejected_by_cleaning_raises_an_alert_naming_it(
+    session, caplog
+):
+    raw, rejected = _source(
+        "2026-03-02",
+        400,
+        {"loan_purpose not an accepted value": 40, "duplicate application_id": 8},
+        purposes=" buy_now_pay_later ",
+    )
+    rates = _rejects(raw, rejected, ONLY_APPLICATIONS)
+    row = rates.loc["applications"]
+    assert (row["RAW_ROWS"], row["REJECTED_ROWS"]) == (
+        400,
+        48,
+    )  # not the other day's row
+    assert row["REJECT_RATE"] == pytest.approx(0.12) and row["STATUS"] == "error"
+    assert row["REASONS"] == (
+        "loan_purpose not an accepted value 40 ('buy_now_pay_later' 40); "
+        "duplicate application_id 8"
+    )
+    with caplog.at_level(logging.WARNING, logger=nodes.__name__):
+        rows = nodes.alerts(
+            pd.DataFrame(columns=nodes.PSI_COLUMNS),
+            nodes.backtest(None, None, SMALL, None)[0],
+            rates.reset_index(),
+            ONLY_APPLICATIONS,
+            "run-3",
+        )
+    (alert,) = rows.itertuples(index=False)
+    assert (alert.CHECK_NAME, alert.KIND, alert.STATUS) == (
+        "reject_rate_applications",
+        "reject_rate",
+        "fail",
+    )
+    assert alert.MAX_FRACTION == ONLY_APPLICATIONS.rejects.rate.error
+    assert "monitoring fail: 2026-03-02 applications: 48 of 400 rows" in caplog.text
+    assert "'buy_now_pay_later' 40" in caplog.text
+
+
+def test_a_usual_reject_rate_passes_and_a_small_day_is_not_judged(session):
+    raw, rejected = _source("2026-03-02", 400, {"duplicate application_id": 10})
+    usual = _rejects(raw, rejected, ONLY_APPLICATIONS).loc["applications"]
+    assert usual["STATUS"] == "ok" and usual["REJECT_RATE"] == pytest.approx(0.025)
+    raw, rejected = _source("2026-03-02", 50, {"missing application_date": 25})
+    small = _rejects(raw, rejected, ONLY_APPLICATIONS).loc["applications"]
+    assert small["STATUS"] == "not_judged"
+
+
+def test_a_source_the_pipeline_does_not_read_is_named():
+    with pytest.raises(ValueError, match="bureau_events"):
+        nodes.reject_rates(
+            PARAMS,
+            run_date("2026-03-02"),
+            raw_applications=None,
+            rejected_applications=None,
+        )

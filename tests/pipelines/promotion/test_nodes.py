@@ -14,20 +14,35 @@ import pandas as pd
 import pytest
 
 from credit_risk.pipelines.promotion import nodes
+from tests.params import project_yaml, typed
 
-PARAMS = {
-    "auc_margin": 0.005,
-    "calibration_level": 0.95,
-    "psi_bins": 10,
-    "psi_threshold": 0.1,
-}
-FAIR = {
-    "group_column": "protected_group",
-    "age_band_edges": [25, 62],
-    "approval_cutoff": 0.15,
-    "four_fifths_floor": 0.8,
-}
-SCORING = {"risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}}
+PARAMS = typed(
+    "promotion",
+    {
+        **project_yaml("promotion"),
+        "auc_margin": 0.005,
+        "calibration_level": 0.95,
+        "psi_bins": 10,
+        "psi_threshold": 0.1,
+    },
+)
+FAIR = typed(
+    "fair_lending",
+    {
+        **project_yaml("fair_lending"),
+        "group_column": "protected_group",
+        "age_band_edges": [25, 62],
+        "approval_cutoff": 0.15,
+        "four_fifths_floor": 0.8,
+    },
+)
+SCORING = typed(
+    "scoring",
+    {
+        **project_yaml("scoring"),
+        "risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]},
+    },
+)
 N = 20_000
 SEED = 7
 
@@ -122,7 +137,7 @@ def test_a_better_calibrated_stable_fair_challenger_is_promoted(holdout):
     assert decision["promoted"], decision
     assert decision["reason"] == "passed every gate"
     assert (
-        gates["discrimination"]["value"] > PARAMS["auc_margin"]
+        gates["discrimination"]["value"] > PARAMS.auc_margin
     )  # TRUE beats NOISY by far more than 0.005
     assert all(g["passed"] for g in gates.values())
 
@@ -196,3 +211,69 @@ def test_band_intervals_hold_the_level_for_the_bands_together():
         low, high = nodes.jeffreys_interval(row.DEFAULTS, row.ROWS, 1 - 0.05 / 4)
         assert (row.LOW, row.HIGH) == pytest.approx((low, high))
     assert bands["INSIDE"].all()
+
+
+def _warehouse_table(frame: pd.DataFrame):
+    """``frame`` as a table of the test engine, loaded back lazily."""
+    import uuid  # noqa: PLC0415
+
+    from credit_risk.datasets import SnowparkTableDataset  # noqa: PLC0415
+    from tests.conftest import DATABASE  # noqa: PLC0415
+
+    dataset = SnowparkTableDataset(
+        table_name=f"T_PROMO_{uuid.uuid4().hex[:8].upper()}",
+        database=DATABASE,
+        schema="PRIMARY",
+    )
+    dataset.save(frame)
+    return dataset.load()
+
+
+def test_the_holdout_and_its_groups_come_from_warehouse_tables_only(
+    session, tmp_path, monkeypatch
+):
+    """No local answer-key files: outcomes from the training set, groups from a table."""
+    monkeypatch.chdir(tmp_path)  # no data/01_raw/generator_truth here
+    training = _warehouse_table(
+        pd.DataFrame(
+            {
+                "APPLICATION_ID": ["L1", "L2", "L3", "L4", "L5"],
+                "SPLIT": ["out_of_time", "out_of_time", "train", "out_of_time", "test"],
+                "DEFAULTED": [1, 0, 0, 0, 1],
+                "AGE": [30, 64, 40, 22, 50],
+            }
+        )
+    )
+    groups = _warehouse_table(
+        pd.DataFrame(
+            {
+                "APPLICATION_ID": ["L1", "L2", "L3", "L5"],
+                "TRUE_DEFAULT_PROBABILITY": [0.1, 0.2, 0.3, 0.4],
+                "PROTECTED_GROUP": ["A", "B", "A", "B"],
+            }
+        )
+    )
+    holdout = nodes.holdout_sample(
+        training, groups, PARAMS.model_copy(update={"max_rows": 100}), FAIR
+    )
+    assert list(holdout["APPLICATION_ID"]) == ["L1", "L2", "L4"]
+    assert list(holdout["DEFAULTED"]) == [1, 0, 0]  # the observed outcomes
+    assert holdout["protected_group"].tolist()[:2] == ["A", "B"]
+    assert pd.isna(holdout["protected_group"].iloc[2])  # no group: NULL, kept
+    assert (
+        "TRUE_DEFAULT_PROBABILITY" not in holdout.columns
+    )  # the answer key's risk unused
+
+
+def test_a_missing_group_table_or_column_is_named(session):
+    training = _warehouse_table(
+        pd.DataFrame(
+            {"APPLICATION_ID": ["L1"], "SPLIT": ["out_of_time"], "DEFAULTED": [1]}
+        )
+    )
+    missing = session.table("CREDIT_RISK.RAW.NO_SUCH_GROUPS")
+    with pytest.raises(nodes.GroupTableError, match="raw_generator_truth"):
+        nodes.holdout_sample(training, missing, PARAMS, FAIR)
+    other = _warehouse_table(pd.DataFrame({"APPLICATION_ID": ["L1"], "SEGMENT": ["x"]}))
+    with pytest.raises(nodes.GroupTableError, match="PROTECTED_GROUP"):
+        nodes.holdout_sample(training, other, PARAMS, FAIR)

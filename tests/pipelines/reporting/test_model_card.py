@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from credit_risk.modelling.bands import RiskBands
 from credit_risk.pipelines.reporting import model_card as card
 from tests.test_viz_and_jupyter import _png_pixels
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-SCORING = {"risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}}
+BANDS = RiskBands(edges=[0.05, 0.15, 0.30], labels=["A", "B", "C", "D"])
 
 
 def _sample(n=3000, seed=3):
@@ -52,7 +53,7 @@ def _card(scorecard, promotion_version="v1"):
         ),
         rejects=pd.DataFrame({"SOURCE": ["applications"], "REJECTED_ROWS": [12]}),
         features=pd.DataFrame({"FEATURE": ["CREDIT_SCORE"], "CONSTRAINT": ["none"]}),
-        plots=card.performance_plots(_sample(), SCORING),
+        plots=card.performance_plots(_sample(), BANDS),
         drift=pd.DataFrame({"FEATURE": ["INCOME"], "PSI": [0.01], "FLAGGED": [False]}),
         fairness=pd.DataFrame(
             {"GROUP_NAME": ["A", "B"], "APPROVAL_RATIO": [1.0, 0.71]}

@@ -13,14 +13,16 @@ from sklearn.metrics import roc_auc_score
 from snowflake.snowpark import functions as F
 
 from credit_risk.pipelines.reporting import create_pipeline, nodes
+from credit_risk.pipelines.scoring.parameters import ScoringParams
 from tests.conftest import PROJECT, make_table
+from tests.params import project_yaml, typed
 
-PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_reporting.yml").read_text())[
-    "reporting"
-]
-SCORING = {
-    "risk_bands": {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}
-}  # as parameters_scoring.yml
+PARAMS_YAML = project_yaml("reporting")
+PARAMS = typed("reporting", PARAMS_YAML)
+BANDS = {"edges": [0.05, 0.15, 0.30], "labels": ["A", "B", "C", "D"]}
+SCORING = typed(
+    "scoring", {**project_yaml("scoring"), "risk_bands": BANDS}
+)  # as parameters_scoring.yml
 
 
 def _bulk_table(session, name: str, columns: list[str], rows: list[tuple]) -> str:
@@ -86,7 +88,7 @@ def test_psi_known_value_null_bin_and_epsilon():
     null_heavy = pd.Series(rng.normal(0, 1, 10_000))
     null_heavy[::2] = np.nan
     psi = nodes.population_stability_index(base, null_heavy, 10)
-    assert psi > PARAMS["psi_threshold"]
+    assert psi > PARAMS.psi_threshold
     # the NULL term alone: (0.5 - eps) * ln(0.5 / eps) dominates
     assert psi > (0.5 - eps) * math.log(0.5 / eps)
 
@@ -220,9 +222,14 @@ def test_metrics_table_rows_equal_the_input_dicts():
 
 def test_band_edges_follow_the_scoring_parameters():
     want = {"A": (0.0, 0.05), "B": (0.05, 0.15), "C": (0.15, 0.30), "D": (0.30, 1.0)}
-    assert nodes.band_edges({**SCORING, "other": 1}) == want
+    assert nodes.band_edges(SCORING.risk_bands) == want
     with pytest.raises(ValueError, match="one more label than edges"):
-        nodes.band_edges({"risk_bands": {"edges": [0.05], "labels": ["A"]}})
+        ScoringParams.model_validate(
+            {
+                **project_yaml("scoring"),
+                "risk_bands": {"edges": [0.05], "labels": ["A"]},
+            }
+        )
 
 
 def test_band_edges_of_the_project_scoring_parameters():
@@ -230,7 +237,7 @@ def test_band_edges_of_the_project_scoring_parameters():
     if not path.exists():
         pytest.skip("no scoring parameters yet")
     scoring = yaml.safe_load(path.read_text())["scoring"]
-    edges = nodes.band_edges(scoring)
+    edges = nodes.band_edges(ScoringParams.model_validate(scoring).risk_bands)
     assert list(edges) == [str(label) for label in scoring["risk_bands"]["labels"]]
     bounds = [edge for pair in edges.values() for edge in pair]
     assert bounds[0] == 0.0 and bounds[-1] == 1.0 and bounds == sorted(bounds)
@@ -358,7 +365,9 @@ def test_feature_drift_flags_shifted_and_null_heavy_features(session):
         ["SHIFTED", "GAPPY"], key=lambda f: -got.loc[f, "PSI"]
     )
 
-    capped = nodes.feature_drift(train, score, model, {**PARAMS, "max_rows": 50})
+    capped = nodes.feature_drift(
+        train, score, model, PARAMS.model_copy(update={"max_rows": 50})
+    )
     assert (
         0 < capped["TRAINING_ROWS"].iloc[0] < n
         and 0 < capped["SCORING_ROWS"].iloc[0] < n
@@ -456,7 +465,7 @@ def test_calibration_plot_bins_per_split_and_the_diagonal(predictions):
     assert [t.meta["split"] for t in traces] == ["train", "validation", "test"]
     for trace in traces:
         part = truth[truth["SPLIT"] == trace.meta["split"]]
-        assert len(trace.x) == PARAMS["calibration_bins"] == 10
+        assert len(trace.x) == PARAMS.calibration_bins == 10
         assert sum(trace.customdata) == len(part)
         # bins are equal-count and ordered by prediction; their weighted means give back the split's
         assert np.all(np.diff(trace.x) > 0)
@@ -516,7 +525,7 @@ def test_score_distribution_plot_bars_per_band_and_edge_lines(session):
     )
     counts = {t.meta["risk_band"]: int(sum(t.y)) for t in fig.data}
     assert counts == {"A": 3, "B": 2, "C": 1, "D": 1}
-    assert all(len(t.x) == PARAMS["histogram_bins"] for t in fig.data)
+    assert all(len(t.x) == PARAMS.histogram_bins for t in fig.data)
     assert sorted(shape.x0 for shape in fig.layout.shapes) == [0.05, 0.15, 0.30]
     assert (
         fig.layout.barmode == "stack"
@@ -571,8 +580,8 @@ def test_pipeline_node_names_inputs_and_outputs():
         "rpt_score_distribution",
         "model_cards",
     }
-    assert PARAMS == {
-        **PARAMS,
+    assert PARAMS_YAML == {
+        **PARAMS_YAML,
         "max_rows": 200000,
         "psi_threshold": 0.2,
         "psi_bins": 10,

@@ -12,6 +12,7 @@ from kedro.io import DatasetError
 from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
 from credit_risk.pipelines.scoring import nodes
 from tests.conftest import DATABASE
+from tests.params import run_date as typed_run_date
 from tests.pipelines.scoring.test_nodes import (
     SCORING,
     _scoring_rows,
@@ -40,6 +41,7 @@ def tables(session):
 def _run(scoring_set, model, tables, run_date):
     """The scoring pipeline's nodes in order, through the real datasets."""
     history, new = tables
+    run_date = typed_run_date(run_date)  # as Kedro gives it to the nodes
     to_score = nodes.applications_to_score(scoring_set, model, history.load(), run_date)
     new.save(nodes.score_applications(to_score, model, SCORING))
     history.save(nodes.record_scores(new.load(), to_score, run_date))

@@ -185,7 +185,7 @@ def test_a_registry_model_scores_in_the_engine_and_nothing_is_pulled(
     assert set(scored["MODEL_NAME"]) == {"xgboost"} and set(
         scored["MODEL_VERSION"]
     ) == {version.version_name}
-    catalogue = SCORING["reason_codes"]
+    catalogue = SCORING.model_dump()["reason_codes"]
     for row, (s, d) in zip(
         scored.itertuples(),
         zip(source.CREDIT_SCORE, source.DEBT_TO_INCOME),

@@ -8,23 +8,24 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
+from pydantic import ValidationError
 from snowflake.snowpark import functions as F
 
 from credit_risk.pipelines.scoring import nodes
-from credit_risk.pipelines.training.nodes import train_model
-from tests.conftest import PROJECT, make_table
+from credit_risk.pipelines.scoring.parameters import ScoringParams
+from tests.conftest import make_table
+from tests.params import project_yaml, typed
 from tests.pipelines.training.test_nodes import (
     CATEGORICAL,
     LINEAR,
     NUMERIC,
     synthetic_sample,
+    train,
 )
 
-SCORING = yaml.safe_load((PROJECT / "conf/base/parameters_scoring.yml").read_text())[
-    "scoring"
-]
-EDGES, LABELS = SCORING["risk_bands"]["edges"], SCORING["risk_bands"]["labels"]
+SCORING_YAML = project_yaml("scoring")
+SCORING = typed("scoring", SCORING_YAML)
+EDGES, LABELS = SCORING.risk_bands.edges, SCORING.risk_bands.labels
 
 
 def expected_band(p: float) -> str:
@@ -34,7 +35,7 @@ def expected_band(p: float) -> str:
 
 @pytest.fixture(scope="module")
 def model():
-    fitted, *_ = train_model(
+    fitted, *_ = train(
         synthetic_sample(n=3000, seed=1),
         LINEAR,
     )
@@ -42,7 +43,7 @@ def model():
 
 
 def test_configured_bands_are_the_agreed_ones():
-    assert nodes.risk_bands(SCORING) == ([0.05, 0.15, 0.30], ["A", "B", "C", "D"])
+    assert (EDGES, LABELS) == ([0.05, 0.15, 0.30], ["A", "B", "C", "D"])
 
 
 def test_bands_at_and_around_the_edges():
@@ -85,16 +86,14 @@ def test_bands_at_and_around_the_edges():
             {"edges": [0.05, 0.05, 0.30], "labels": ["A", "B", "C", "D"]},
             "strictly increasing",
         ),
-        ({}, "one more label than edges"),
+        ({}, r"risk_bands\.edges\n  Field required"),
     ],
 )
 def test_bad_band_config_raises_before_any_work(bands, message):
-    with pytest.raises(ValueError, match=message):
-        nodes.risk_bands({"risk_bands": bands})
-    with pytest.raises(
-        ValueError, match=message
-    ):  # the node checks before touching the data
-        nodes.score_applications(None, None, {"risk_bands": bands})
+    """Refused by the parameters' model, which Kedro applies before any node runs."""
+    with pytest.raises(ValidationError, match=message) as error:
+        ScoringParams.model_validate({**SCORING_YAML, "risk_bands": bands})
+    assert "risk_bands" in str(error.value)
 
 
 class BatchedFrame:
@@ -214,7 +213,8 @@ def test_slices_of_a_few_rows_score_every_open_application_once(session, model):
     whole = pd.concat(
         list(nodes.score_applications(table, model, SCORING)), ignore_index=True
     )
-    batches = list(nodes.score_applications(table, model, {**SCORING, "batch_rows": 5}))
+    five = SCORING.model_copy(update={"batch_rows": 5})
+    batches = list(nodes.score_applications(table, model, five))
     sliced = pd.concat(batches, ignore_index=True)
     assert len(batches) >= 3 and max(len(b) for b in batches) < len(applications)
     assert sliced["APPLICATION_ID"].is_unique
@@ -227,8 +227,8 @@ def test_slices_of_a_few_rows_score_every_open_application_once(session, model):
 
 @pytest.mark.parametrize("value", [0, -5, 2.5, "many", True])
 def test_bad_batch_rows_raises_naming_the_setting(value):
-    with pytest.raises(ValueError, match="scoring.batch_rows"):
-        nodes.batch_rows({"batch_rows": value})
+    with pytest.raises(ValidationError, match="batch_rows"):
+        ScoringParams.model_validate({**SCORING_YAML, "batch_rows": value})
 
 
 def test_every_configured_feature_has_a_reason_and_codes_are_unique():
@@ -249,18 +249,20 @@ def test_every_configured_feature_has_a_reason_and_codes_are_unique():
             r"no reason for the model features \['CREDIT_SCORE'\]",
         ),
         (lambda c: c.update(INCOME={"code": "R01", "text": "x"}), r"codes \['R01'\]"),
-        (lambda c: c.update(INCOME={"code": "R04"}), "needs a code and a text"),
+        (lambda c: c.update(INCOME={"code": "R04"}), r"reason_codes\.INCOME\.text"),
     ],
 )
 def test_a_bad_reason_catalogue_stops_scoring_naming_the_setting(
     session, model, change, message
 ):
-    catalogue = {k: dict(v) for k, v in SCORING["reason_codes"].items()}
+    """A bad entry or a repeated code is refused by the parameters' model (before any node
+    runs); a model feature without a reason by the node, which knows the model's features."""
+    catalogue = {k: dict(v) for k, v in SCORING_YAML["reason_codes"].items()}
     change(catalogue)
     with pytest.raises(ValueError, match=message) as error:
         nodes.score_applications(
             session.table("NO_SUCH_TABLE_NEEDED"),
             model,
-            {**SCORING, "reason_codes": catalogue},
+            ScoringParams.model_validate({**SCORING_YAML, "reason_codes": catalogue}),
         )
-    assert "scoring.reason_codes" in str(error.value)
+    assert "reason_codes" in str(error.value)

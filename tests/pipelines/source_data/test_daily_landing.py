@@ -15,6 +15,9 @@ from kedro.io import DatasetError
 from credit_risk.datasets import LandingFilesDataset
 from credit_risk.pipelines.source_data import nodes
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
+from tests.conftest import project_contract
+
+CONTRACT = project_contract()
 
 # A small world with a lot of mess (so every kind of mess lands on some day), three chunks
 # (the last partial) and a short maturity (so outcomes are observed inside the period).
@@ -32,6 +35,7 @@ WORLD = {
         "out_of_range_rate": 0.03,
         "malformed_date_rate": 0.03,
         "unknown_applicant_event_rate": 0.05,
+        "late_event_rate": 0.0,
     },
     "drift": {
         "from_date": None,
@@ -52,14 +56,17 @@ FIRST_DAY = (
 def _generate(params: dict) -> tuple:
     """The node on parameters as Kedro passes them: validated by their typed model."""
     return nodes.generate_source_data(
-        SourceDataParams.model_validate({"land_date": None, **params})
+        SourceDataParams.model_validate(
+            {"land_date": None, "land_history": False, **params}
+        ),
+        CONTRACT,
     )
 
 
 def _landing(root: Path, source: str) -> LandingFilesDataset:
     return LandingFilesDataset(
         path=str(root / source),
-        columns=nodes.LANDING_COLUMNS[source],
+        columns=CONTRACT.sources[source].landing_columns,
         stage="LANDING",
         schema="RAW",
         database="CREDIT_RISK",
@@ -185,7 +192,30 @@ def test_the_day_files_hold_the_days_records_and_the_whole_files_the_whole(
     ]
     assert empty
     with empty[0].open(newline="") as f:
-        assert list(csv.reader(f)) == [nodes.LOAN_OUTCOME_COLUMNS]
+        assert list(csv.reader(f)) == [
+            CONTRACT.sources["loan_outcomes"].landing_columns
+        ]
+
+
+def test_the_history_lands_in_one_run_as_one_file_named_by_its_last_day(
+    tmp_path, world, by_day
+):
+    """``land_history``: every record up to land_date in one file per source, the days after beside it."""
+    history, next_day = "2026-05-31", "2026-06-01"
+    _land({**world, "land_date": history, "land_history": True}, tmp_path)
+    _land({**world, "land_date": next_day}, tmp_path)
+    for source in SOURCES:
+        files = sorted((tmp_path / source).iterdir())
+        assert [f.name for f in files] == [f"{history}.csv", f"{next_day}.csv"]
+        landed = by_day[source]
+        for file, days in (
+            (files[0], landed["_DAY"] <= history),
+            (files[1], landed["_DAY"] == next_day),
+        ):
+            pd.testing.assert_frame_equal(
+                _text(_read([file])), _text(landed[days].drop(columns="_DAY"))
+            )
+        assert len(_read([files[0]])) > len(_read([files[1]]))
 
 
 def test_records_land_on_the_day_they_happen(by_day):
@@ -225,7 +255,7 @@ def test_records_land_on_the_day_they_happen(by_day):
     assert arrived.index.isin(first_app.index).all()
     assert (arrived == first_app[arrived.index]).all()
     # the mess: copies resent on a later day are duplicates across files; orphans land too
-    key = list(nodes.BUREAU_EVENT_COLUMNS)
+    key = CONTRACT.sources["bureau_events"].landing_columns
     spread = events.fillna("").groupby(key)["_DAY"].nunique()
     assert (spread > 1).any()
     assert events["applicant_id"].str.startswith(nodes.UNKNOWN_APPLICANT_PREFIX).any()

@@ -20,7 +20,9 @@ from credit_risk.pipelines.reporting.nodes import (
 )
 from credit_risk.pipelines.source_data import nodes
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, project_contract
+
+CONTRACT = project_contract()
 
 # 18 months of applications, ~37 a day; outcomes mature after 90 days, so loans applied for
 # in the first quarter after the shift have outcomes by as_of_date.
@@ -32,6 +34,7 @@ STEADY = {
     "start_date": "2025-01-01",
     "maturity_days": 90,
     "land_date": None,
+    "land_history": False,
     "mess": {
         "duplicate_rate": 0.01,
         "null_rate": 0.01,
@@ -39,6 +42,7 @@ STEADY = {
         "out_of_range_rate": 0.005,
         "malformed_date_rate": 0.005,
         "unknown_applicant_event_rate": 0.005,
+        "late_event_rate": 0.0,
     },
     "drift": {
         "from_date": None,
@@ -70,7 +74,9 @@ QUIET_SEEDS = [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 def _generate(params: dict) -> dict[str, pd.DataFrame]:
-    outputs = nodes.generate_source_data(SourceDataParams.model_validate(params))
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(params), CONTRACT
+    )
     return {
         table: pd.concat([part() for part in parts.values()], ignore_index=True)
         for table, parts in zip(TABLES, outputs, strict=True)
@@ -81,7 +87,7 @@ def _simulated(params: dict) -> pd.DataFrame:
     """By application id: its true date (the landing copy may be malformed) and the score
     of a model that knows the risk formula but sees only the features (no latent noise, no
     drift shift): what a well-fitted model's score would do."""
-    cfg = nodes.parse_config(SourceDataParams.model_validate(params))
+    cfg = nodes.parse_config(SourceDataParams.model_validate(params), CONTRACT)
     frames = []
     for index in range(cfg.n_chunks):
         app = nodes.simulate_chunk(cfg, index).applications
@@ -299,5 +305,5 @@ def test_a_bad_drift_is_refused_naming_the_key(drift, message):
     values = {k: v for k, v in values.items() if v is not ...}
     with pytest.raises((ValidationError, ValueError), match=message):
         nodes.parse_config(
-            SourceDataParams.model_validate({**DRIFTING, "drift": values})
+            SourceDataParams.model_validate({**DRIFTING, "drift": values}), CONTRACT
         )

@@ -10,6 +10,14 @@ import pytest
 
 from credit_risk.pipelines.source_data import create_pipeline, nodes
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
+from tests.conftest import project_contract
+
+CONTRACT = project_contract()
+# the generator writes the contract's loan purposes lower-case, as landing files do
+PURPOSES = [
+    p.lower()
+    for p in CONTRACT.sources["applications"].column("loan_purpose").accepted_values
+]
 
 PARAMS = {
     "n_applications": 20_000,
@@ -19,6 +27,7 @@ PARAMS = {
     "start_date": "2021-01-01",
     "maturity_days": 365,
     "land_date": None,
+    "land_history": False,
     "mess": {
         "duplicate_rate": 0.01,
         "null_rate": 0.01,
@@ -26,6 +35,7 @@ PARAMS = {
         "out_of_range_rate": 0.005,
         "malformed_date_rate": 0.005,
         "unknown_applicant_event_rate": 0.005,
+        "late_event_rate": 0.0,
     },
     "drift": {
         "from_date": None,
@@ -36,10 +46,10 @@ PARAMS = {
 }
 TABLES = ["applicants", "applications", "events", "outcomes", "truth"]
 COLUMNS = {
-    "applicants": nodes.APPLICANT_COLUMNS,
-    "applications": nodes.APPLICATION_COLUMNS,
-    "events": nodes.BUREAU_EVENT_COLUMNS,
-    "outcomes": nodes.LOAN_OUTCOME_COLUMNS,
+    "applicants": CONTRACT.sources["applicants"].landing_columns,
+    "applications": CONTRACT.sources["applications"].landing_columns,
+    "events": CONTRACT.sources["bureau_events"].landing_columns,
+    "outcomes": CONTRACT.sources["loan_outcomes"].landing_columns,
     "truth": nodes.TRUTH_COLUMNS,
 }
 AUC_BAND = (0.75, 0.85)
@@ -48,7 +58,9 @@ DEFAULT_RATE_BAND = (0.10, 0.20)
 
 def _materialise(params: dict) -> dict[str, list[pd.DataFrame]]:
     """Evaluate every part callable of every table, table by table."""
-    outputs = nodes.generate_source_data(SourceDataParams.model_validate(params))
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(params), CONTRACT
+    )
     return {
         name: [part() for part in parts.values()]
         for name, parts in zip(TABLES, outputs)
@@ -97,10 +109,15 @@ def labelled(tables) -> pd.DataFrame:
 
 def test_pipeline_interface():
     pipe = create_pipeline()
-    (node,) = pipe.nodes
+    node, table = pipe.nodes
+    assert (table.func, table.inputs, table.outputs) == (
+        nodes.answer_key_table,
+        ["generator_truth"],
+        ["raw_generator_truth"],
+    )
     assert node.name == "generate_source_data"
     assert node.func is nodes.generate_source_data
-    assert node.inputs == ["params:source_data"]
+    assert node.inputs == ["params:source_data", "params:data_contract"]
     assert node.outputs == [
         "landing_applicants",
         "landing_applications",
@@ -112,7 +129,9 @@ def test_pipeline_interface():
 
 def test_lazy_parts_named_by_chunk():
     nodes._simulate_chunk.cache_clear()
-    outputs = nodes.generate_source_data(SourceDataParams.model_validate(PARAMS))
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), CONTRACT
+    )
     assert nodes._simulate_chunk.cache_info().currsize == 0  # nothing simulated yet
     assert len(outputs) == 5
     for parts in outputs:
@@ -140,14 +159,16 @@ def test_deterministic_and_chunk_independent(parts):
             pd.testing.assert_frame_equal(a, b)
     # a chunk regenerated alone (cold cache, different call order) is identical
     nodes._simulate_chunk.cache_clear()
-    outputs = nodes.generate_source_data(SourceDataParams.model_validate(PARAMS))
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), CONTRACT
+    )
     pd.testing.assert_frame_equal(outputs[3]["part-00002"](), parts["outcomes"][2])
     pd.testing.assert_frame_equal(outputs[1]["part-00002"](), parts["applications"][2])
 
 
 def test_different_seed_changes_data(parts):
     other = nodes.generate_source_data(
-        SourceDataParams.model_validate({**PARAMS, "seed": 7})
+        SourceDataParams.model_validate({**PARAMS, "seed": 7}), CONTRACT
     )[4]["part-00000"]()
     assert not np.allclose(
         other["true_default_probability"], parts["truth"][0]["true_default_probability"]
@@ -274,8 +295,8 @@ def test_mess_rates_roughly_as_configured(tables):
     assert apps["application_id"].notna().all() and apps["applicant_id"].notna().all()
 
     purpose = apps["loan_purpose"].dropna()
-    assert (~purpose.isin(nodes.LOAN_PURPOSES)).mean() == pytest.approx(0.05, abs=0.01)
-    assert purpose.str.strip().str.lower().isin(nodes.LOAN_PURPOSES).all()
+    assert (~purpose.isin(PURPOSES)).mean() == pytest.approx(0.05, abs=0.01)
+    assert purpose.str.strip().str.lower().isin(PURPOSES).all()
     etype = events["event_type"].dropna()
     assert (~etype.isin(nodes.EVENT_TYPES)).mean() == pytest.approx(0.05, abs=0.01)
 
@@ -367,7 +388,7 @@ def test_recent_delinquencies_raise_default_rate(tables, labelled):
 
 
 def test_landing_events_reproduce_simulated_delinquency_counts(tables):
-    cfg = nodes.parse_config(SourceDataParams.model_validate(PARAMS))
+    cfg = nodes.parse_config(SourceDataParams.model_validate(PARAMS), CONTRACT)
     sims = [nodes.simulate_chunk(cfg, i).applications for i in range(cfg.n_chunks)]
     simulated = pd.Series(
         np.concatenate([s.delinquencies_12m for s in sims]),
@@ -398,3 +419,64 @@ def test_protected_group_is_in_the_answer_key_only_and_leans_on_risk(tables):
     )  # sigmoid(-0.85) = 0.30 at z = 0; slope widens it a little
     mean_p = truth.groupby("protected_group")["true_default_probability"].mean()
     assert mean_p["B"] > mean_p["A"]  # membership leans on the latent risk
+
+
+def _contract_with(change) -> object:
+    """The project's contract with ``change`` applied to a plain copy of it."""
+    values = CONTRACT.model_dump()
+    change(values["sources"])
+    return type(CONTRACT).model_validate(values)
+
+
+def test_the_landing_columns_are_the_contracts_in_its_order():
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), CONTRACT
+    )
+    for source, parts in zip(CONTRACT.sources, outputs, strict=False):
+        frame = parts["part-00000"]()
+        assert list(frame.columns) == CONTRACT.sources[source].landing_columns
+
+
+def test_a_contract_column_the_generator_does_not_write_is_refused_by_name():
+    def add(sources):
+        sources["applications"]["columns"]["savings"] = {"type": "decimal"}
+
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), _contract_with(add)
+    )
+    with pytest.raises(ValueError, match=r"contract only has \['savings'\]"):
+        outputs[1]["part-00000"]()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s["applications"]["columns"]["loan_purpose"][
+                "accepted_values"
+            ].append("TRAVEL"),
+            "8 loan purposes .* a share for 7",
+        ),
+        (
+            lambda s: s["bureau_events"]["columns"]["event_type"][
+                "accepted_values"
+            ].remove("DELINQUENCY"),
+            r"bureau events of type \['DELINQUENCY'\]",
+        ),
+    ],
+)
+def test_a_contract_the_generators_world_does_not_fit_is_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        nodes.parse_config(
+            SourceDataParams.model_validate(PARAMS), _contract_with(change)
+        )
+
+
+def test_the_answer_key_table_has_the_in_warehouse_generators_columns():
+    outputs = nodes.generate_source_data(
+        SourceDataParams.model_validate(PARAMS), CONTRACT
+    )
+    table = nodes.answer_key_table(outputs[-1])
+    assert list(table.columns) == [c.upper() for c in nodes.TRUTH_COLUMNS]
+    assert len(table) == PARAMS["n_applications"]
+    assert table["APPLICATION_ID"].is_unique

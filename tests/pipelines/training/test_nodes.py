@@ -10,7 +10,6 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy.stats import ks_2samp
 from sklearn.metrics import (
     average_precision_score,
@@ -23,11 +22,10 @@ from snowflake.snowpark import functions as F
 from credit_risk.modelling.model import version_stamp
 from credit_risk.pipelines.training import nodes
 from credit_risk.sampling import python_bucket, threshold
-from tests.conftest import PROJECT, make_table
+from tests.conftest import make_table
+from tests.params import project_yaml, run_date, typed
 
-PARAMS = yaml.safe_load((PROJECT / "conf/base/parameters_training.yml").read_text())[
-    "training"
-]
+PARAMS = project_yaml("training")
 NUMERIC = PARAMS["features"]["numeric"]
 CATEGORICAL = PARAMS["features"]["categorical"]
 
@@ -52,6 +50,18 @@ LINEAR = {
     **PARAMS,
     "candidates": {"logistic_regression": PARAMS["candidates"]["logistic_regression"]},
 }
+# the project's fair-lending policy, but every configured feature allowed: these tests fit on
+# every feature (test_protected_attributes_... passes the project's own policy)
+EVERY_FEATURE = typed(
+    "fair_lending", {**project_yaml("fair_lending"), "allow_protected_features": True}
+)
+
+
+def train(sample: pd.DataFrame, params: dict, fair_lending=EVERY_FEATURE):
+    """``train_model`` as Kedro calls it: the parameters validated by their models."""
+    return nodes.train_model(sample, typed("training", params), fair_lending)
+
+
 PURPOSES = np.array(
     ["DEBT_CONSOLIDATION", "HOME_IMPROVEMENT", "CAR", "BUSINESS", "OTHER"]
 )
@@ -110,7 +120,7 @@ def sample() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def trained(sample):
-    return nodes.train_model(sample, PARAMS)
+    return train(sample, PARAMS)
 
 
 def test_chosen_model_reaches_the_auc_ceiling(sample, trained):
@@ -141,7 +151,7 @@ def test_chosen_model_reaches_the_auc_ceiling(sample, trained):
 
 
 def test_shuffled_labels_give_chance_auc(sample):
-    model, metrics, _ = nodes.train_model(sample, {**FAST, "shuffle_labels": True})
+    model, metrics, _ = train(sample, {**FAST, "shuffle_labels": True})
     aucs = {k: v["validation_roc_auc"] for k, v in metrics.items() if k != "chosen"}
     assert all(abs(auc - 0.5) < 0.06 for auc in aucs.values()), aucs
     assert abs(model.validation_roc_auc - 0.5) < 0.06
@@ -158,7 +168,7 @@ def test_train_model_never_reads_the_test_split(sample, trained):
         1e12  # and any use of test features would move the imputers/scalers
     )
     garbled.loc[test, "LOAN_PURPOSE"] = "GARBAGE"
-    model, metrics, _ = nodes.train_model(garbled, PARAMS)
+    model, metrics, _ = train(garbled, PARAMS)
     _, clean_metrics, _ = trained
     assert metrics["chosen"] == clean_metrics["chosen"]
     for name in ("xgboost", "logistic_regression", "random_forest", "scorecard"):
@@ -177,7 +187,7 @@ def test_train_model_rejects_a_split_with_missing_labels(sample):
     broken["DEFAULTED"] = broken["DEFAULTED"].astype("float64")
     broken.loc[broken.index[broken["SPLIT"] == "validation"][:3], "DEFAULTED"] = np.nan
     with pytest.raises(ValueError, match="validation split must be 0 or 1"):
-        nodes.train_model(broken, LINEAR)
+        train(broken, LINEAR)
 
 
 def test_predict_proba_is_the_pipelines_and_tolerates_snowpark_dtypes(sample, trained):
@@ -221,7 +231,7 @@ def test_feature_importance_ranks_the_planted_features(sample, trained):
     assert "categorical__LOAN_PURPOSE_BUSINESS" in set(importance["FEATURE"])
     assert planted <= set(importance["FEATURE"].head(4))
     assert importance["IMPORTANCE"].is_monotonic_decreasing
-    linear, *_ = nodes.train_model(sample, LINEAR)
+    linear, *_ = train(sample, LINEAR)
     coefficients = linear.feature_importance()
     assert planted <= set(coefficients["FEATURE"].head(4))
     assert (coefficients["IMPORTANCE"] >= 0).all()
@@ -298,10 +308,18 @@ def test_split_metrics_with_one_class_are_none_not_nan():
 
 # ---- sample_training_set on the embedded engine
 
-SMALL = {
-    "max_rows": 1000,
-    "features": {"numeric": ["AGE", "CREDIT_SCORE"], "categorical": ["LOAN_PURPOSE"]},
-}
+SMALL = typed(
+    "training",
+    {
+        **PARAMS,
+        "max_rows": 1000,
+        "features": {
+            "numeric": ["AGE", "CREDIT_SCORE"],
+            "categorical": ["LOAN_PURPOSE"],
+        },
+        "monotone_constraints": {},
+    },
+)
 TABLE_COLUMNS = [
     "APPLICATION_ID",
     "APPLICATION_DATE",
@@ -346,7 +364,7 @@ def training_table(session):
 
 
 def test_sample_training_set_pulls_only_the_named_columns(training_table):
-    sample = nodes.sample_training_set(training_table, SMALL)
+    sample = nodes.sample_training_set(training_table, SMALL, None)
     assert list(sample.columns) == [
         "APPLICATION_ID",
         "SPLIT",
@@ -406,25 +424,31 @@ def test_training_as_of_a_date_sees_only_outcomes_observed_by_then(session):
         F.col("CREDIT_SCORE").cast("int").alias("CREDIT_SCORE"),
         "LOAN_PURPOSE",
     )
-    everything = nodes.sample_training_set(table, SMALL)
+    everything = nodes.sample_training_set(table, SMALL, None)
     assert len(everything) == 48
     # on 2024-06-30 only the outcomes observed January to June 2024 are known
-    june = nodes.sample_training_set(table, SMALL, "2024-06-30")
+    june = nodes.sample_training_set(table, SMALL, run_date("2024-06-30"))
     known = {r[0] for r in rows if r[2] <= "2024-06-30"}
     assert set(june["APPLICATION_ID"]) == known and len(known) == 24
     # the observation day itself counts; the day before it does not
     assert "P0005" in set(
-        nodes.sample_training_set(table, SMALL, "2024-06-15")["APPLICATION_ID"]
+        nodes.sample_training_set(table, SMALL, run_date("2024-06-15"))[
+            "APPLICATION_ID"
+        ]
     )
     assert "P0005" not in set(
-        nodes.sample_training_set(table, SMALL, "2024-06-14")["APPLICATION_ID"]
+        nodes.sample_training_set(table, SMALL, run_date("2024-06-14"))[
+            "APPLICATION_ID"
+        ]
     )
-    with pytest.raises(ValueError, match="run_date"):
-        nodes.sample_training_set(table, SMALL, "30/06/2024")
+    # a run_date that is not a YYYY-MM-DD day is refused before any node runs:
+    # tests/test_parameters.py::test_a_bad_run_date_is_refused_naming_it
 
 
 def test_sample_training_set_caps_by_a_hash_of_the_key(training_table):
-    sample = nodes.sample_training_set(training_table, {**SMALL, "max_rows": 10})
+    sample = nodes.sample_training_set(
+        training_table, SMALL.model_copy(update={"max_rows": 10}), None
+    )
     cut = threshold(10 / 40)
     expected = sorted(
         r[0] for r in _training_rows() if python_bucket(r[0], "sample") < cut
@@ -433,14 +457,12 @@ def test_sample_training_set_caps_by_a_hash_of_the_key(training_table):
     assert 0 < len(sample) < 40
 
 
-FAIR_LENDING = yaml.safe_load(
-    (PROJECT / "conf/base/parameters_fair_lending.yml").read_text()
-)["fair_lending"]
+FAIR_LENDING = project_yaml("fair_lending")
 
 
 def test_protected_attributes_are_not_features_unless_the_policy_allows_them(sample):
     assert "AGE" in NUMERIC and FAIR_LENDING["protected_attributes"] == ["AGE"]
-    model, *_ = nodes.train_model(sample, LINEAR, FAIR_LENDING)
+    model, *_ = train(sample, LINEAR, typed("fair_lending", FAIR_LENDING))
     assert "AGE" not in model.features
     assert model.features == [c for c in NUMERIC if c != "AGE"] + CATEGORICAL
     # the model never reads it: any age at all gives the same probabilities
@@ -448,15 +470,17 @@ def test_protected_attributes_are_not_features_unless_the_policy_allows_them(sam
     np.testing.assert_array_equal(
         model.predict_proba(rows), model.predict_proba(rows.assign(AGE=np.nan))
     )
-    allowed, *_ = nodes.train_model(
-        sample, LINEAR, {**FAIR_LENDING, "allow_protected_features": True}
+    allowed, *_ = train(
+        sample,
+        LINEAR,
+        typed("fair_lending", {**FAIR_LENDING, "allow_protected_features": True}),
     )
     assert "AGE" in allowed.features
 
 
 def test_the_out_of_time_holdout_is_never_fitted_selected_or_evaluated(sample):
     """Rows of any split but train/validation/test change nothing, however wrong they are."""
-    clean_model, clean_metrics, _ = nodes.train_model(sample, LINEAR)
+    clean_model, clean_metrics, _ = train(sample, LINEAR)
     later = sample.head(1500).copy()
     later["APPLICATION_ID"] = "T" + later["APPLICATION_ID"].str[1:]
     later["SPLIT"] = "out_of_time"
@@ -465,7 +489,7 @@ def test_the_out_of_time_holdout_is_never_fitted_selected_or_evaluated(sample):
     )  # any use of its labels would fail the fit or the metrics
     later["CREDIT_SCORE"] = 1e12  # and any use of its features would move the scaler
     mixed = pd.concat([sample, later], ignore_index=True)
-    model, metrics, _ = nodes.train_model(mixed, LINEAR)
+    model, metrics, _ = train(mixed, LINEAR)
     assert metrics["logistic_regression"]["validation_roc_auc"] == pytest.approx(
         clean_metrics["logistic_regression"]["validation_roc_auc"], abs=1e-12
     )
@@ -488,8 +512,15 @@ def test_sample_training_set_leaves_out_other_splits(session):
     name = make_table(
         session, "T_SPLITS", ["APPLICATION_ID", "SPLIT", "DEFAULTED", "X"], rows
     )
-    params = {"features": {"numeric": ["X"], "categorical": []}, "max_rows": 100}
-    sample = nodes.sample_training_set(session.table(name), params)
+    params = {
+        **PARAMS,
+        "features": {"numeric": ["X"], "categorical": []},
+        "max_rows": 100,
+        "monotone_constraints": {},
+    }
+    sample = nodes.sample_training_set(
+        session.table(name), typed("training", params), None
+    )
     assert sorted(sample["SPLIT"]) == ["test", "train", "validation"]
 
 
@@ -510,32 +541,36 @@ def test_training_reports_the_constraint_cost_and_the_scorecard(sample, trained)
     ]
     assert set(scorecard["FEATURE"]) == set(NUMERIC + CATEGORICAL)
     # without a scorecard candidate: the same columns, no rows
-    *_, none = nodes.train_model(sample, LINEAR)
+    *_, none = train(sample, LINEAR)
     assert list(none.columns) == list(scorecard.columns) and none.empty
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({}, "must be a mapping with a 'class'"),
-        ({"class": "sklearn.linear_model.NoSuchModel"}, "cannot be imported"),
+        # a spec without a class, with an unknown key or preprocessing is refused before any
+        # node runs: tests/test_parameters.py (training.candidates)
+        (
+            {"class": "sklearn.linear_model.NoSuchModel", "preprocess": "standard"},
+            "cannot be imported",
+        ),
         (
             {"class": "sklearn.linear_model.LogisticRegression", "params": {"bad": 1}},
             "params",
-        ),
-        (
-            {"class": "sklearn.linear_model.LogisticRegression", "extra": 1},
-            "unknown keys",
-        ),
-        (
-            {"class": "sklearn.linear_model.LogisticRegression", "preprocess": "x"},
-            "unknown preprocess",
         ),
     ],
 )
 def test_a_bad_candidate_is_refused_naming_it(sample, spec, message):
     with pytest.raises(ValueError, match=message) as error:
-        nodes.train_model(sample, {**PARAMS, "candidates": {"mine": spec}})
+        train(
+            sample,
+            {
+                **PARAMS,
+                "candidates": {
+                    "mine": {"preprocess": "standard", "params": {}, **spec}
+                },
+            },
+        )
     assert "mine" in str(error.value) or "preprocess" in message
 
 
@@ -543,10 +578,11 @@ def test_a_new_candidate_needs_only_yaml(sample):
     """Any scikit-learn classifier by class path: here one the project never mentions."""
     spec = {
         "class": "sklearn.ensemble.HistGradientBoostingClassifier",
+        "preprocess": "standard",
         "monotone_parameter": "monotonic_cst",
         "params": {"max_iter": 50},
     }
-    model, metrics, _ = nodes.train_model(
+    model, metrics, _ = train(
         sample, {**PARAMS, "candidates": {"hgb": spec, **LINEAR["candidates"]}}
     )
     assert metrics["hgb"]["validation_roc_auc"] > 0.7
@@ -555,4 +591,4 @@ def test_a_new_candidate_needs_only_yaml(sample):
     assert metrics["hgb"]["gives_reasons"] is False
     assert model.name == "logistic_regression"
     with pytest.raises(ValueError, match="gives reason codes"):
-        nodes.train_model(sample, {**PARAMS, "candidates": {"hgb": spec}})
+        train(sample, {**PARAMS, "candidates": {"hgb": spec}})

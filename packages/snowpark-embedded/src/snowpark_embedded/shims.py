@@ -60,6 +60,9 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
       sends) is read as ``CREATE TEMPORARY TABLE``: see :func:`unscoped`.
     - Snowflake SQL that fakesnow gets wrong is translated first
       (:mod:`snowpark_embedded.translate`, :func:`patch_translations`).
+    - The translations' DuckDB macros are created in every database (:func:`install_macros`);
+      ``SUM`` of integers stays an integer (:func:`patch_numeric_aggregates`); a quoted empty
+      CSV field is an empty string (:func:`patch_csv_quoted_empty`).
     - ``FLATTEN``'s ``SEQ`` fits 64 signed bits (:func:`patch_flatten_seq`); NULL timestamps
       stay NULL on the wire (:func:`patch_null_timestamps`).
     - Anything fakesnow raises (or DuckDB: division by zero, overflow) is answered as a failed
@@ -68,6 +71,9 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
     """
     patch_uniform()
     patch_translations()
+    install_macros()
+    patch_numeric_aggregates()
+    patch_csv_quoted_empty()
     patch_flatten_seq()
     patch_null_timestamps()
     retry_write_conflicts()
@@ -370,6 +376,119 @@ def patch_uniform() -> None:
     FakeSnowflakeCursor._transform = _transform  # type: ignore[method-assign]  # noqa: SLF001
 
 
+def install_macros() -> None:
+    """Create the translations' DuckDB macros (:data:`snowpark_embedded.translate.MACROS`) in every database, with fakesnow's.
+
+    fakesnow runs ``macros.creation_sql(catalog)`` when a database is created or a session logs
+    in to it (and :func:`attach_databases` when the server starts); the engine's macros are
+    appended to it.
+    """
+    from fakesnow import macros  # noqa: PLC0415 - server side only
+
+    from snowpark_embedded.translate import MACROS  # noqa: PLC0415
+
+    original = macros.creation_sql
+    if getattr(original, "snowpark_embedded_shim", False):
+        return
+
+    def creation_sql(catalog: str) -> str:
+        return original(catalog) + MACROS.substitute(catalog=catalog)
+
+    creation_sql.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    macros.creation_sql = creation_sql
+
+
+def patch_numeric_aggregates() -> None:
+    """``SUM`` of integers is an exact integer (NUMBER(38, 0)), not a DOUBLE.
+
+    fakesnow's ``numeric_agg_implicit_cast`` casts the argument of SUM, AVG, MEDIAN, STDDEV...
+    to DOUBLE whatever its type, so that a VARCHAR is summed as Snowflake sums it; a SUM of
+    integers became a DOUBLE (exact only up to 2**53). The cast becomes the macro ``_sf_numeric``,
+    which casts a VARCHAR (or VARIANT) only and leaves numbers as they are.
+    """
+    import fakesnow.transforms as fs_transforms  # noqa: PLC0415 - server side only
+    from fakesnow.transforms import transforms  # noqa: PLC0415
+    from sqlglot import exp  # noqa: PLC0415
+
+    original = fs_transforms.numeric_agg_implicit_cast
+    if getattr(original, "snowpark_embedded_shim", False):
+        return
+
+    def numeric_agg_implicit_cast(expression):
+        numeric = isinstance(expression, transforms._NUMERIC_ONLY_AGGS)  # noqa: SLF001
+        cast_here = numeric and not isinstance(expression.this, exp.Cast | exp.TryCast)
+        result = original(expression)
+        agg = result.this if isinstance(result, exp.Alias) else result
+        # the TRY_CAST fakesnow has just added (it may have copied the aggregate into an alias)
+        if cast_here and isinstance(agg.this, exp.TryCast):
+            agg.set(
+                "this", exp.Anonymous(this="_SF_NUMERIC", expressions=[agg.this.this])
+            )
+        return result
+
+    numeric_agg_implicit_cast.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    fs_transforms.numeric_agg_implicit_cast = numeric_agg_implicit_cast
+
+
+def patch_csv_quoted_empty() -> None:
+    """A quoted empty field (``""``) of a CSV loaded by ``COPY INTO`` is an empty string, not NULL.
+
+    With ``FIELD_OPTIONALLY_ENCLOSED_BY``, Snowflake loads ``,,`` as NULL (``EMPTY_FIELD_AS_NULL``)
+    and ``,"",`` as an empty string, unless ``''`` is one of ``NULL_IF``. fakesnow gives DuckDB's
+    ``read_csv`` the empty string as a NULL marker, and DuckDB applies it to quoted fields too.
+    Here quoted fields are never NULL markers (DuckDB's ``allow_quoted_nulls = false``), and a
+    quoted field equal to a ``NULL_IF`` string (``''`` included when listed) is made NULL after
+    reading, as Snowflake compares the field's text.
+    """
+    import fakesnow.copy_into as fs_copy  # noqa: PLC0415 - server side only
+    from sqlglot import exp  # noqa: PLC0415
+
+    handle_csv = fs_copy.handle_csv
+    if getattr(handle_csv, "snowpark_embedded_shim", False):
+        return
+
+    class ReadCSVQuoted(fs_copy.ReadCSV):
+        explicit_null_if: tuple[str, ...] = ()
+
+        def read_expression(self, url: str):
+            read = super().read_expression(url)
+            read.append("expressions", self.make_eq("allow_quoted_nulls", False))
+            if not self.explicit_null_if:
+                return read
+            values = ", ".join(
+                "'" + v.replace("'", "''") + "'" for v in self.explicit_null_if
+            )
+            return exp.Subquery(
+                this=exp.maybe_parse(
+                    "SELECT CASE WHEN CAST(COLUMNS(*) AS VARCHAR) IN "
+                    f"({values}) THEN NULL ELSE COLUMNS(*) END FROM "
+                    + read.sql(dialect="duckdb"),
+                    dialect="duckdb",
+                )
+            )
+
+    def patched(options):
+        settings = handle_csv(options)
+        if not settings.quote:
+            return settings  # no enclosing character: no quoted fields
+        null_if = options.get("NULL_IF", ["\\N"])
+        null_if = (
+            [str(v) for v in null_if] if isinstance(null_if, list) else [str(null_if)]
+        )
+        quoted = ReadCSVQuoted(
+            skip_header=settings.skip_header,
+            quote=settings.quote,
+            sep=settings.sep,
+            null_if=settings.null_if,
+            compression=settings.compression,
+        )
+        quoted.explicit_null_if = tuple(null_if)
+        return quoted
+
+    patched.snowpark_embedded_shim = True  # type: ignore[attr-defined]
+    fs_copy.handle_csv = patched
+
+
 def patch_translations() -> None:
     """Apply :func:`snowpark_embedded.translate.translate` to every parsed statement.
 
@@ -484,9 +603,9 @@ def snowflake_error(exc: Exception):
         )
     if "Overflow" in text or "out of range" in text.lower():
         return snowflake.connector.errors.ProgrammingError(
-            msg=f"Number out of representable range ({text.splitlines()[0]}); the embedded "
-            "engine keeps integers in 64 bits (Snowflake in 38 digits): cast to DOUBLE or "
-            "NUMBER(38, s) first if the values are that large",
+            msg=f"Number out of representable range ({text.splitlines()[0]}): integers past "
+            "64 bits (Snowflake keeps 38 digits) are not supported on the embedded engine; "
+            "cast to FLOAT, or to NUMBER(38, 1), first if the values are that large",
             errno=100046,
             sqlstate="22003",
         )

@@ -10,11 +10,11 @@ in a rebuild.
 
 from __future__ import annotations
 
-from typing import Any
-
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.contract import DataContract
+from credit_risk.full_refresh import FullRefresh
 from credit_risk.incremental import (
     LOAD_ID,
     Change,
@@ -27,6 +27,7 @@ from credit_risk.incremental import (
     union_keys,
 )
 from credit_risk.pipelines.data_processing import nodes
+from credit_risk.quality import DatasetQuality
 
 
 def _rows_of_keys(
@@ -48,10 +49,10 @@ def clean_applicants(  # noqa: PLR0913
     raw: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
     masking_key: str,
-    rules: dict[str, Any],
-    quality: dict[str, Any] | None = None,
+    rules: DataContract,
+    quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The applicants whose RAW rows arrived since the watermark, cleaned from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
@@ -68,9 +69,9 @@ def clean_applications(  # noqa: PLR0913
     raw: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
-    rules: dict[str, Any],
-    quality: dict[str, Any] | None = None,
+    full_refresh: FullRefresh,
+    rules: DataContract,
+    quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The applications whose RAW rows arrived since the watermark, cleaned from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
@@ -87,9 +88,9 @@ def clean_loan_outcomes(  # noqa: PLR0913
     raw: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
-    rules: dict[str, Any],
-    quality: dict[str, Any] | None = None,
+    full_refresh: FullRefresh,
+    rules: DataContract,
+    quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The outcomes whose RAW rows arrived since the watermark, cleaned from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
@@ -121,9 +122,9 @@ def clean_bureau_events(  # noqa: PLR0913
     raw_applicants: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
-    rules: dict[str, Any],
-    quality: dict[str, Any] | None = None,
+    full_refresh: FullRefresh,
+    rules: DataContract,
+    quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The events loaded since the watermark and those of applicants who arrived since, from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
@@ -168,7 +169,7 @@ def build_applications(  # noqa: PLR0913
     raw_loan_outcomes: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
 ) -> Change:
     """The domain model's rows of the applications the day changed."""
     scope = Scope.of(state, full_refresh, ledger)
@@ -188,7 +189,7 @@ def build_bureau_events(  # noqa: PLR0913
     raw_applicants: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
 ) -> Change:
     """The domain model's rows of the bureau events the day changed."""
     scope = Scope.of(state, full_refresh, ledger)

@@ -2,7 +2,8 @@
 
 Every node returns the clean rows and the rejected rows (with ``_REJECT_REASON``, the
 first rule the row broke); together they account for every RAW row. All work is Snowpark
-expressions, pushed down to the engine.
+expressions, pushed down to the engine. The rules (types, formats, ranges, accepted values,
+PII handling) come from the data contract (``params:data_contract``, credit_risk.contract).
 """
 
 from __future__ import annotations
@@ -13,24 +14,46 @@ from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 from snowflake.snowpark.types import DoubleType, LongType
 
+from credit_risk.contract import DataContract, SourceContract
 from credit_risk.masking import key_frame, keyed_hash
-from credit_risk.quality import reject_rules
+from credit_risk.quality import DatasetQuality, reject_rules
 
 REASON = "_REJECT_REASON"
 KEPT_FROM = "_KEPT_FROM"  # a duplicate's: the source file of the row kept under its key
 LINEAGE = ["_SOURCE_FILE", "_LOADED_AT"]
 
-_APPLICATION_NUMBERS = {
-    "AGE": LongType(),
-    "INCOME": DoubleType(),
-    "CREDIT_SCORE": LongType(),
-    "EMPLOYMENT_LENGTH": DoubleType(),
-    "LOAN_AMOUNT": DoubleType(),
-    "LOAN_TERM_MONTHS": LongType(),
-    "DEBT_TO_INCOME": DoubleType(),
-    "NUMBER_OF_CREDIT_LINES": LongType(),
-    "PREVIOUS_DEFAULTS": LongType(),
-}
+_NUMBER_TYPES = {"integer": LongType(), "decimal": DoubleType()}
+
+
+def _numbers(source: SourceContract) -> dict[str, Any]:
+    """The source's number columns (RAW names) and the type each is cast to, in order."""
+    return {
+        name: _NUMBER_TYPES[source.column(name).type]
+        for name in source.of_type(*_NUMBER_TYPES)
+    }
+
+
+def _typed(source: SourceContract, rules: DataContract) -> dict[str, Column]:
+    """Every column typed by its contract, in landing order: ids and text trimmed, dates and
+    timestamps in the contract's formats, numbers cast, categories upper-cased."""
+    numbers = _numbers(source)
+    typed = {}
+    for name in source.of_type(
+        "id", "text", "date", "timestamp", *_NUMBER_TYPES, "category"
+    ):
+        kind = source.column(name).type
+        typed[name] = (
+            _date(name, rules.date_format)
+            if kind == "date"
+            else _timestamp(name, rules.timestamp_format)
+            if kind == "timestamp"
+            else _number(name, numbers[name])
+            if name in numbers
+            else F.upper(_text(name))
+            if kind == "category"
+            else _text(name)
+        )
+    return typed
 
 
 def _text(name: str) -> Column:
@@ -99,16 +122,15 @@ def _number_checks(name: str, typed: Column, dtype: Any) -> list[tuple[Column, s
     return checks
 
 
-def _id_checks(names: list[str], rules: dict[str, Any]) -> list[tuple[Column, str]]:
-    """Each id column: missing, or not written by the configured id rule (ids are text)."""
-    pattern = rules["id_pattern"]
+def _id_checks(names: list[str], rules: DataContract) -> list[tuple[Column, str]]:
+    """Each id column: missing, or not written by the contract's id rule (ids are text)."""
     checks = []
     for name in names:
         checks.append((_text(name).is_null(), f"missing {name.lower()}"))
         checks.append(
             (
-                ~F.coalesce(_text(name).regexp(pattern), F.lit(False)),
-                f"{name.lower()} is not an id ({rules['id_rule']})",
+                ~F.coalesce(_text(name).regexp(rules.id_pattern), F.lit(False)),
+                f"{name.lower()} is not an id ({rules.id_rule})",
             )
         )
     return checks
@@ -134,10 +156,10 @@ def _out_of_range(typed: Column, bounds: list[float]) -> Column:
 
 
 def _with_quality_rejects(
-    checked: DataFrame, dataset: str, quality: dict[str, Any] | None
+    checked: DataFrame, dataset: str, quality: DatasetQuality | None
 ) -> DataFrame:
     """Give rows that pass the typing rules but break an ``action: reject`` data-quality check its reason."""
-    rules = reject_rules(dataset, quality or {})
+    rules = reject_rules(dataset, quality)
     if not rules:
         return checked
     return checked.with_column(REASON, F.coalesce(F.col(REASON), _first_reason(rules)))
@@ -207,7 +229,7 @@ def _check_and_split(  # noqa: PLR0913
     newest_first: list[Column],
     kept: str,
     dataset: str = "",
-    quality: dict[str, Any] | None = None,
+    quality: DatasetQuality | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Keep the raw text beside the typed values and the first broken rule, then split.
 
@@ -236,49 +258,47 @@ def _check_and_split(  # noqa: PLR0913
 
 
 def clean_applications(
-    raw: DataFrame, rules: dict[str, Any], quality: dict[str, Any] | None = None
+    raw: DataFrame, rules: DataContract, quality: DatasetQuality | None = None
 ) -> tuple[DataFrame, DataFrame]:
     """Typed, standardised, de-duplicated applications; rule breakers rejected with a reason."""
-    fmt = rules["date_format"]
-    ranges = rules["applications"]["ranges"]
-    typed = {
-        "APPLICATION_ID": _text("APPLICATION_ID"),
-        "APPLICANT_ID": _text("APPLICANT_ID"),
-        "APPLICATION_DATE": _date("APPLICATION_DATE", fmt),
-        **{name: _number(name, dtype) for name, dtype in _APPLICATION_NUMBERS.items()},
-        "LOAN_PURPOSE": F.upper(_text("LOAN_PURPOSE")),
-        "CREATED_AT": _timestamp("CREATED_AT", rules["timestamp_format"]),
-    }
-    checks = [
-        *_id_checks(["APPLICATION_ID", "APPLICANT_ID"], rules),
-        (_text("APPLICATION_DATE").is_null(), "missing application_date"),
-        (typed["APPLICATION_DATE"].is_null(), f"application_date is not a {fmt} date"),
-        (_unparsed("CREATED_AT", typed["CREATED_AT"]), "created_at is not a timestamp"),
-    ]
-    for name, dtype in _APPLICATION_NUMBERS.items():
+    source = rules.sources["applications"]
+    fmt = rules.date_format
+    typed = _typed(source, rules)
+    checks = _id_checks(source.of_type("id"), rules)
+    for name in source.of_type("date"):
+        if source.column(name).required:
+            checks.append((_text(name).is_null(), f"missing {name.lower()}"))
+        checks.append(
+            (_unparsed(name, typed[name]), f"{name.lower()} is not a {fmt} date")
+        )
+    for name in source.of_type("timestamp"):
+        checks.append(
+            (_unparsed(name, typed[name]), f"{name.lower()} is not a timestamp")
+        )
+    for name, dtype in _numbers(source).items():
         checks.extend(_number_checks(name, typed[name], dtype))
-        if name.lower() in ranges:
-            bounds = ranges[name.lower()]
+        if (bounds := source.column(name).range) is not None:
             checks.append(
                 (
                     _out_of_range(typed[name], bounds),
                     f"{name.lower()} outside [{bounds[0]}, {bounds[1]}]",
                 )
             )
-    purposes = rules["applications"]["loan_purposes"]
-    checks.append(
-        (
-            typed["LOAN_PURPOSE"].is_not_null() & ~typed["LOAN_PURPOSE"].isin(purposes),
-            "loan_purpose not an accepted value",
+    for name in source.of_type("category"):
+        checks.append(
+            (
+                typed[name].is_not_null()
+                & ~typed[name].isin(source.column(name).accepted_values),
+                f"{name.lower()} not an accepted value",
+            )
         )
-    )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
     return _check_and_split(
         raw,
         raw_columns,
         typed,
         checks,
-        "APPLICATION_ID",
+        source.key.upper(),
         [F.col("CREATED_AT").desc_nulls_last()],
         "the newest created_at, then the first source file by name",
         "int_applications",
@@ -286,39 +306,74 @@ def clean_applications(
     )
 
 
+def _date_checks(
+    source: SourceContract, typed: dict[str, Column], fmt: str
+) -> list[tuple[Column, str]]:
+    """Each date column: missing (if required) or not in ``fmt``, as one reason."""
+    return [
+        (typed[name].is_null(), f"{name.lower()} missing or not a {fmt} date")
+        if source.column(name).required
+        else (_unparsed(name, typed[name]), f"{name.lower()} is not a {fmt} date")
+        for name in source.of_type("date")
+    ]
+
+
+def _masked(source: SourceContract, rules: DataContract) -> dict[str, Column]:
+    """The columns that leave raw, by the contract's ``pii``: a PII column is dropped, hashed
+    with the masking key (``<NAME>_HASH``: the trimmed, lower-cased text, or its digits only)
+    or reduced to a year (``BIRTH_YEAR``); every other column is typed as in ``_typed``."""
+    typed = _typed(source, rules)
+    masked = {}
+    for landing, column in source.columns.items():
+        name = landing.upper()
+        if column.pii == "hash":
+            masked[f"{name}_HASH"] = keyed_hash(F.lower(_text(name)))
+        elif column.pii == "hash_digits":
+            masked[f"{name}_HASH"] = keyed_hash(
+                F.call_function(
+                    "REGEXP_REPLACE", _text(name), F.lit("[^0-9]"), F.lit("")
+                )
+            )
+        elif column.pii == "birth_year":
+            masked["BIRTH_YEAR"] = F.year(typed[name])
+        elif column.pii is None:
+            masked[name] = typed[name]
+    return masked
+
+
 def clean_applicants(
     raw: DataFrame,
     masking_key: str,
-    rules: dict[str, Any],
-    quality: dict[str, Any] | None = None,
+    rules: DataContract,
+    quality: DatasetQuality | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Applicants with PII masked by a keyed hash (email, phone) or reduced (birth year) or dropped (name, address)."""
-    dob = _date("DATE_OF_BIRTH", rules["date_format"])
-    created = _timestamp("CREATED_AT", rules["timestamp_format"])
-    low, high = rules["applicants"]["birth_year_range"]
-    masked = {
-        "APPLICANT_ID": _text("APPLICANT_ID"),
-        "EMAIL_HASH": keyed_hash(F.lower(_text("EMAIL"))),
-        "PHONE_HASH": keyed_hash(
-            F.call_function(
-                "REGEXP_REPLACE", _text("PHONE"), F.lit("[^0-9]"), F.lit("")
+    source = rules.sources["applicants"]
+    fmt = rules.date_format
+    typed = _typed(source, rules)
+    masked = _masked(source, rules)
+    checks = _id_checks(source.of_type("id"), rules)
+    for name in source.of_type("date"):
+        checks.append(
+            (_unparsed(name, typed[name]), f"{name.lower()} is not a {fmt} date")
+        )
+        if (years := source.column(name).year_range) is not None:
+            low, high = years
+            label = (
+                "birth year"
+                if source.column(name).pii == "birth_year"
+                else name.lower()
             )
-        ),
-        "BIRTH_YEAR": F.year(dob),
-        "CREATED_AT": created,
-    }
-    checks = [
-        *_id_checks(["APPLICANT_ID"], rules),
-        (
-            _unparsed("DATE_OF_BIRTH", dob),
-            f"date_of_birth is not a {rules['date_format']} date",
-        ),
-        (
-            _out_of_range(F.year(dob), [low, high]),
-            f"birth year outside [{low}, {high}]",
-        ),
-        (_unparsed("CREATED_AT", created), "created_at is not a timestamp"),
-    ]
+            checks.append(
+                (
+                    _out_of_range(F.year(typed[name]), [low, high]),
+                    f"{label} outside [{low}, {high}]",
+                )
+            )
+    for name in source.of_type("timestamp"):
+        checks.append(
+            (_unparsed(name, typed[name]), f"{name.lower()} is not a timestamp")
+        )
     checked = raw.cross_join(key_frame(raw.session, masking_key)).select(
         *[expr.alias(name) for name, expr in masked.items()],
         *LINEAGE,
@@ -328,12 +383,11 @@ def clean_applicants(
     columns = [*masked, *LINEAGE]
     return _split(
         checked,
-        "APPLICANT_ID",
+        source.key.upper(),
         [
             F.col("CREATED_AT").desc_nulls_last(),
             F.col("_SOURCE_FILE"),
-            F.col("EMAIL_HASH"),
-            F.col("PHONE_HASH"),
+            *[F.col(c) for c in masked if c.endswith("_HASH")],
         ],
         columns,
         columns,
@@ -344,34 +398,37 @@ def clean_applicants(
 def clean_bureau_events(
     raw: DataFrame,
     raw_applicants: DataFrame,
-    rules: dict[str, Any],
-    quality: dict[str, Any] | None = None,
+    rules: DataContract,
+    quality: DatasetQuality | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """Typed credit-bureau events; events of applicants never seen are rejected, not dropped."""
-    fmt = rules["date_format"]
-    spec = rules["bureau_events"]
+    fmt = rules.date_format
+    source = rules.sources["bureau_events"]
     known = raw_applicants.select(
         _text("APPLICANT_ID").alias("KNOWN_APPLICANT_ID")
     ).distinct()
-    typed = {
-        "EVENT_ID": _text("EVENT_ID"),
-        "APPLICANT_ID": _text("APPLICANT_ID"),
-        "EVENT_DATE": _date("EVENT_DATE", fmt),
-        "EVENT_TYPE": F.upper(_text("EVENT_TYPE")),
-        "AMOUNT": _number("AMOUNT", DoubleType()),
-    }
+    typed = _typed(source, rules)
     checks = [
-        *_id_checks(["EVENT_ID", "APPLICANT_ID"], rules),
+        *_id_checks(source.of_type("id"), rules),
         (F.col("KNOWN_APPLICANT_ID").is_null(), "unknown applicant_id"),
-        (typed["EVENT_DATE"].is_null(), f"event_date missing or not a {fmt} date"),
-        (typed["EVENT_TYPE"].is_null(), "missing event_type"),
-        (
-            ~typed["EVENT_TYPE"].isin(spec["event_types"]),
-            "event_type not an accepted value",
-        ),
-        *_number_checks("AMOUNT", typed["AMOUNT"], DoubleType()),
-        (_out_of_range(typed["AMOUNT"], spec["amount_range"]), "amount out of range"),
     ]
+    checks += _date_checks(source, typed, fmt)
+    for name in source.of_type("category"):
+        if source.column(name).required:
+            checks.append((typed[name].is_null(), f"missing {name.lower()}"))
+        checks.append(
+            (
+                typed[name].is_not_null()
+                & ~typed[name].isin(source.column(name).accepted_values),
+                f"{name.lower()} not an accepted value",
+            )
+        )
+    for name, dtype in _numbers(source).items():
+        checks.extend(_number_checks(name, typed[name], dtype))
+        if (bounds := source.column(name).range) is not None:
+            checks.append(
+                (_out_of_range(typed[name], bounds), f"{name.lower()} out of range")
+            )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
     joined = raw.join(
         known, _text("APPLICANT_ID") == F.col("KNOWN_APPLICANT_ID"), how="left"
@@ -381,7 +438,7 @@ def clean_bureau_events(
         raw_columns,
         typed,
         checks,
-        "EVENT_ID",
+        source.key.upper(),
         [],
         "the first source file by name, then the raw text in order",
         "int_bureau_events",
@@ -390,33 +447,35 @@ def clean_bureau_events(
 
 
 def clean_loan_outcomes(
-    raw: DataFrame, rules: dict[str, Any], quality: dict[str, Any] | None = None
+    raw: DataFrame, rules: DataContract, quality: DatasetQuality | None = None
 ) -> tuple[DataFrame, DataFrame]:
     """Typed loan outcomes with the label spelled one way (0/1)."""
-    fmt = rules["date_format"]
-    spellings = rules["loan_outcomes"]["defaulted_values"]
-    label = F.upper(_text("DEFAULTED"))
-    defaulted = F.when(label.isin([str(v) for v in spellings["1"]]), F.lit(1)).when(
-        label.isin([str(v) for v in spellings["0"]]), F.lit(0)
+    fmt = rules.date_format
+    source = rules.sources["loan_outcomes"]
+    (target,) = source.of_type("label")
+    spellings = source.column(target).spellings
+    label = F.upper(_text(target))
+    defaulted = F.when(label.isin(spellings["1"]), F.lit(1)).when(
+        label.isin(spellings["0"]), F.lit(0)
     )
-    typed = {
-        "APPLICATION_ID": _text("APPLICATION_ID"),
-        "OBSERVED_AT": _date("OBSERVED_AT", fmt),
-        "DEFAULTED": defaulted,
-    }
-    checks = [
-        *_id_checks(["APPLICATION_ID"], rules),
-        (typed["OBSERVED_AT"].is_null(), f"observed_at missing or not a {fmt} date"),
-        (label.is_null(), "missing defaulted"),
-        (defaulted.is_null(), "defaulted not an accepted value"),
-    ]
+    typed = {**_typed(source, rules), target: defaulted}
+    checks = _id_checks(source.of_type("id"), rules)
+    checks += _date_checks(source, typed, fmt)
+    if source.column(target).required:
+        checks.append((label.is_null(), f"missing {target.lower()}"))
+    checks.append(
+        (
+            label.is_not_null() & defaulted.is_null(),
+            f"{target.lower()} not an accepted value",
+        )
+    )
     raw_columns = [c for c in raw.columns if c not in LINEAGE]
     return _check_and_split(
         raw,
         raw_columns,
         typed,
         checks,
-        "APPLICATION_ID",
+        source.key.upper(),
         [F.col("OBSERVED_AT").desc_nulls_last()],
         "the newest observed_at, then the first source file by name",
         "int_loan_outcomes",
@@ -440,12 +499,7 @@ def build_applications(
         applicant, F.col("APPLICANT_ID") == F.col("A_APPLICANT_ID"), how="left"
     ).join(outcome, F.col("APPLICATION_ID") == F.col("O_APPLICATION_ID"), how="left")
     return joined.select(
-        "APPLICATION_ID",
-        "APPLICANT_ID",
-        "APPLICATION_DATE",
-        *_APPLICATION_NUMBERS,
-        "LOAN_PURPOSE",
-        "CREATED_AT",
+        *[c for c in applications.columns if c not in LINEAGE],  # as cleaned
         "BIRTH_YEAR",
         "APPLICANT_CREATED_AT",
         F.col("A_APPLICANT_ID").is_not_null().alias("APPLICANT_KNOWN"),

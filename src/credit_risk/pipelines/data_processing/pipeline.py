@@ -17,7 +17,7 @@ from kedro.pipeline import Node, Pipeline
 from credit_risk import quality
 from credit_risk.pipelines.data_processing import daily as nodes
 
-RULES = "params:data_processing"
+RULES = "params:data_contract"
 # what a daily node reads besides its inputs: the load ledger, its table's state, the switch
 LEDGER = "raw_load_ledger"
 REBUILD = "params:full_refresh"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.full_refresh import FullRefresh
 from credit_risk.incremental import (
     KEY,
     Change,
@@ -81,7 +82,7 @@ def build_application_features_daily(  # noqa: PLR0913
     raw_loan_outcomes: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
 ) -> Change:
     """Features of the applications of every applicant the day changed (all of them on a rebuild)."""
     scope = Scope.of(state, full_refresh, ledger)

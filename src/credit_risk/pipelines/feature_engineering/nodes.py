@@ -9,19 +9,6 @@ from credit_risk.pipelines.feature_engineering.parameters import (
     FeatureEngineeringParams,
 )
 
-APPLICATION_COLUMNS = [
-    "AGE",
-    "INCOME",
-    "CREDIT_SCORE",
-    "EMPLOYMENT_LENGTH",
-    "LOAN_AMOUNT",
-    "LOAN_TERM_MONTHS",
-    "DEBT_TO_INCOME",
-    "NUMBER_OF_CREDIT_LINES",
-    "PREVIOUS_DEFAULTS",
-    "LOAN_PURPOSE",
-]
-
 
 def _days_before(event_date: str, application_date: str):
     """Whole days from the event to the application (positive when the event came first)."""
@@ -116,7 +103,7 @@ def build_application_features(
         "STATUS",
         "DEFAULTED",
         "OBSERVED_AT",  # when the outcome became known: training as of a date needs it
-        *APPLICATION_COLUMNS,
+        *params.application_fields,
         F.iff(
             F.col("INCOME") > F.lit(0),
             F.col("LOAN_AMOUNT") / F.col("INCOME"),

@@ -14,9 +14,12 @@ Windows = Annotated[list[PositiveInt], Field(min_length=1)]
 
 
 class FeatureEngineeringParams(BaseModel):
-    """Per event type (as in the bureau events' EVENT_TYPE), the windows to count and sum over."""
+    """The application's own fields to carry, and per event type (as in the bureau events'
+    EVENT_TYPE) the windows to count and sum over."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # the data contract's model features of applications (the YAML interpolates it)
+    application_fields: list[str] = Field(min_length=1)
     event_windows_days: dict[str, Windows]
     amount_windows_days: dict[str, Windows]

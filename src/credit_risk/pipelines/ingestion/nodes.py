@@ -16,13 +16,11 @@ from snowflake.snowpark.types import (
     TimestampType,
 )
 
-from credit_risk.datasets.landing_files import (
-    LandingFile,
-    LandingFileError,
-    LandingFolder,
-)
+from credit_risk.datasets.landing_files import LandingFileError, LandingPartitions
+from credit_risk.datasets.landing_fs import LandingFile
+from credit_risk.full_refresh import FullRefresh, rebuilds
 from credit_risk.incremental import LOAD_ID, Change
-from credit_risk.run_date import business_date
+from credit_risk.run_date import RunDate, business_date
 
 LEDGER_SCHEMA = StructType(
     [
@@ -54,28 +52,37 @@ def _ledger_rows(ledger: DataFrame | None) -> dict[tuple[str, str], Any]:
     return {(r["SOURCE"], r["FILE_NAME"]): r for r in ledger.collect()}
 
 
-def _refuse_changed(
-    source: str, folder: LandingFolder, file: LandingFile, row: Any
-) -> None:
-    """Stop, naming the file, if a file already loaded is not the file that was loaded."""
-    if file.size != row["FILE_SIZE"] or file.checksum != row["CHECKSUM"]:
-        raise LandingFileError(
-            f"landing file {folder.path / file.name} changed since load {row['LOAD_ID']} "
-            f"loaded it (run {row['RUN_ID']}): {row['FILE_SIZE']:,} bytes then, "
-            f"{file.size:,} now"
-            + (", same size, other content" if file.size == row["FILE_SIZE"] else "")
-            + ". A landed file is never loaded twice nor skipped: put corrections in a new "
-            "file, or, if the landing files were regenerated on purpose, rebuild RAW and every "
-            'layer from them with --params "full_refresh=true"'
-        )
+def _changed(file: LandingFile, size: int, row: Any) -> LandingFileError:
+    """The error that stops a run when a file already loaded is not the file that was loaded."""
+    return LandingFileError(
+        f"landing file {file} changed since load {row['LOAD_ID']} "
+        f"loaded it (run {row['RUN_ID']}): {row['FILE_SIZE']:,} bytes then, "
+        f"{size:,} now"
+        + (", same size, other content" if size == row["FILE_SIZE"] else "")
+        + ". A landed file is never loaded twice nor skipped: put corrections in a new "
+        "file, or, if the landing files were regenerated on purpose, rebuild RAW and every "
+        'layer from them with --params "full_refresh=true"'
+    )
+
+
+def _fingerprint(file: LandingFile, row: Any) -> tuple[int, str]:
+    """The file's size and SHA-256, read through its file system (local or object storage);
+    a file in the ledger (``row``) must still be the file loaded, or the run stops naming it."""
+    size = file.size()
+    if row is not None and size != row["FILE_SIZE"]:
+        raise _changed(file, size, row)  # no need to read it
+    checksum = file.sha256()
+    if row is not None and checksum != row["CHECKSUM"]:
+        raise _changed(file, size, row)
+    return size, checksum
 
 
 def load_new_files(
     loaded_files: DataFrame | None,
     run_id: str,
-    run_date: object,
-    full_refresh: bool,
-    **landing: LandingFolder,
+    run_date: RunDate | None,
+    full_refresh: FullRefresh,
+    **landing: LandingPartitions,
 ) -> dict[str, Change]:
     """Append the rows of landing files not loaded before (each RAW row tagged with its load), with their ledger rows.
 
@@ -86,30 +93,28 @@ def load_new_files(
     """
     day = business_date(run_date)
     ledger = _ledger_rows(loaded_files)
-    rebuild = bool(full_refresh) or loaded_files is None
+    rebuild = rebuilds(full_refresh) or loaded_files is None
     load_id = max((int(r["LOAD_ID"]) for r in ledger.values()), default=0) + 1
     now = datetime.now(UTC).replace(tzinfo=None)
     out: dict[str, Change] = {}
     entries = []
     session = None
-    for source, folder in sorted(landing.items()):
-        session = folder.session
-        if not folder and not any(s == source for s, _ in ledger):
+    for source, files in sorted(landing.items()):
+        session = files.session
+        if not files and not any(s == source for s, _ in ledger):
             raise LandingFileError(
-                f"no landing files (*.csv, *.csv.gz) in {folder.path}: run "
+                f"no landing files (*.csv, *.csv.gz) in {files.folder}: run "
                 "`kedro run --pipeline source_data` to generate them, or put files there"
             )
-        due = [
-            f for f in folder.values() if day is None or f.day is None or f.day <= day
-        ]
-        new = []
-        for file in due:
+        new: list[tuple[LandingFile, int, str]] = []
+        for file in files.values():
+            if day is not None and file.day is not None and file.day > day:
+                continue  # a day file waits for its day
             row = ledger.get((source, file.name))
-            if row is not None:
-                _refuse_changed(source, folder, file, row)
+            size, checksum = _fingerprint(file, row)
             if rebuild or row is None:
-                new.append(file)
-        rows = folder.rows(new).with_columns(
+                new.append((file, size, checksum))
+        rows = files.rows([f for f, _, _ in new]).with_columns(
             ["_LOADED_AT", LOAD_ID],
             [F.current_timestamp(), F.lit(load_id).cast(LongType())],
         )
@@ -125,15 +130,15 @@ def load_new_files(
             (
                 source,
                 f.name,
-                f.size,
-                f.checksum,
+                size,
+                checksum,
                 counts.get(f.name, 0),
                 load_id,
                 run_id,
                 day,
                 now,
             )
-            for f in new
+            for f, size, checksum in new
         ]
         out[source] = Change(rows=rows, full=rebuild)
     out["load_ledger"] = Change(

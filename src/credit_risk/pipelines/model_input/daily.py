@@ -5,6 +5,7 @@ from __future__ import annotations
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
+from credit_risk.full_refresh import FullRefresh
 from credit_risk.incremental import Change, Scope, TableState, change, in_keys
 from credit_risk.pipelines.feature_engineering.daily import application_keys
 from credit_risk.pipelines.model_input.nodes import (
@@ -20,7 +21,7 @@ def _changed(  # noqa: PLR0913
     raw: dict[str, DataFrame],
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
 ) -> tuple[Scope, DataFrame, DataFrame | None]:
     scope = Scope.of(state, full_refresh, ledger)
     if scope.full:
@@ -39,7 +40,7 @@ def build_training_set_daily(  # noqa: PLR0913
     raw_loan_outcomes: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
 ) -> Change:
     """The training set's rows of the applications the day changed."""
     raw = {
@@ -65,7 +66,7 @@ def build_scoring_set_daily(  # noqa: PLR0913
     raw_loan_outcomes: DataFrame,
     ledger: DataFrame,
     state: TableState,
-    full_refresh: bool,
+    full_refresh: FullRefresh,
 ) -> Change:
     """The scoring set's rows of the applications the day changed."""
     raw = {

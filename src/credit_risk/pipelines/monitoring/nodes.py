@@ -3,12 +3,15 @@ and do the scores it gave hold up once the loans mature?
 
 - **Stability, per run date.** The PSI of the score and of every model feature: the
   applications scored on the run date (from the score history) against the training
-  population (the ``train`` split; its scores from ``evaluation_predictions``). One row per
-  (run date, model version, variable), appended to a history that is never rewritten.
+  population (the ``train`` split), scored by the champion: the model that gave the day's
+  scores, not the latest one trained. One row per (run date, model version, variable),
+  appended to a history that is never rewritten.
 - **Backtest, per application-month vintage.** The score each application was given at
   decision time (its first score in the history, never a re-score), against the outcome
   observed on or before the run date: realised against predicted default rate per risk
   band, and the ROC-AUC of those scores. A vintage is judged once enough of it has matured.
+- **Rejects, per run date.** Each source's share of the day's RAW rows that cleaning
+  rejected, with the reasons: what never reaches a PSI or a score (a new loan purpose).
 - **Alerts.** Each judged figure is a row in ``DATA_QUALITY_RESULTS`` (dataset
   ``monitoring``): ``pass``, ``warn`` or ``fail`` (severity ``error``) against the thresholds
   in ``parameters_monitoring.yml``, with a log line for every warn or fail.
@@ -36,7 +39,7 @@ from credit_risk.pipelines.reporting.nodes import (
     population_stability_index,
 )
 from credit_risk.quality import RESULT_COLUMNS
-from credit_risk.run_date import day_of
+from credit_risk.run_date import RunDate, day_of
 
 logger = logging.getLogger(__name__)
 
@@ -106,30 +109,51 @@ def _sample(frame: DataFrame, columns: list[str], max_rows: int) -> pd.DataFrame
     return sample
 
 
+def reference_scores(model: Any, population: DataFrame, max_rows: int) -> pd.DataFrame:
+    """``APPLICATION_ID, DEFAULT_PROBABILITY``: the model's scores of the reference population.
+
+    Scored through the model's own scoring interface (on the client for a local model, in
+    the warehouse for a registry version), so the reference is the score distribution of
+    the very model whose daily scores it is compared with.
+    """
+    frame = population.select(KEY, *model.features)
+    total = frame.count()
+    scores = model.default_probabilities(frame, KEY, total, max(int(max_rows), 1))
+    if isinstance(scores, DataFrame):
+        scores = sampling.to_pandas(scores.select(KEY, DEFAULT_PROBABILITY))
+    else:
+        batches = [b[[KEY, DEFAULT_PROBABILITY]] for b in scores]
+        scores = (
+            pd.concat(batches, ignore_index=True)
+            if batches
+            else pd.DataFrame(columns=[KEY, DEFAULT_PROBABILITY])
+        )
+    scores.columns = [str(c).upper() for c in scores.columns]
+    return scores
+
+
 def stability(  # noqa: PLR0913
     training_set: DataFrame,
-    evaluation_predictions: DataFrame,
     score_history: DataFrame | None,
     scoring_set: DataFrame,
     model: Any,
     params: MonitoringParams,
-    run_date: object,
+    run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PSI of the score and of each model feature on the run date, against the training
-    population: the rows for the history table, and the same rows for the alerts."""
+    population: the rows for the history table, and the same rows for the alerts.
+
+    ``model`` is the champion, the model scoring used: its scores of the training
+    population are the score's reference (a later challenger's evaluation scores are not).
+    """
     day = day_of(run_date)
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
     max_rows = params.max_rows
-    reference = _sample(
-        training_set.filter(F.col(SPLIT) == F.lit("train")),
-        [*numeric, *categorical],
-        max_rows,
-    )
-    reference_scores = _sample(
-        evaluation_predictions.filter(F.col(SPLIT) == F.lit("train")),
-        [DEFAULT_PROBABILITY],
-        max_rows,
+    train = training_set.filter(F.col(SPLIT) == F.lit("train"))
+    reference = _sample(train, [*numeric, *categorical], max_rows)
+    scored_reference = reference_scores(
+        model, sampling.capped(train, int(max_rows), KEY), max_rows
     )
     columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
     if score_history is None:  # nothing scored yet: every PSI is NaN, not judged
@@ -153,7 +177,7 @@ def stability(  # noqa: PLR0913
         (
             SCORE,
             "score",
-            reference_scores[DEFAULT_PROBABILITY],
+            scored_reference[DEFAULT_PROBABILITY],
             current[DEFAULT_PROBABILITY],
         ),
         *[(f, "feature", reference[f], current[f]) for f in numeric],
@@ -211,7 +235,7 @@ def backtest(
     score_history: DataFrame | None,
     applications: DataFrame,
     params: MonitoringParams,
-    run_date: object,
+    run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per application-month vintage and risk band: the decision-time scores against the
     outcomes observed on or before the run date (the table's rows, and the same for the alerts)."""
@@ -303,6 +327,99 @@ def backtest(
     return result, result
 
 
+REJECT_COLUMNS = [
+    "RUN_DATE",
+    "SOURCE",
+    "RAW_ROWS",
+    "REJECTED_ROWS",
+    "REJECT_RATE",
+    "REASONS",
+    "STATUS",
+]
+REASON = "_REJECT_REASON"  # data_processing's reason column in rejected_<source>
+NOT_ACCEPTED = " not an accepted value"  # data_processing's accepted-values rule
+TOP_REASONS = 3
+
+
+def _dated(frame: DataFrame, column: str, day: str) -> DataFrame:
+    """The rows whose ``column`` text starts with the day (``YYYY-MM-DD``)."""
+    return frame.filter(F.substr(F.trim(F.col(column)), 1, 10) == F.lit(day))
+
+
+def _reasons(rejected: DataFrame) -> str:
+    """The commonest reasons with their counts; an accepted-values reason names its values."""
+    counts = (
+        rejected.group_by(REASON)
+        .agg(F.count(F.lit(1)).alias("N"))
+        .sort(F.col("N").desc(), F.col(REASON))
+        .limit(TOP_REASONS)
+        .collect()
+    )
+    parts = []
+    for row in counts:
+        reason, n = row[0], int(row[1])
+        text = f"{reason} {n}"
+        if reason and reason.endswith(NOT_ACCEPTED):
+            column = reason[: -len(NOT_ACCEPTED)].strip().upper()
+            values = (
+                rejected.filter(F.col(REASON) == F.lit(reason))
+                .group_by(F.trim(F.col(column)).alias("V"))
+                .agg(F.count(F.lit(1)).alias("N"))
+                .sort(F.col("N").desc(), F.col("V"))
+                .limit(TOP_REASONS)
+                .collect()
+            )
+            text += " (" + ", ".join(f"{v[0]!r} {int(v[1])}" for v in values) + ")"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def reject_rates(
+    params: MonitoringParams, run_date: RunDate | None, **tables: DataFrame
+) -> pd.DataFrame:
+    """Per source: the RAW rows dated the run date, how many cleaning rejected, and why.
+
+    ``tables`` are ``raw_<source>`` and ``rejected_<source>`` for each source of
+    ``monitoring.rejects.date_columns``. Counted in the engine; only counts come back.
+    """
+    day = day_of(run_date)
+    cfg = params.rejects
+    unread = [
+        s for s in cfg.date_columns if {f"raw_{s}", f"rejected_{s}"} - set(tables)
+    ]
+    if unread:
+        raise ValueError(
+            f"monitoring.rejects.date_columns names {', '.join(unread)}, whose raw_<source> "
+            "and rejected_<source> tables the monitoring pipeline does not read "
+            "(monitoring/pipeline.py SOURCES)"
+        )
+    rows = []
+    for source, column in cfg.date_columns.items():
+        raw = _dated(tables[f"raw_{source}"], column.upper(), day.isoformat())
+        rejected = _dated(tables[f"rejected_{source}"], column.upper(), day.isoformat())
+        total, bad = raw.count(), rejected.count()
+        rate = bad / total if total else float("nan")
+        judged = total >= cfg.min_rows
+        rows.append(
+            {
+                "RUN_DATE": pd.Timestamp(day),
+                "SOURCE": source,
+                "RAW_ROWS": total,
+                "REJECTED_ROWS": bad,
+                "REJECT_RATE": rate,
+                "REASONS": _reasons(rejected) if bad else "",
+                "STATUS": _level(
+                    rate, cfg.rate.warn, cfg.rate.error, higher_is_worse=True
+                )
+                if judged
+                else "not_judged",
+            }
+        )
+    return pd.DataFrame(rows, columns=REJECT_COLUMNS).astype(
+        {"RAW_ROWS": "int64", "REJECTED_ROWS": "int64", "REJECT_RATE": "float64"}
+    )
+
+
 _BACKTEST_TYPES = {
     "SCORED": "int64",
     "MATURED": "int64",
@@ -321,6 +438,7 @@ _BACKTEST_TYPES = {
 def alerts(
     psi: pd.DataFrame,
     vintages: pd.DataFrame,
+    rejects: pd.DataFrame,
     params: MonitoringParams,
     run_id: str | None,
 ) -> pd.DataFrame:
@@ -360,6 +478,23 @@ def alerts(
                 getattr(cfg.roc_auc, _threshold_of(r.STATUS)),
                 f"vintage {r.VINTAGE}: realised default rate {r.REALISED_RATE:.3f} against "
                 f"predicted {r.PREDICTED_RATE:.3f}, ROC-AUC {r.ROC_AUC:.3f} on {r.MATURED} matured of {r.SCORED} scored",
+            )
+        )
+    judged_rejects = rejects[rejects["STATUS"] != "not_judged"]
+    for r in judged_rejects.itertuples(index=False):
+        rows.append(
+            _alert_row(
+                run_id,
+                now,
+                f"reject_rate_{r.SOURCE}",
+                "reject_rate",
+                "",
+                r.STATUS,
+                r.RAW_ROWS,
+                r.REJECT_RATE,
+                getattr(params.rejects.rate, _threshold_of(r.STATUS)),
+                f"{r.RUN_DATE:%Y-%m-%d} {r.SOURCE}: {r.REJECTED_ROWS} of {r.RAW_ROWS} rows "
+                f"dated that day rejected by cleaning ({r.REJECT_RATE:.1%}): {r.REASONS}",
             )
         )
     result = pd.DataFrame(rows, columns=RESULT_COLUMNS).astype(

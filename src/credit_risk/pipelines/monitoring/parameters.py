@@ -52,6 +52,23 @@ class BacktestParams(BaseModel):
     calibration_gap: RisingThresholds
 
 
+class RejectParams(BaseModel):
+    """A source's reject rate on the run date: which date column dates a row, and the alert levels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_rows: PositiveInt
+    rate: RisingThresholds
+    # source (raw_<source> and rejected_<source> in the catalog) -> the RAW column dating a row
+    date_columns: dict[str, str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rates_are_shares(self) -> RejectParams:
+        if self.rate.error > 1:
+            raise ValueError(f"a reject rate is at most 1, got error {self.rate.error}")
+        return self
+
+
 class MonitoringParams(BaseModel):
     """Sample cap, PSI bins, PSI alert levels and the fewest rows judged; the backtest's settings."""
 
@@ -62,3 +79,4 @@ class MonitoringParams(BaseModel):
     psi: RisingThresholds
     min_rows: PositiveInt
     backtest: BacktestParams
+    rejects: RejectParams

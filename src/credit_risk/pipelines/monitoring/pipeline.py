@@ -6,6 +6,8 @@ from credit_risk.pipelines.monitoring import nodes
 
 PARAMS = "params:monitoring"
 RUN_DATE = "params:run_date"
+# the sources whose reject rate is watched: their RAW rows and the rows cleaning rejected
+SOURCES = ("applicants", "applications", "bureau_events", "loan_outcomes")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,7 +18,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.stability,
                 [
                     "mi_training_set",
-                    "evaluation_predictions",
                     "mo_score_history",
                     "mi_scoring_set",
                     "champion_model",
@@ -33,8 +34,25 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="backtest",
             ),
             Node(
+                nodes.reject_rates,
+                {
+                    "params": PARAMS,
+                    "run_date": RUN_DATE,
+                    **{f"raw_{s}": f"raw_{s}" for s in SOURCES},
+                    **{f"rejected_{s}": f"rejected_{s}" for s in SOURCES},
+                },
+                "monitoring_rejects",
+                name="reject_rates",
+            ),
+            Node(
                 nodes.alerts,
-                ["monitoring_psi", "monitoring_backtest", PARAMS, "run_id"],
+                [
+                    "monitoring_psi",
+                    "monitoring_backtest",
+                    "monitoring_rejects",
+                    PARAMS,
+                    "run_id",
+                ],
                 "dq_monitoring",
                 name="alerts",
             ),

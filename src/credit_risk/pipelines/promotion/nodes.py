@@ -19,7 +19,6 @@ that compare with a champion are then not applicable). Every decision is kept.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,9 +28,10 @@ from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
 from credit_risk import sampling
-from credit_risk.fairness import age_bands, fairness_table
+from credit_risk.fairness import FairLendingParams, age_bands, fairness_table
+from credit_risk.pipelines.promotion.parameters import PromotionParams
 from credit_risk.pipelines.reporting.nodes import population_stability_index
-from credit_risk.pipelines.scoring.nodes import risk_bands
+from credit_risk.pipelines.scoring.parameters import ScoringParams
 
 logger = logging.getLogger(__name__)
 
@@ -55,56 +55,69 @@ PROMOTION_COLUMNS = [
 ]
 
 
-def _truth_groups(
-    truth: Mapping[str, Callable[[], pd.DataFrame]], column: str
-) -> pd.DataFrame:
-    """``APPLICATION_ID, <column>`` from the answer key's parts."""
-    frames = []
-    for name, load in sorted(truth.items()):
-        part = load()
-        if column not in part.columns:
-            raise KeyError(
-                f"generator_truth part {name} has no column {column!r} "
-                "(fair_lending.group_column): regenerate it with `kedro run --pipeline source_data`"
-            )
-        frames.append(part[["application_id", column]])
-    if not frames:
-        return pd.DataFrame(
-            {KEY: pd.Series(dtype=object), column: pd.Series(dtype=object)}
+class GroupTableError(ValueError):
+    """The table of audited groups is missing, or lacks the configured group column."""
+
+
+def _groups(groups: DataFrame, column: str) -> DataFrame:
+    """``G_ID, <COLUMN>`` of the warehouse's table of audited groups; a clear error when it cannot be read."""
+    name = column.upper()
+    try:
+        present = [str(c).upper() for c in groups.columns]
+    except (
+        Exception
+    ) as error:  # the table does not exist: Snowpark raises on its schema
+        raise GroupTableError(
+            "the fairness gate reads each holdout application's group from the warehouse "
+            "table of catalog entry raw_generator_truth (RAW.GENERATOR_TRUTH), which cannot "
+            f"be read ({str(error).splitlines()[0]}): run `kedro run --pipeline source_data` "
+            "or scripts/snowflake_generate.sql, or point the entry at your table of groups"
+        ) from None
+    if KEY not in present or name not in present:
+        raise GroupTableError(
+            f"the table of audited groups (catalog raw_generator_truth) has no column {KEY} "
+            f"and {name} (fair_lending.group_column): it has {', '.join(present)}"
         )
-    return pd.concat(frames, ignore_index=True).rename(columns={"application_id": KEY})
+    return groups.select(F.col(KEY).alias("G_ID"), F.col(name).alias(name))
 
 
 def holdout_sample(
     training_set: DataFrame,
-    truth: Mapping[str, Callable[[], pd.DataFrame]],
-    params: dict[str, Any],
-    fair_lending: dict[str, Any],
+    groups: DataFrame,
+    params: PromotionParams,
+    fair_lending: FairLendingParams,
 ) -> pd.DataFrame:
-    """The out-of-time holdout (hash-capped), pulled to pandas, with each row's audited group."""
+    """The out-of-time holdout (hash-capped) with each row's audited group, pulled to pandas.
+
+    Everything comes from the warehouse: the holdout's observed outcomes from the training
+    set, each application's group from the table of groups, joined in the engine (an
+    application without a group keeps a NULL one).
+    """
     holdout = training_set.filter(F.col(SPLIT) == F.lit(OUT_OF_TIME))
-    sample = sampling.to_pandas(
-        sampling.capped(holdout, int(params.get("max_rows", 200_000)), KEY)
-    ).sort_values(KEY, ignore_index=True)
+    column = fair_lending.group_column
+    named = _groups(groups, column)
+    capped = sampling.capped(holdout, params.max_rows, KEY)
+    with_group = capped.join(named, F.col(KEY) == F.col("G_ID"), how="left").drop(
+        "G_ID"
+    )
+    sample = sampling.to_pandas(with_group).sort_values(KEY, ignore_index=True)
     if sample.empty:
         raise ValueError(
             "the out-of-time holdout is empty: no matured application is dated on or after "
             "model_input.out_of_time_from; move that date earlier (conf/base/parameters_model_input.yml)"
         )
-    column = fair_lending["group_column"]
-    groups = _truth_groups(truth, column)
-    sample = sample.merge(groups, on=KEY, how="left")
+    sample = sample.rename(columns={column.upper(): column})
     logger.info("out-of-time holdout: %s rows", f"{len(sample):,}")
     return sample
 
 
 def audited_groups(
-    holdout: pd.DataFrame, fair_lending: dict[str, Any]
+    holdout: pd.DataFrame, fair_lending: FairLendingParams
 ) -> dict[str, pd.Series]:
     """The group of each holdout row per audited attribute: the simulated group and age bands."""
-    groups = {"PROTECTED_GROUP": holdout[fair_lending["group_column"]]}
-    if AGE in holdout.columns and fair_lending.get("age_band_edges"):
-        groups["AGE_BAND"] = age_bands(holdout[AGE], fair_lending["age_band_edges"])
+    groups = {"PROTECTED_GROUP": holdout[fair_lending.group_column]}
+    if AGE in holdout.columns and fair_lending.age_band_edges:
+        groups["AGE_BAND"] = age_bands(holdout[AGE], fair_lending.age_band_edges)
     return groups
 
 
@@ -127,7 +140,7 @@ def jeffreys_interval(defaults: int, rows: int, level: float) -> tuple[float, fl
 
 
 def calibration_by_band(
-    labels: np.ndarray, probabilities: np.ndarray, scoring: dict[str, Any], level: float
+    labels: np.ndarray, probabilities: np.ndarray, scoring: ScoringParams, level: float
 ) -> pd.DataFrame:
     """Per risk band: rows, observed defaults, mean predicted, the Jeffreys interval, inside or not.
 
@@ -135,7 +148,7 @@ def calibration_by_band(
     ``1 - (1 - level) / bands``, so a calibrated model fails the gate by chance with a
     probability of at most ``1 - level``, however many bands there are.
     """
-    edges, names = risk_bands(scoring)
+    edges, names = scoring.risk_bands.edges, scoring.risk_bands.labels
     band = np.searchsorted(np.asarray(edges), probabilities, side="right")
     populated = len(np.unique(band))
     per_band = 1 - (1 - level) / max(populated, 1)
@@ -185,9 +198,9 @@ def decide_promotion(  # noqa: PLR0913 - one decision, its evidence and its conf
     challenger: Any,
     champion: Any | None,
     holdout: pd.DataFrame,
-    params: dict[str, Any],
-    fair_lending: dict[str, Any],
-    scoring: dict[str, Any],
+    params: PromotionParams,
+    fair_lending: FairLendingParams,
+    scoring: ScoringParams,
 ) -> tuple[dict[str, Any], dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """The challenger against the champion on the holdout: the decision, its rows and the fairness table.
 
@@ -197,10 +210,10 @@ def decide_promotion(  # noqa: PLR0913 - one decision, its evidence and its conf
     """
     labels = pd.to_numeric(holdout[TARGET]).astype("int64").to_numpy()
     scores = challenger.predict_proba(holdout)
-    margin = float(params["auc_margin"])
-    level = float(params["calibration_level"])
-    psi_threshold = float(params["psi_threshold"])
-    floor = float(fair_lending["four_fifths_floor"])
+    margin = params.auc_margin
+    level = params.calibration_level
+    psi_threshold = params.psi_threshold
+    floor = fair_lending.four_fifths_floor
     challenger_auc = _auc(labels, scores)
 
     same = champion is not None and str(champion.version) == str(challenger.version)
@@ -234,7 +247,7 @@ def decide_promotion(  # noqa: PLR0913 - one decision, its evidence and its conf
         psi = population_stability_index(
             pd.Series(champion_scores),
             pd.Series(scores),
-            int(params.get("psi_bins", 10)),
+            params.psi_bins,
         )
         gates.append(_gate("stability", psi, psi_threshold, bool(psi < psi_threshold)))
 
@@ -253,7 +266,7 @@ def decide_promotion(  # noqa: PLR0913 - one decision, its evidence and its conf
         labels,
         scores,
         audited_groups(holdout, fair_lending),
-        float(fair_lending["approval_cutoff"]),
+        fair_lending.approval_cutoff,
         floor,
     )
     lowest = float(fairness["APPROVAL_RATIO"].min()) if len(fairness) else float("nan")

@@ -15,7 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.holdout_sample,
                 [
                     "mi_training_set",
-                    "generator_truth",
+                    "raw_generator_truth",
                     "params:promotion",
                     FAIR_LENDING,
                 ],

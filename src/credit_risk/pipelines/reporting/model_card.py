@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from credit_risk.modelling.bands import RiskBands
+
 SECTIONS = [
     ("purpose", "1. Purpose and use"),
     ("data", "2. Data: period, exclusions and rejects"),
@@ -86,14 +88,10 @@ def _figure_div(fig: Any, div_id: str) -> str:
     )
 
 
-def performance_plots(
-    sample: pd.DataFrame, scoring: Mapping[str, Any]
-) -> dict[str, Any]:
+def performance_plots(sample: pd.DataFrame, bands: RiskBands) -> dict[str, Any]:
     """ROC per split, calibration per risk band and the KS curves (test split), as plotly figures."""
     import plotly.graph_objects as go  # noqa: PLC0415 - slow import, deferred
     from sklearn.metrics import roc_curve  # noqa: PLC0415
-
-    from credit_risk.pipelines.scoring.nodes import risk_bands  # noqa: PLC0415
 
     label, score = (
         sample["DEFAULTED"].to_numpy(),
@@ -115,7 +113,7 @@ def performance_plots(
     test = sample[sample["SPLIT"] == "test"]
     if test.empty:
         test = sample
-    edges, names = risk_bands(dict(scoring))
+    edges, names = bands.edges, bands.labels
     band = np.searchsorted(
         np.asarray(edges), test["DEFAULT_PROBABILITY"].to_numpy(), side="right"
     )

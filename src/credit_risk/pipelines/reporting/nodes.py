@@ -27,7 +27,11 @@ from snowflake.snowpark import functions as F
 from credit_risk import sampling
 from credit_risk.columns import KEY
 from credit_risk.columns import ordered_splits as _ordered_splits
-from credit_risk.pipelines.scoring.nodes import risk_bands
+from credit_risk.fairness import FairLendingParams
+from credit_risk.modelling.bands import RiskBands
+from credit_risk.pipelines.reporting.parameters import ReportingParams
+from credit_risk.pipelines.scoring.parameters import ScoringParams
+from credit_risk.pipelines.training.parameters import TrainingParams
 
 # scikit-learn takes about 2 s to import: each plot that needs it imports it when it runs,
 # so `kedro run --pipeline X` starts fast when X draws nothing (see benchmarks/README.md).
@@ -49,20 +53,7 @@ METRIC_COLUMNS = [
 PSI_EPSILON = 1e-4
 MAX_CURVE_POINTS = 1000
 BOTH_CLASSES = 2
-DEFAULTS = {
-    "max_rows": 200_000,
-    "psi_threshold": 0.2,
-    "psi_bins": 10,
-    "calibration_bins": 10,
-    "top_features": 20,
-    "histogram_bins": 50,
-}
 BAND_COLOURS = ["#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"]
-
-
-def _param(params: Mapping[str, Any] | None, name: str) -> Any:
-    value = (params or {}).get(name)
-    return DEFAULTS[name] if value is None else value
 
 
 # ---------------------------------------------------------------- metrics tables
@@ -147,11 +138,10 @@ def metrics_table(
 # ---------------------------------------------------------------- risk bands
 
 
-def band_edges(scoring_params: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
-    """``{band: (lower, upper)}`` from the ``scoring`` parameters, read and checked as scoring reads them."""
-    edges, labels = risk_bands(scoring_params)
-    bounds = [0.0, *edges, 1.0]
-    return {label: (bounds[i], bounds[i + 1]) for i, label in enumerate(labels)}
+def band_edges(bands: RiskBands) -> dict[str, tuple[float, float]]:
+    """``{band: (lower, upper)}`` from the risk bands scoring uses (``scoring.risk_bands``)."""
+    bounds = [0.0, *bands.edges, 1.0]
+    return {label: (bounds[i], bounds[i + 1]) for i, label in enumerate(bands.labels)}
 
 
 def _edge_column(edges: dict[str, tuple[float, float]], which: int) -> Column:
@@ -166,14 +156,14 @@ def _edge_column(edges: dict[str, tuple[float, float]], which: int) -> Column:
     return case.otherwise(F.lit(None)).cast("double")
 
 
-def risk_band_summary(scores: DataFrame, scoring_params: dict) -> DataFrame:
+def risk_band_summary(scores: DataFrame, scoring_params: ScoringParams) -> DataFrame:
     """Per risk band: applications, share of all scored applications, probability stats, edges.
 
     One group-by pushed down to the engine; the share divides by a window total
     (``SUM(...) OVER ()``), so nothing is pulled to the client. Bands with no scored
     application do not appear.
     """
-    edges = band_edges(scoring_params)
+    edges = band_edges(scoring_params.risk_bands)
     probability = F.col("DEFAULT_PROBABILITY").cast("double")
     grouped = scores.group_by("RISK_BAND").agg(
         F.count(F.lit(1)).alias("APPLICATIONS"),
@@ -249,7 +239,10 @@ def _numeric_sample(
 
 
 def feature_drift(
-    training_set: DataFrame, scoring_set: DataFrame, model: Any, params: dict
+    training_set: DataFrame,
+    scoring_set: DataFrame,
+    model: Any,
+    params: ReportingParams,
 ) -> pd.DataFrame:
     """Population stability of each numeric feature: training population vs scoring population.
 
@@ -259,9 +252,9 @@ def feature_drift(
     from the scoring set counts as all NULL there (and is flagged); most drifted first.
     """
     features = [str(f).upper() for f in model.numeric_features]
-    max_rows = _param(params, "max_rows")
-    bins = int(_param(params, "psi_bins"))
-    threshold = float(_param(params, "psi_threshold"))
+    max_rows = params.max_rows
+    bins = params.psi_bins
+    threshold = params.psi_threshold
     train = _numeric_sample(training_set, features, max_rows)
     score = _numeric_sample(scoring_set, features, max_rows)
     rows = []
@@ -317,15 +310,13 @@ def feature_drift(
 
 
 def sample_evaluation_predictions(
-    evaluation_predictions: DataFrame, params: dict
+    evaluation_predictions: DataFrame, params: ReportingParams
 ) -> pd.DataFrame:
     """The capped evaluation sample the plots share: SPLIT, DEFAULTED (int), DEFAULT_PROBABILITY (float)."""
     frame = evaluation_predictions.select(
         KEY, "SPLIT", "DEFAULTED", "DEFAULT_PROBABILITY"
     )
-    sample = sampling.to_pandas(
-        sampling.capped(frame, int(_param(params, "max_rows")), KEY)
-    )
+    sample = sampling.to_pandas(sampling.capped(frame, params.max_rows, KEY))
     sample.columns = [str(c).upper() for c in sample.columns]
     sample["DEFAULT_PROBABILITY"] = pd.to_numeric(
         sample["DEFAULT_PROBABILITY"], errors="coerce"
@@ -471,13 +462,13 @@ def precision_recall_plot(sample: pd.DataFrame) -> go.Figure:
     )
 
 
-def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
+def calibration_plot(sample: pd.DataFrame, params: ReportingParams) -> go.Figure:
     """Observed default rate against mean predicted probability, in equal-count bins per split.
 
     Points on the diagonal are well calibrated; above it the model under-predicts risk.
     """
 
-    bins = int(_param(params, "calibration_bins"))
+    bins = params.calibration_bins
     fig = go.Figure()
     top = 0.0
     for split in _ordered_splits(sample["SPLIT"].unique().tolist()):
@@ -527,10 +518,10 @@ def calibration_plot(sample: pd.DataFrame, params: dict) -> go.Figure:
     )
 
 
-def feature_importance_plot(model: Any, params: dict) -> go.Figure:
+def feature_importance_plot(model: Any, params: ReportingParams) -> go.Figure:
     """The model's top features by absolute importance, as horizontal bars (largest on top)."""
 
-    top_n = int(_param(params, "top_features"))
+    top_n = params.top_features
     importance = model.feature_importance().copy()
     importance.columns = [str(c).upper() for c in importance.columns]
     importance["IMPORTANCE"] = pd.to_numeric(
@@ -564,21 +555,19 @@ def feature_importance_plot(model: Any, params: dict) -> go.Figure:
 
 
 def score_distribution_plot(
-    scores: DataFrame, scoring_params: dict, params: dict
+    scores: DataFrame, scoring_params: ScoringParams, params: ReportingParams
 ) -> go.Figure:
     """Histogram of predicted default probability, stacked by risk band, with the band edges."""
 
     frame = scores.select(KEY, "DEFAULT_PROBABILITY", "RISK_BAND")
-    sample = sampling.to_pandas(
-        sampling.capped(frame, int(_param(params, "max_rows")), KEY)
-    )
+    sample = sampling.to_pandas(sampling.capped(frame, params.max_rows, KEY))
     sample.columns = [str(c).upper() for c in sample.columns]
     sample["DEFAULT_PROBABILITY"] = pd.to_numeric(
         sample["DEFAULT_PROBABILITY"], errors="coerce"
     )
     sample = sample.dropna(subset=["DEFAULT_PROBABILITY"])
-    edges = band_edges(scoring_params)
-    n_bins = int(_param(params, "histogram_bins"))
+    edges = band_edges(scoring_params.risk_bands)
+    n_bins = params.histogram_bins
     cuts = sorted(
         {edge for bounds in edges.values() for edge in bounds if 0.0 < edge < 1.0}
     )
@@ -676,9 +665,9 @@ def model_card(  # noqa: PLR0913 - the card gathers every section's evidence
     drift: DataFrame,
     fairness: DataFrame,
     promotion: dict,
-    training: dict,
-    scoring: dict,
-    fair_lending: dict,
+    training: TrainingParams,
+    scoring: ScoringParams,
+    fair_lending: FairLendingParams,
     scorecard: DataFrame | pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """The model's card as self-contained HTML, keyed by its version (one file per version)."""
@@ -696,8 +685,8 @@ def model_card(  # noqa: PLR0913 - the card gathers every section's evidence
             "REJECTED_ROWS": [int(t.count()) for t in rejected],
         }
     )
-    monotone = dict(training.get("monotone_constraints") or {})
-    protected = set(fair_lending.get("protected_attributes") or [])
+    monotone = dict(training.monotone_constraints)
+    protected = set(fair_lending.protected_attributes)
     features = pd.DataFrame(
         {
             "FEATURE": list(model.features),
@@ -749,10 +738,10 @@ def model_card(  # noqa: PLR0913 - the card gathers every section's evidence
         data=data_periods(training_set),
         rejects=rejects,
         features=features,
-        plots=card.performance_plots(sample, scoring),
+        plots=card.performance_plots(sample, scoring.risk_bands),
         drift=drift_rows,
         fairness=fairness_rows,
-        fair_lending=fair_lending,
+        fair_lending=fair_lending.model_dump(),
         # REPORTING.SCORECARD: the scorecard candidate of this training run (empty if none)
         scorecard=scorecard.to_pandas()
         if isinstance(scorecard, DataFrame)

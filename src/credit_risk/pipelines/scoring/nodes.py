@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,10 +32,11 @@ from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk.columns import KEY
-from credit_risk.modelling.bands import assign_bands, band_column, risk_bands
+from credit_risk.modelling.bands import assign_bands, band_column
 from credit_risk.modelling.model import PROBABILITY, ScoringModel
 from credit_risk.modelling.reasons import REASON_FEATURES, TOP_REASONS
-from credit_risk.run_date import business_date, day_of
+from credit_risk.pipelines.scoring.parameters import ScoringParams
+from credit_risk.run_date import RunDate, business_date, day_of
 
 logger = logging.getLogger(__name__)
 
@@ -55,37 +55,23 @@ OUTPUT_COLUMNS = [
     *REASON_CODES,
     *REASON_TEXTS,
 ]
-__all__ = [
-    "assign_bands",
-    "band_column",
-    "risk_bands",
-]  # re-exported for the nodes' users
+__all__ = ["assign_bands", "band_column"]  # re-exported for the nodes' users
 
 
 def reason_catalogue(
-    params: dict[str, Any], features: Sequence[str]
+    params: ScoringParams, features: Sequence[str]
 ) -> dict[str, tuple[str, str]]:
-    """``feature -> (code, text)`` from ``scoring.reason_codes``, checked to cover every model feature."""
+    """``feature -> (code, text)`` from ``scoring.reason_codes``, checked to cover every model feature.
+
+    Each entry's code and text, and the codes' uniqueness, are checked by
+    :class:`~credit_risk.pipelines.scoring.parameters.ScoringParams`; which features the
+    model uses is known only here.
+    """
     where = "scoring.reason_codes (conf/base/parameters_scoring.yml)"
-    entries = params.get("reason_codes") or {}
-    catalogue: dict[str, tuple[str, str]] = {}
-    for feature, entry in entries.items():
-        if (
-            not isinstance(entry, dict)
-            or not entry.get("code")
-            or not entry.get("text")
-        ):
-            raise ValueError(
-                f"{where}.{feature} needs a code and a text, e.g. "
-                "{code: R07, text: Delinquencies in the last 12 months}"
-            )
-        catalogue[str(feature).upper()] = (str(entry["code"]), str(entry["text"]))
-    codes = [code for code, _ in catalogue.values()]
-    repeated = sorted({c for c in codes if codes.count(c) > 1})
-    if repeated:
-        raise ValueError(
-            f"{where}: codes {repeated} are given to more than one feature"
-        )
+    catalogue = {
+        feature.upper(): (entry.code, entry.text)
+        for feature, entry in params.reason_codes.items()
+    }
     missing = [f for f in features if f.upper() not in catalogue]
     if missing:
         raise ValueError(
@@ -112,16 +98,6 @@ def _reason_column(feature: Column, catalogue: dict, part: int) -> Column:
     for name, entry in items[1:]:
         column = column.when(F.upper(feature) == F.lit(name), F.lit(entry[part]))
     return column.otherwise(F.lit(None).cast("STRING"))
-
-
-def batch_rows(params: dict[str, Any]) -> int:
-    """``params["batch_rows"]``: rows per client batch, a positive integer (default 250,000)."""
-    value = params.get("batch_rows", 250_000)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"scoring.batch_rows must be a positive whole number of rows, got {value!r}"
-        )
-    return value
 
 
 def score_batch(  # noqa: PLR0913
@@ -206,7 +182,7 @@ def score_frame(  # noqa: PLR0913
 
 
 def score_applications(
-    scoring_set: DataFrame, model: ScoringModel, params: dict[str, Any]
+    scoring_set: DataFrame, model: ScoringModel, params: ScoringParams
 ) -> Iterator[pd.DataFrame] | DataFrame:
     """Every open application scored: probability, band, model, time and its top 4 reasons.
 
@@ -217,7 +193,7 @@ def score_applications(
     (a generator of frames, consumed by the dataset); a registry model version gives a
     lazy Snowpark DataFrame computed in the warehouse, banded there too.
     """
-    edges, labels = risk_bands(params)
+    edges, labels = params.risk_bands.edges, params.risk_bands.labels
     catalogue = reason_catalogue(params, model.features)
     frame = scoring_set.select(KEY, *model.features)
     total = frame.count()
@@ -225,7 +201,7 @@ def score_applications(
     logger.info(
         "scoring ~%s applications with %s %s", f"{total:,}", model.name, model.version
     )
-    probabilities = model.scores_with_reasons(frame, KEY, total, batch_rows(params))
+    probabilities = model.scores_with_reasons(frame, KEY, total, params.batch_rows)
     if isinstance(probabilities, DataFrame):
         return score_frame(probabilities, model, edges, labels, scored_at, catalogue)
     score = partial(
@@ -249,7 +225,7 @@ def applications_to_score(
     scoring_set: DataFrame,
     model: ScoringModel,
     previous_scores: DataFrame | None,
-    run_date: object,
+    run_date: RunDate | None,
 ) -> DataFrame:
     """The open applications this model version has not yet scored with these feature values.
 
@@ -282,7 +258,7 @@ def applications_to_score(
 
 
 def record_scores(
-    new_scores: DataFrame, to_score: DataFrame, run_date: object
+    new_scores: DataFrame, to_score: DataFrame, run_date: RunDate | None
 ) -> DataFrame:
     """This run's scores as history rows: each with its run date and feature hash."""
     hashes = to_score.select(

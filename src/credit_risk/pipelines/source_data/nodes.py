@@ -12,6 +12,7 @@ named by the date. See ``docs/source_data.md``.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.dtypes import StringDType
 
+from credit_risk.contract import DataContract
 from credit_risk.datasets.landing_files import FilesBeside
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
 
@@ -29,40 +31,6 @@ logger = logging.getLogger(__name__)
 Part = Callable[[], pd.DataFrame]
 PartDict = dict[str, Part]
 
-APPLICANT_COLUMNS = [
-    "applicant_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "address",
-    "date_of_birth",
-    "created_at",
-]
-APPLICATION_COLUMNS = [
-    "application_id",
-    "applicant_id",
-    "application_date",
-    "age",
-    "income",
-    "credit_score",
-    "employment_length",
-    "loan_amount",
-    "loan_term_months",
-    "debt_to_income",
-    "number_of_credit_lines",
-    "previous_defaults",
-    "loan_purpose",
-    "created_at",
-]
-BUREAU_EVENT_COLUMNS = [
-    "event_id",
-    "applicant_id",
-    "event_date",
-    "event_type",
-    "amount",
-]
-LOAN_OUTCOME_COLUMNS = ["application_id", "observed_at", "defaulted"]
 TRUTH_COLUMNS = [
     "application_id",
     "true_default_probability",
@@ -98,21 +66,13 @@ CITIES = np.array(
     "Oxford Cambridge York Aberdeen".split(),
     dtype=object,
 )
-LOAN_PURPOSES = np.array(
-    [
-        "debt_consolidation",
-        "home_improvement",
-        "car",
-        "education",
-        "medical",
-        "business",
-        "other",
-    ],
-    dtype=object,
-)
+# The share of each loan purpose, in the order of the data contract's accepted values
+# (applications.loan_purpose); the generator writes them lower-case, as landing files do.
 LOAN_PURPOSE_PROBS = np.array([0.35, 0.15, 0.18, 0.07, 0.06, 0.07, 0.12])
 LOAN_TERMS = np.array([12, 24, 36, 48, 60])
 LOAN_TERM_PROBS = np.array([0.10, 0.20, 0.35, 0.15, 0.20])
+# The kinds of bureau event the world simulates (each has its own rate and amounts); each
+# must be one of the data contract's accepted values of bureau_events.event_type.
 EVENT_TYPES = np.array(["INQUIRY", "DELINQUENCY", "NEW_ACCOUNT"], dtype=object)
 INQUIRY, DELINQUENCY, NEW_ACCOUNT = 0, 1, 2
 MALFORMED_DATES = np.array(["2024-13-45", "31/02/2024", "not a date"], dtype=object)
@@ -192,7 +152,10 @@ class SourceConfig:
     out_of_range_rate: float
     malformed_date_rate: float
     unknown_applicant_event_rate: float
-    late_event_rate: float = 0.0
+    late_event_rate: float
+    # from the data contract: each landing table's columns, and the usual loan purposes
+    landing_columns: Mapping[str, list[str]]
+    base_loan_purposes: np.ndarray
     land_day: int | None = None  # land only this day's records (None: the whole period)
     # the drift (docs/source_data.md "A world that drifts"); drift_day None: no drift
     drift_day: int | None = None
@@ -205,8 +168,10 @@ class SourceConfig:
     def loan_purposes(self) -> np.ndarray:
         """The loan purposes of the world: the usual ones, then the drift's new one if any."""
         if self.drift_day is None or self.new_loan_purpose is None:
-            return LOAN_PURPOSES
-        return np.append(LOAN_PURPOSES, np.array([self.new_loan_purpose], dtype=object))
+            return self.base_loan_purposes
+        return np.append(
+            self.base_loan_purposes, np.array([self.new_loan_purpose], dtype=object)
+        )
 
     @property
     def n_chunks(self) -> int:
@@ -305,15 +270,19 @@ DatedTableBuilder = Callable[[SourceConfig, ChunkSimulation], DatedTable]
 
 
 def generate_source_data(
-    params: SourceDataParams,
+    params: SourceDataParams, contract: DataContract
 ) -> tuple[PartDict, PartDict, PartDict, PartDict, PartDict]:
     """Lazy parts of applicants, applications, bureau events, outcomes and truth.
 
-    With ``land_date`` set, each landing table is one file of that day's records, named
-    by the date and written beside earlier days' files; the truth is the whole world's.
+    The columns and loan purposes are the data contract's. With ``land_date`` set, each
+    landing table is one file of that day's records (with ``land_history``, of every record
+    up to that day), named by the date and written beside earlier days' files; the truth is
+    the whole world's.
     """
-    cfg = parse_config(params)
-    key = _params_key(params.model_copy(update={"land_date": None}))
+    cfg = parse_config(params, contract)
+    key = _params_key(
+        params.model_copy(update={"land_date": None, "land_history": False}), contract
+    )
 
     def parts(table: str, builder: TableBuilder) -> PartDict:
         return {
@@ -324,10 +293,15 @@ def generate_source_data(
     truth = parts("generator_truth", build_truth)
     if cfg.land_day is not None:
         day = _day_to_str(cfg.land_day)
+        first = cfg.history_start_day if params.land_history else cfg.land_day
         return (
             *(
                 FilesBeside(
-                    {day: functools.partial(_day_table, key, cfg.land_day, table)},
+                    {
+                        day: functools.partial(
+                            _day_table, key, first, cfg.land_day, table
+                        )
+                    },
                     refuse="part-*.csv",
                     advice="They are a whole-period generation, which already holds this "
                     "day: land days into an empty folder (delete the part files first).",
@@ -348,17 +322,45 @@ def generate_source_data(
 # ----------------------------------------------------------------------------- config
 
 
-def parse_config(params: SourceDataParams) -> SourceConfig:
-    """The generator's config from its typed parameters (Kedro has validated them)."""
+def _from_contract(contract: DataContract) -> dict[str, Any]:
+    """What the generator takes from the data contract: columns and loan purposes."""
+    applications = contract.sources["applications"]
+    purposes = applications.column("loan_purpose").accepted_values or []
+    if len(purposes) != len(LOAN_PURPOSE_PROBS):
+        raise ValueError(
+            f"the data contract has {len(purposes)} loan purposes ({', '.join(purposes)}) "
+            f"and the generator a share for {len(LOAN_PURPOSE_PROBS)}: give each its share "
+            "in LOAN_PURPOSE_PROBS (src/credit_risk/pipelines/source_data/nodes.py)"
+        )
+    accepted = contract.sources["bureau_events"].column("event_type").accepted_values
+    if unknown := [e for e in EVENT_TYPES if e not in (accepted or [])]:
+        raise ValueError(
+            f"the generator simulates bureau events of type {unknown}, which the data "
+            f"contract does not accept ({accepted})"
+        )
+    return {
+        "landing_columns": {
+            name: source.landing_columns for name, source in contract.sources.items()
+        },
+        "base_loan_purposes": np.array([p.lower() for p in purposes], dtype=object),
+    }
+
+
+def parse_config(params: SourceDataParams, contract: DataContract) -> SourceConfig:
+    """The generator's config from its typed parameters and the data contract (Kedro has
+    validated both)."""
     drift = params.drift
     new_purpose = drift.new_loan_purpose
-    if new_purpose is not None and new_purpose.name in LOAN_PURPOSES:
+    given = _from_contract(contract)
+    purposes = list(given["base_loan_purposes"])
+    if new_purpose is not None and new_purpose.name in purposes:
         raise ValueError(
             f"source_data.drift.new_loan_purpose.name {new_purpose.name!r} is already a "
-            f"loan purpose ({', '.join(LOAN_PURPOSES)}): name a new one, or set "
+            f"loan purpose ({', '.join(purposes)}): name a new one, or set "
             "new_loan_purpose to null"
         )
     cfg = SourceConfig(
+        **given,
         n_applications=params.n_applications,
         seed=params.seed,
         chunk_size=params.chunk_size,
@@ -409,9 +411,19 @@ def _n_applicants(n_apps: int) -> int:
     return max(1, round(APPLICANTS_PER_APPLICATION * n_apps)) if n_apps > 0 else 0
 
 
-def _params_key(params: SourceDataParams) -> str:
-    """Hashable, canonical representation of the parameters (JSON, fields in model order)."""
-    return params.model_dump_json()
+def _params_key(params: SourceDataParams, contract: DataContract) -> str:
+    """Hashable, canonical representation of the parameters and the contract (JSON)."""
+    return json.dumps([params.model_dump_json(), contract.model_dump_json()])
+
+
+@functools.lru_cache(maxsize=4)
+def _config(key: str) -> SourceConfig:
+    """The config of ``key`` (see _params_key)."""
+    params, contract = json.loads(key)
+    return parse_config(
+        SourceDataParams.model_validate_json(params),
+        DataContract.model_validate_json(contract),
+    )
 
 
 def _part_name(index: int) -> str:
@@ -423,7 +435,7 @@ def _build_part(
     key: str, index: int, table: str, builder: TableBuilder
 ) -> pd.DataFrame:
     """Build one part of one table, logging progress."""
-    cfg = parse_config(SourceDataParams.model_validate_json(key))
+    cfg = _config(key)
     bounds = chunk_bounds(cfg, index)
     done = bounds.application_offset + bounds.n_applications
     logger.info(
@@ -436,18 +448,21 @@ def _build_part(
     return builder(cfg, _simulate_chunk(key, index))
 
 
-def _day_table(key: str, day: int, table: str) -> pd.DataFrame:
-    """The records of ``table`` that land on ``day`` (an empty frame if none do)."""
-    return _day_tables(key, day)[table]
+def _day_table(key: str, first: int, last: int, table: str) -> pd.DataFrame:
+    """The records of ``table`` that land on days ``first`` to ``last`` (an empty frame if none do)."""
+    return _day_tables(key, first, last)[table]
 
 
 @functools.lru_cache(maxsize=1)
-def _day_tables(key: str, day: int) -> dict[str, pd.DataFrame]:
-    """Every landing table's records of one day: the whole world rendered, chunk by chunk."""
-    cfg = parse_config(SourceDataParams.model_validate_json(key))
+def _day_tables(key: str, first: int, last: int) -> dict[str, pd.DataFrame]:
+    """Every landing table's records of days ``first`` to ``last`` (one day, or the history up
+    to it): the whole world rendered, chunk by chunk."""
+    cfg = _config(key)
     logger.info(
         "source_data: landing %s from a world of %s applications (%d chunks)",
-        _day_to_str(day),
+        _day_to_str(last)
+        if first == last
+        else f"{_day_to_str(first)} to {_day_to_str(last)}",
         f"{cfg.n_applications:,}",
         cfg.n_chunks,
     )
@@ -455,11 +470,11 @@ def _day_tables(key: str, day: int) -> dict[str, pd.DataFrame]:
     for index in range(cfg.n_chunks):
         for table in DATED_BUILDERS:
             frame, days = _rendered_chunk(key, index, table)
-            picked[table].append(frame[days == day])
+            picked[table].append(frame[(days >= first) & (days <= last)])
     return {
         table: pd.concat(frames, ignore_index=True)
         if frames
-        else pd.DataFrame(columns=LANDING_COLUMNS[table], dtype=object)
+        else pd.DataFrame(columns=cfg.landing_columns[table], dtype=object)
         for table, frames in picked.items()
     }
 
@@ -469,7 +484,7 @@ def _rendered_chunk(key: str, index: int, table: str) -> DatedTable:
 
     Not cached: a run lands one day, so each is rendered once, and only one is in memory.
     """
-    cfg = parse_config(SourceDataParams.model_validate_json(key))
+    cfg = _config(key)
     return DATED_BUILDERS[table](cfg, _simulate_chunk(key, index))
 
 
@@ -479,9 +494,7 @@ def _rendered_chunk(key: str, index: int, table: str) -> DatedTable:
 @functools.lru_cache(maxsize=2)
 def _simulate_chunk(key: str, index: int) -> ChunkSimulation:
     """Cached simulation of chunk ``index`` of the world described by ``key``."""
-    return simulate_chunk(
-        parse_config(SourceDataParams.model_validate_json(key)), index
-    )
+    return simulate_chunk(_config(key), index)
 
 
 def simulate_chunk(cfg: SourceConfig, index: int) -> ChunkSimulation:
@@ -647,7 +660,7 @@ def _simulate_applications(  # noqa: PLR0913 - one stage of the chunk simulation
     dti = np.clip(rng.gamma(4.0, 0.075, n) + 0.05 * z, 0.0, 1.5)
     dti_thousandths = np.round(dti * 1000).astype(np.int64)
     credit_lines = np.minimum(rng.poisson(6.0 + 1.5 * np.abs(z)), 30)
-    purpose_idx = rng.choice(len(LOAN_PURPOSES), size=n, p=LOAN_PURPOSE_PROBS)
+    purpose_idx = rng.choice(len(LOAN_PURPOSE_PROBS), size=n, p=LOAN_PURPOSE_PROBS)
     purpose_idx = _with_new_purpose(cfg, bounds, purpose_idx, shifted)
     created_sec = day * SECONDS_PER_DAY + rng.integers(12 * 3600, 22 * 3600, n)
 
@@ -714,7 +727,7 @@ def _with_new_purpose(
         return purpose_idx
     rng = np.random.default_rng([cfg.seed, bounds.index, SALT_DRIFT])
     new = shifted & (rng.random(len(purpose_idx)) < cfg.new_loan_purpose_share)
-    return np.where(new, len(LOAN_PURPOSES), purpose_idx)
+    return np.where(new, len(LOAN_PURPOSE_PROBS), purpose_idx)
 
 
 def default_probability(
@@ -794,13 +807,14 @@ def dated_applicants(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "date_of_birth": _dates(a.dob_day),
         "created_at": _timestamps(a.created_sec),
     }
-    _inject_nulls(rng, cols, APPLICANT_COLUMNS[1:], cfg.null_rate)
+    columns = _columns(cfg, "applicants", cols)
+    _inject_nulls(rng, cols, columns[1:], cfg.null_rate)
     for col in ("first_name", "last_name", "email"):
         cols[col] = _mess_casing(rng, cols[col], cfg.casing_whitespace_rate)
     cols["date_of_birth"] = _malform_dates(
         rng, cols["date_of_birth"], cfg.malformed_date_rate
     )
-    frame = pd.DataFrame(cols, columns=APPLICANT_COLUMNS)
+    frame = pd.DataFrame(cols, columns=columns)
     return _with_duplicates(
         rng, frame, a.first_application_day, cfg, sim, SALT_APPLICANTS
     )
@@ -831,7 +845,8 @@ def dated_applications(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "loan_purpose": cfg.loan_purposes[app.purpose_idx],
         "created_at": _timestamps(app.created_sec),
     }
-    _inject_nulls(rng, cols, APPLICATION_COLUMNS[2:], cfg.null_rate)
+    columns = _columns(cfg, "applications", cols)
+    _inject_nulls(rng, cols, columns[2:], cfg.null_rate)
     cols["loan_purpose"] = _mess_casing(
         rng, cols["loan_purpose"], cfg.casing_whitespace_rate
     )
@@ -839,7 +854,7 @@ def dated_applications(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
     cols["application_date"] = _malform_dates(
         rng, cols["application_date"], cfg.malformed_date_rate
     )
-    frame = pd.DataFrame(cols, columns=APPLICATION_COLUMNS)
+    frame = pd.DataFrame(cols, columns=columns)
     return _with_duplicates(rng, frame, app.day, cfg, sim, SALT_APPLICATIONS)
 
 
@@ -873,14 +888,15 @@ def dated_bureau_events(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "event_type": EVENT_TYPES[np.concatenate([ev.kind, orphan_kind])],
         "amount": _fixed(amount, 2, missing=amount < 0),
     }
-    _inject_nulls(rng, cols, BUREAU_EVENT_COLUMNS[2:], cfg.null_rate)
+    columns = _columns(cfg, "bureau_events", cols)
+    _inject_nulls(rng, cols, columns[2:], cfg.null_rate)
     cols["event_type"] = _mess_casing(
         rng, cols["event_type"], cfg.casing_whitespace_rate
     )
     cols["event_date"] = _malform_dates(
         rng, cols["event_date"], cfg.malformed_date_rate
     )
-    frame = pd.DataFrame(cols, columns=BUREAU_EVENT_COLUMNS)
+    frame = pd.DataFrame(cols, columns=columns)
     event_day = np.concatenate([ev.day, orphan_day])
     rows, landing_day = _with_duplicates(rng, frame, event_day, cfg, sim, SALT_EVENTS)
     return rows, _late(cfg, sim, landing_day)
@@ -916,14 +932,15 @@ def dated_loan_outcomes(cfg: SourceConfig, sim: ChunkSimulation) -> DatedTable:
         "observed_at": _dates(observed_day),
         "defaulted": _ints(defaulted),
     }
-    _inject_nulls(rng, cols, LOAN_OUTCOME_COLUMNS[1:], cfg.null_rate)
+    columns = _columns(cfg, "loan_outcomes", cols)
+    _inject_nulls(rng, cols, columns[1:], cfg.null_rate)
     cols["defaulted"] = _mess_labels(
         rng, cols["defaulted"], defaulted, cfg.casing_whitespace_rate
     )
     cols["observed_at"] = _malform_dates(
         rng, cols["observed_at"], cfg.malformed_date_rate
     )
-    return pd.DataFrame(cols, columns=LOAN_OUTCOME_COLUMNS), observed_day
+    return pd.DataFrame(cols, columns=columns), observed_day
 
 
 # The landing tables in day-by-day landing, in the node's output order.
@@ -933,12 +950,20 @@ DATED_BUILDERS: dict[str, DatedTableBuilder] = {
     "bureau_events": dated_bureau_events,
     "loan_outcomes": dated_loan_outcomes,
 }
-LANDING_COLUMNS = {
-    "applicants": APPLICANT_COLUMNS,
-    "applications": APPLICATION_COLUMNS,
-    "bureau_events": BUREAU_EVENT_COLUMNS,
-    "loan_outcomes": LOAN_OUTCOME_COLUMNS,
-}
+
+
+def _columns(cfg: SourceConfig, table: str, cols: dict[str, np.ndarray]) -> list[str]:
+    """The data contract's columns of ``table``, in its order; a column the contract names
+    and the generator does not write (or the other way round) is refused, by name."""
+    columns = cfg.landing_columns[table]
+    if set(cols) != set(columns):
+        raise ValueError(
+            f"the data contract's {table} columns and the generator's differ: the contract "
+            f"only has {sorted(set(columns) - set(cols))}, the generator only "
+            f"{sorted(set(cols) - set(columns))}; make the generator write every contract "
+            "column (src/credit_risk/pipelines/source_data/nodes.py)"
+        )
+    return columns
 
 
 def protected_group(cfg: SourceConfig, sim: ChunkSimulation) -> np.ndarray:
@@ -966,6 +991,19 @@ def build_truth(cfg: SourceConfig, sim: ChunkSimulation) -> pd.DataFrame:
         },
         columns=TRUTH_COLUMNS,
     )
+
+
+def answer_key_table(truth: PartDict) -> pd.DataFrame:
+    """The answer key as the warehouse table ``RAW.GENERATOR_TRUTH``, with the columns the
+    in-warehouse generator (scripts/snowflake_generate.sql) gives it: upper-case names."""
+    parts = [load() for _, load in sorted(truth.items())]
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in TRUTH_COLUMNS})
+    )
+    frame.columns = [str(c).upper() for c in frame.columns]
+    return frame
 
 
 # ----------------------------------------------------------------------------- text

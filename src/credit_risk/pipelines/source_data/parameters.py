@@ -32,9 +32,8 @@ class Mess(BaseModel):
     out_of_range_rate: float = Fraction
     malformed_date_rate: float = Fraction
     unknown_applicant_event_rate: float = Fraction
-    # bureau events reported late (landed 1-10 days after their date); 0 when absent, so
-    # worlds written before the key existed stay the same
-    late_event_rate: float = Field(default=0.0, ge=0, le=1)
+    # bureau events reported late (landed 1-10 days after their date, in day-by-day landing)
+    late_event_rate: float = Fraction
 
 
 class NewLoanPurpose(BaseModel):
@@ -73,6 +72,9 @@ class SourceDataParams(BaseModel):
     # YYYY-MM-DD: land only that day's records, beside earlier days' files; null: the
     # whole period (README "Running it every day")
     land_date: date | None
+    # with land_date: land every record up to that day (the history before daily landing
+    # starts) in one file per source named by the day; false: that day's records only
+    land_history: bool
 
     @field_validator("land_date", mode="before")
     @classmethod
@@ -96,6 +98,12 @@ class SourceDataParams(BaseModel):
         if self.as_of_date <= self.start_date:
             raise ValueError(
                 f"as_of_date ({self.as_of_date}) must be after start_date ({self.start_date})"
+            )
+        if self.land_history and self.land_date is None:
+            raise ValueError(
+                "source_data.land_history lands the history up to land_date: set "
+                'land_date too, e.g. --params "source_data.land_date=2026-06-23,'
+                'source_data.land_history=true"'
             )
         start = self.drift.from_date
         if start is not None and not (self.start_date < start <= self.as_of_date):

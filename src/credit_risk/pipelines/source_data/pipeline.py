@@ -2,16 +2,16 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import generate_source_data
+from .nodes import answer_key_table, generate_source_data
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Create the one-node ``source_data`` pipeline."""
+    """The landing files and the answer key, and the answer key as a warehouse table."""
     return Pipeline(
         [
             Node(
                 func=generate_source_data,
-                inputs="params:source_data",
+                inputs=["params:source_data", "params:data_contract"],
                 outputs=[
                     "landing_applicants",
                     "landing_applications",
@@ -20,6 +20,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "generator_truth",
                 ],
                 name="generate_source_data",
-            )
+            ),
+            # as the in-warehouse generator leaves it: promotion's fairness audit reads
+            # each application's simulated group from the warehouse, never from files
+            Node(
+                func=answer_key_table,
+                inputs="generator_truth",
+                outputs="raw_generator_truth",
+                name="answer_key_table",
+            ),
         ]
     )

@@ -19,7 +19,9 @@ from snowflake.snowpark import functions as F
 from credit_risk.columns import DEFAULT_PROBABILITY as SCORE
 from credit_risk.columns import KEY, SPLIT, SPLITS, TARGET
 from credit_risk.columns import ordered_splits as _split_order
+from credit_risk.fairness import FairLendingParams
 from credit_risk.modelling import candidates as candidate_specs
+from credit_risk.modelling.candidates import CandidateSpec
 from credit_risk.modelling.model import (
     ESTIMATOR_STEP,
     TrainedModel,
@@ -27,7 +29,8 @@ from credit_risk.modelling.model import (
     version_stamp,
 )
 from credit_risk.modelling.reasons import explainable
-from credit_risk.run_date import business_date
+from credit_risk.pipelines.training.parameters import TrainingParams
+from credit_risk.run_date import RunDate, business_date
 from credit_risk.sampling import capped, to_pandas
 
 # scikit-learn and XGBoost take about 2 s to import: they are imported where they are used,
@@ -37,20 +40,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_ROWS = 500_000
-DEFAULT_SEED = 42
-
 
 # ---- sampling
 
 
-def feature_lists(params: dict[str, Any]) -> tuple[list[str], list[str]]:
+def feature_lists(params: TrainingParams) -> tuple[list[str], list[str]]:
     """The numeric and the categorical feature columns named in ``params``."""
-    features = params["features"]
-    return list(features.get("numeric") or []), list(features.get("categorical") or [])
+    return list(params.features.numeric), list(params.features.categorical)
 
 
-def as_of(training_set: DataFrame, run_date: object) -> DataFrame:
+def as_of(training_set: DataFrame, run_date: RunDate | None) -> DataFrame:
     """The rows known on ``run_date``: applied for and with the outcome observed on or before it.
 
     Without ``run_date`` (``None``) every row. The split is a hash of the key, so a row that
@@ -66,7 +65,7 @@ def as_of(training_set: DataFrame, run_date: object) -> DataFrame:
 
 
 def sample_training_set(
-    training_set: DataFrame, params: dict[str, Any], run_date: object = None
+    training_set: DataFrame, params: TrainingParams, run_date: RunDate | None
 ) -> pd.DataFrame:
     """A hash-capped sample of the training set's key, split, label and features as of
     ``run_date`` (outcomes observed on or before it), pulled to pandas."""
@@ -78,11 +77,7 @@ def sample_training_set(
         F.col(SPLIT).isin(list(SPLITS))
     )
     total = selected.count()
-    sample = to_pandas(
-        capped(
-            selected, int(params.get("max_rows", DEFAULT_MAX_ROWS)), KEY, total=total
-        )
-    )
+    sample = to_pandas(capped(selected, params.max_rows, KEY, total=total))
     # the engine returns rows in no set order: sort, so the same data always fits the same model
     sample = sample.sort_values(KEY, ignore_index=True)
     logger.info("pulled %s of %s training rows", f"{len(sample):,}", f"{total:,}")
@@ -93,14 +88,13 @@ def sample_training_set(
 
 
 def model_features(
-    params: dict[str, Any], fair_lending: dict[str, Any] | None
+    params: TrainingParams, fair_lending: FairLendingParams
 ) -> tuple[list[str], list[str]]:
     """The configured features less the protected attributes, unless the fair-lending policy allows them."""
     numeric, categorical = feature_lists(params)
-    policy = fair_lending or {}
-    if policy.get("allow_protected_features", False):
+    if fair_lending.allow_protected_features:
         return numeric, categorical
-    protected = {str(a).upper() for a in policy.get("protected_attributes") or []}
+    protected = {a.upper() for a in fair_lending.protected_attributes}
     dropped = [c for c in [*numeric, *categorical] if c.upper() in protected]
     if dropped:
         logger.info(
@@ -136,12 +130,12 @@ def fit_candidate(
     pipeline: Pipeline,
     x_train: pd.DataFrame,
     y_train: np.ndarray,
-    spec: dict[str, Any] | None = None,
+    spec: CandidateSpec | None = None,
     directions: dict[str, int] | None = None,
 ) -> float:
     """Fit ``pipeline`` in place (monotone where ``spec`` allows and ``directions`` are given); the seconds it took."""
     start = time.perf_counter()
-    candidate_specs.fit(pipeline, x_train, y_train, spec or {}, directions or {})
+    candidate_specs.fit(pipeline, x_train, y_train, spec, directions or {})
     return time.perf_counter() - start
 
 
@@ -168,8 +162,8 @@ def gives_reasons(pipeline: Pipeline) -> bool:
 
 def train_model(
     training_sample: pd.DataFrame,
-    params: dict[str, Any],
-    fair_lending: dict[str, Any] | None = None,
+    params: TrainingParams,
+    fair_lending: FairLendingParams,
 ) -> tuple[TrainedModel, dict[str, Any], pd.DataFrame]:
     """Fit every candidate on ``train``, keep the one with the best ROC-AUC on ``validation``.
 
@@ -184,12 +178,14 @@ def train_model(
     )
 
     numeric, categorical = model_features(params, fair_lending)
-    seed = int(params.get("random_state", DEFAULT_SEED))
-    directions = candidate_specs.check_directions(params.get("monotone_constraints"))
+    seed = params.random_state
+    directions = dict(params.monotone_constraints)
+    # a protected attribute is not a model feature unless the policy allows it
     unknown = sorted(set(directions) - {*numeric, *categorical})
     if unknown:
         raise ValueError(
-            f"training.monotone_constraints names {unknown}, which are not model features"
+            f"training.monotone_constraints names {unknown}, which are not model features "
+            "(fair_lending.protected_attributes, fair_lending.allow_protected_features)"
         )
     train = training_sample[training_sample[SPLIT] == "train"]
     validation = training_sample[training_sample[SPLIT] == "validation"]
@@ -200,15 +196,13 @@ def train_model(
         labels_of(train, "train"),
         labels_of(validation, "validation"),
     )
-    if params.get("shuffle_labels", False):
+    if params.shuffle_labels:
         logger.warning(
             "shuffle_labels is on: training on shuffled labels (a no-signal control)"
         )
         y_train = shuffled(y_train, seed)
 
-    specs = params.get("candidates") or {}
-    if not specs:
-        raise ValueError("training.candidates is empty")
+    specs = params.candidates
     fitted: dict[str, Pipeline] = {}
     metrics: dict[str, Any] = {}
     scorecard = empty_table()
@@ -227,8 +221,8 @@ def train_model(
         )
         fitted[name] = pipeline
         metrics[name] = {"validation_roc_auc": auc, "fit_seconds": round(seconds, 3)}
-        monotone = bool(spec.get("monotone_parameter")) and bool(directions)
-        if monotone and params.get("report_constraint_cost", True):
+        monotone = bool(spec.monotone_parameter) and bool(directions)
+        if monotone and params.report_constraint_cost:
             free = candidate_specs.build_candidate(
                 name, spec, numeric, categorical, seed
             )
@@ -262,19 +256,17 @@ def train_model(
     chosen = max(eligible, key=lambda n: metrics[n]["validation_roc_auc"])
     metrics["chosen"] = chosen
     now = datetime.now(UTC)
-    chosen_spec = candidate_specs.check_spec(chosen, specs[chosen])
+    chosen_spec = specs[chosen]
     model = TrainedModel(
         name=chosen,
         version=version_stamp(now),
         pipeline=fitted[chosen],
         numeric_features=numeric,
         categorical_features=categorical,
-        params=dict(chosen_spec.get("params") or {}),
+        params=dict(chosen_spec.params),
         validation_roc_auc=metrics[chosen]["validation_roc_auc"],
         trained_at=now.isoformat(timespec="milliseconds"),
-        monotone_constraints=directions
-        if chosen_spec.get("monotone_parameter")
-        else {},
+        monotone_constraints=directions if chosen_spec.monotone_parameter else {},
     )
     logger.info(
         "chose %s (validation ROC-AUC %.4f), version %s",

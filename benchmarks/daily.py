@@ -1,0 +1,180 @@
+"""Daily cost: one day's increment (etl + predict) against a full_refresh at a history size.
+
+```bash
+KEDRO_DISABLE_TELEMETRY=true .venv/bin/python -m benchmarks.daily --size 100000
+```
+
+In a fresh project copy (under ``data/09_tracking/benchmark-daily/``):
+
+1. ``source_data`` with ``n_applications=N``: the whole period as ``part-*.csv`` (the history);
+2. ``etl`` (the first load: a rebuild), ``train`` (a champion), ``predict``: the history in place;
+3. the day: ``as_of_date``'s files, landed by the generator into a scratch project and copied
+   in as ``<as_of_date>.csv``. The whole-period parts already hold that day's records, so
+   this day re-sends them: the same keys are touched and recomputed as on a real day, and
+   the de-duplication settles them (a real day's keys would be new: the same work);
+4. ``etl --params run_date=<day>`` then ``predict``: the increment (timed);
+5. ``etl`` again with the same date: nothing new, the fixed cost of a run (timed);
+6. ``etl --params full_refresh=true`` then ``predict``: the rebuild at the same size (timed).
+
+Prints and writes (``benchmarks/results/daily-<N>-<date>.md``) the wall time of each, each
+run's start-up and per-node time, and the increment as a share of the rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.run import ROOT, kedro, make_project, stop_engine
+
+
+def _as_of(project: Path) -> str:
+    conf = yaml.safe_load(
+        (project / "conf/base/parameters_source_data.yml").read_text()
+    )
+    return str(conf["source_data"]["as_of_date"])
+
+
+def _seconds(result: dict[str, Any]) -> dict[str, Any]:
+    """Wall time, start-up and the slowest nodes of one kedro run."""
+    timings = result.get("timings") or {}
+    nodes = sorted(
+        ((n["node"], n["seconds"]) for n in timings.get("nodes", [])),
+        key=lambda x: -x[1],
+    )
+    return {
+        "wall_s": round(result["wall_s"], 1),
+        "start_up_s": timings.get("start_up_s"),
+        "run_s": timings.get("run_s"),
+        "nodes": len(nodes),
+        "slowest": nodes[:5],
+    }
+
+
+def bench(size: int, work: Path) -> dict[str, Any]:
+    """The runs above, timed."""
+    project = make_project(work / "project")
+    log = work / "log.txt"
+    params = f"source_data.n_applications={size}"
+    day = _as_of(project)
+    try:
+        kedro(project, log, "--pipeline", "source_data", "--params", params)
+        history = {
+            "etl": _seconds(kedro(project, log, "--pipeline", "etl")),
+            "train": _seconds(kedro(project, log, "--pipeline", "train")),
+            "predict": _seconds(kedro(project, log, "--pipeline", "predict")),
+        }
+        scratch = make_project(work / "scratch")
+        kedro(
+            scratch,
+            log,
+            "--pipeline",
+            "source_data",
+            "--params",
+            f"{params},source_data.land_date={day}",
+        )
+        stop_engine(scratch)
+        for folder in (scratch / "data/01_raw/landing").iterdir():
+            shutil.copy(
+                folder / f"{day}.csv",
+                project / "data/01_raw/landing" / folder.name / f"{day}.csv",
+            )
+        dated = f"run_date={day}"
+        increment = {
+            "etl": _seconds(
+                kedro(project, log, "--pipeline", "etl", "--params", dated)
+            ),
+            "predict": _seconds(
+                kedro(project, log, "--pipeline", "predict", "--params", dated)
+            ),
+        }
+        fixed = _seconds(kedro(project, log, "--pipeline", "etl", "--params", dated))
+        rebuild = {
+            "etl": _seconds(
+                kedro(
+                    project, log, "--pipeline", "etl", "--params", "full_refresh=true"
+                )
+            ),
+            "predict": _seconds(kedro(project, log, "--pipeline", "predict")),
+        }
+    finally:
+        stop_engine(project)
+    inc = increment["etl"]["wall_s"] + increment["predict"]["wall_s"]
+    full = rebuild["etl"]["wall_s"] + rebuild["predict"]["wall_s"]
+    return {
+        "size": size,
+        "day": day,
+        "history": history,
+        "increment": increment,
+        "nothing_new_etl": fixed,
+        "rebuild": rebuild,
+        "increment_s": round(inc, 1),
+        "rebuild_s": round(full, 1),
+        "increment_share": round(inc / full, 3) if full else None,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def markdown(r: dict[str, Any]) -> str:
+    """The result as a small table."""
+    rows = [
+        ("increment etl", r["increment"]["etl"]),
+        ("increment predict", r["increment"]["predict"]),
+        ("etl, nothing new (fixed cost)", r["nothing_new_etl"]),
+        ("full_refresh etl", r["rebuild"]["etl"]),
+        ("predict after the rebuild", r["rebuild"]["predict"]),
+    ]
+    lines = [
+        f"# Daily cost at {r['size']:,} applications ({r['measured_at']})",
+        "",
+        "| run | wall s | start-up s | nodes | slowest nodes (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, x in rows:
+        slowest = ", ".join(f"{n} {s:.1f}" for n, s in x["slowest"][:3])
+        lines.append(
+            f"| {name} | {x['wall_s']} | {x['start_up_s']} | {x['nodes']} | {slowest} |"
+        )
+    lines += [
+        "",
+        f"One day's increment (etl + predict): {r['increment_s']} s; full_refresh etl + "
+        f"predict: {r['rebuild_s']} s; share {r['increment_share']:.1%}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument(
+        "--workdir", type=Path, default=ROOT / "data/09_tracking/benchmark-daily"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+    try:
+        result = bench(args.size, args.workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(args.workdir, ignore_errors=True)
+    text = markdown(result)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"daily-{args.size}-{result['measured_at'][:10]}"
+    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2))
+    (args.out / f"{stem}.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
