@@ -116,15 +116,15 @@ def credit_risk_etl():
 
     @task(task_id="data-processing")
     def data_processing():
-        run_kedro_nodes(["data_processing.clean_applicants", "data_processing.clean_applications", "data_processing.clean_bureau_events", "data_processing.clean_loan_outcomes", "data_processing.check_int_applicants", "data_processing.check_int_applications", "data_processing.gate_int_applicants", "data_processing.gate_int_applications", "data_processing.check_int_bureau_events", "data_processing.check_int_loan_outcomes", "data_processing.gate_int_bureau_events", "data_processing.gate_int_loan_outcomes", "data_processing.build_applications", "data_processing.build_bureau_events", "data_processing.check_prm_applications", "data_processing.check_prm_bureau_events", "data_processing.gate_prm_applications", "data_processing.gate_prm_bureau_events"])
+        run_kedro_nodes(["data_processing.clean_applicants", "data_processing.clean_applications", "data_processing.clean_bureau_events", "data_processing.clean_loan_outcomes", "data_processing.build_applications", "data_processing.build_bureau_events"])
 
     @task(task_id="feature-engineering")
     def feature_engineering():
-        run_kedro_nodes(["feature_engineering.build_application_features", "feature_engineering.check_fea_application_features", "feature_engineering.gate_fea_application_features"])
+        run_kedro_nodes(["feature_engineering.build_application_features"])
 
     @task(task_id="model-input", outlets=[TRAINING_SET, SCORING_SET])
     def model_input():
-        run_kedro_nodes(["model_input.build_scoring_set", "model_input.build_training_set", "model_input.check_mi_scoring_set", "model_input.check_mi_training_set", "model_input.gate_mi_scoring_set", "model_input.gate_mi_training_set"], outlets=[TRAINING_SET, SCORING_SET])
+        run_kedro_nodes(["model_input.build_scoring_set", "model_input.build_training_set"], outlets=[TRAINING_SET, SCORING_SET])
 
     tasks = {
         "ingestion": ingestion(),

@@ -41,6 +41,34 @@ def test_user_error_is_found_through_the_chain_kedro_wraps_it_in():
     assert user_error(RuntimeError("a bug")) is None
 
 
+def test_a_bug_in_the_projects_validator_keeps_its_traceback():
+    """Kedro wraps whatever a validator raises in DataValidationError: only a user error loses its traceback."""
+    from kedro.validation.exceptions import DataValidationError
+
+    from credit_risk.quality import DataQualityError
+
+    def wrapped(cause, validator="credit_risk.quality.TableChecks"):
+        try:
+            try:
+                raise cause
+            except Exception as exc:
+                raise DataValidationError(
+                    str(exc), dataset_name="t", mode="save", validator=validator
+                ) from exc
+        except DataValidationError as outer:
+            return outer
+
+    assert user_error(wrapped(KeyError("a bug"))) is None
+    gate = DataQualityError("data quality gate for t: 1 check(s) failed")
+    assert user_error(gate) is gate
+    missing = EngineConfigError("setting 'account' is missing")
+    assert (
+        user_error(wrapped(missing)) is missing
+    )  # a user error under it is still found
+    other = wrapped(KeyError("a schema failure"), validator="pandera.DataFrameSchema")
+    assert user_error(other) is other  # another validator's failure stays the user's
+
+
 @pytest.mark.parametrize(
     ("error", "shown_as_message"),
     [(UserError("set x in conf/base/y.yml"), True), (KeyError("a bug"), False)],

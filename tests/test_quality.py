@@ -1,4 +1,4 @@
-"""Data-quality checks on small frames through the embedded engine, the gates and the results table."""
+"""Data-quality checks on small frames through the embedded engine, the validator and the results table."""
 
 from __future__ import annotations
 
@@ -149,30 +149,60 @@ def test_bad_or_hostile_check_config_is_refused_before_sql(check, message):
         quality.reject_rules("things", {"checks": [check]})
 
 
-def test_the_project_config_is_valid_and_every_gate_has_its_checks():
-    pipelines = register_pipelines()
-    local = {
-        n: n.name.rsplit(".", 1)[-1] for n in pipelines["__default__"].nodes
-    }  # without the pipeline's namespace
-    gated = {
-        name.removeprefix("check_")
-        for name in local.values()
-        if name.startswith("check_")
+def _catalog_config():
+    from kedro.config import OmegaConfigLoader
+
+    from credit_risk.settings import CONFIG_LOADER_ARGS
+
+    return OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
+
+
+def test_the_project_config_is_valid_and_every_guarded_table_declares_its_checks():
+    catalog = _catalog_config()
+    validated = {
+        name: entry["validator"]
+        for name, entry in catalog.items()
+        if isinstance(entry, dict) and "validator" in entry
     }
-    assert gated == set(CONFIG)
+    # each guarded table's entry runs its own checks, on save only
+    assert set(validated) == set(CONFIG)
+    for name, validator in validated.items():
+        assert validator["class"] == "credit_risk.quality.TableChecks"
+        assert validator["on"] == "save" and validator["options"]["dataset"] == name
     assert {
         "int_applications",
         "prm_applications",
         "fea_application_features",
         "mi_training_set",
-    } <= gated
+    } <= set(validated)
+    nodes = register_pipelines()["__default__"].nodes
     for dataset, spec in CONFIG.items():
         quality.reject_rules(dataset, spec)  # validates every check
-        # the gate writes the dataset, so nothing downstream can read it before the checks pass
-        (producer,) = [
-            n for n in pipelines["__default__"].nodes if dataset in n.outputs
-        ]
-        assert local[producer] == f"gate_{dataset}"
+        # a relationship's parent is written before the child is checked: Kedro orders
+        # nodes by their inputs, so the child's producer takes the parent as an input
+        (producer,) = [n for n in nodes if dataset in n.outputs]
+        for check in spec["checks"]:
+            if check["check"] == "relationships":
+                assert check["to"] in producer.inputs, (dataset, check["to"])
+    assert not [
+        d
+        for d in register_pipelines()["__default__"].datasets()
+        if d.startswith(("unchecked_", "verdict_"))
+    ]
+
+
+def test_after_parents_drops_the_parent_inputs_and_keeps_the_function():
+    def clean(raw, rules=None):
+        """Clean."""
+        return (raw, rules)
+
+    wrapped = quality.after_parents(clean, 2)
+    assert wrapped("r", "x", "p1", "p2") == ("r", "x")
+    assert wrapped.__name__ == "clean" and wrapped.__doc__ == "Clean."
+    from kedro.pipeline import Node
+
+    node = Node(wrapped, ["raw", "params:r", "p1", "p2"], "out")
+    assert node.run({"raw": 1, "params:r": 2, "p1": 3, "p2": 4}) == {"out": (1, 2)}
 
 
 def test_reject_rules_move_rows_to_the_rejected_table_with_the_reason(session):
@@ -269,8 +299,48 @@ def _rows(session, name: str, n: int):
     )
 
 
-def test_a_failed_gate_writes_neither_the_table_nor_its_rejected_rows(session):
+def _guarded_catalog(spec, results_table="DQ_VALIDATOR_TEST"):
+    """t_pub (checked by its validator) and rejected_t_pub, published together, as in the project."""
+    published = {
+        "type": "credit_risk.datasets.PublishedTableDataset",
+        "schema": "INTERMEDIATE",
+        "database": "CREDIT_RISK",
+        "group": ["INTERMEDIATE.T_PUB", "INTERMEDIATE.REJECTED_T_PUB"],
+    }
+    catalog = DataCatalog.from_config(
+        {
+            "t_pub": {
+                **published,
+                "table_name": "T_PUB",
+                "validator": {
+                    "class": "credit_risk.quality.TableChecks",
+                    "on": "save",
+                    "options": {"dataset": "t_pub"},
+                },
+            },
+            "rejected_t_pub": {**published, "table_name": "REJECTED_T_PUB"},
+            "dq_t_pub": {
+                "type": "credit_risk.datasets.RunResultsDataset",
+                "table_name": results_table,
+                "schema": "PRIMARY",
+                "database": "CREDIT_RISK",
+                "dataset": "t_pub",
+            },
+        }
+    )
+    catalog["params:data_quality.t_pub"] = MemoryDataset(spec)
+    catalog["run_id"] = MemoryDataset("r1")
+    return catalog
+
+
+def test_a_failed_check_writes_neither_the_table_nor_its_rejected_rows(
+    session, monkeypatch
+):
     """Issue 16: a table and the rows rejected from it change together or not at all."""
+    from kedro.pipeline import Node
+
+    from credit_risk import hooks
+
     clean, rejected = _published("T_PUB"), _published("REJECTED_T_PUB")
     clean.save(_rows(session, "T_PUB_C0", 3))
     assert not rejected.exists()  # staged only: the group is not whole yet
@@ -278,31 +348,79 @@ def test_a_failed_gate_writes_neither_the_table_nor_its_rejected_rows(session):
     assert (clean.load().count(), rejected.load().count()) == (3, 1)
 
     def run(spec):
-        catalog = DataCatalog(
-            {
-                "t_pub": clean,
-                "rejected_t_pub": rejected,
-                "unchecked_t_pub": MemoryDataset(
-                    _rows(session, "T_PUB_C1", 5), copy_mode="assign"
-                ),
-                "unchecked_rejected_t_pub": MemoryDataset(
-                    _rows(session, "T_PUB_R1", 2), copy_mode="assign"
-                ),
-                "params:data_quality.t_pub": MemoryDataset(spec),
-                "run_id": MemoryDataset("r1"),
-            }
+        catalog = _guarded_catalog(spec)
+        monkeypatch.setattr(hooks, "_run_catalog", catalog)
+        pipeline = Pipeline(
+            [
+                Node(
+                    lambda: (
+                        _rows(session, "T_PUB_C1", 5),
+                        _rows(session, "T_PUB_R1", 2),
+                    ),
+                    None,
+                    ["t_pub", "rejected_t_pub"],
+                    name="clean_t_pub",
+                )
+            ]
         )
-        pipeline = Pipeline(quality.checks("t_pub", rejected="rejected_t_pub"))
         SequentialRunner().run(pipeline, catalog)
+        return catalog
 
-    with pytest.raises(quality.DataQualityError, match="t_pub"):
-        run({"checks": [{"check": "row_count", "min": 6}]})
+    with pytest.raises(quality.DataQualityError, match="t_pub") as err:
+        run({"key": "ID", "checks": [{"check": "row_count", "min": 6}]})
+    assert "data quality gate for t_pub: 1 check(s) failed, table not written" in str(
+        err.value
+    )
     assert (clean.load().count(), rejected.load().count()) == (
         3,
         1,
     )  # both as they were
-    run({"checks": [{"check": "row_count", "min": 5}]})
+    catalog = run({"checks": [{"check": "row_count", "min": 5}]})
     assert (clean.load().count(), rejected.load().count()) == (5, 2)  # both new
+    # the failed run's results and the passing run's, in the results table, one set per run
+    rows = catalog.load("dq_t_pub").collect()
+    assert [(r["RUN_ID"], r["CHECK_NAME"], r["STATUS"]) for r in rows] == [
+        ("r1", "row_count", "pass")
+    ]
+
+
+def test_the_validator_records_the_results_of_a_failing_save(session, monkeypatch):
+    from credit_risk import hooks
+
+    catalog = _guarded_catalog(
+        {"key": "ID", "checks": [{"check": "not_null", "column": "ID"}]},
+        results_table="DQ_VALIDATOR_FAIL_TEST",
+    )
+    monkeypatch.setattr(hooks, "_run_catalog", catalog)
+    frame = session.table(
+        make_table(session, "T_PUB_NULLS", ["ID"], [("1",), (None,), ("3",)])
+    )
+    with pytest.raises(quality.DataQualityError, match="1 of 3 failing"):
+        catalog.save("t_pub", frame)
+    (row,) = catalog.load("dq_t_pub").collect()
+    assert (row["STATUS"], row["FAILING_ROWS"], row["ROWS_CHECKED"]) == ("fail", 1, 3)
+    # no catalog (a save outside a Kedro session): a message, not a silent pass
+    monkeypatch.setattr(hooks, "_run_catalog", None)
+    with pytest.raises(quality.DataQualityError, match="no catalog"):
+        quality.TableChecks("t_pub").validate(frame)
+
+
+def test_compute_once_hands_the_write_a_computed_frame(session, monkeypatch):
+    from credit_risk import hooks
+    from credit_risk.incremental import Change
+
+    catalog = _guarded_catalog({"checks": [{"check": "row_count", "min": 1}]})
+    monkeypatch.setattr(hooks, "_run_catalog", catalog)
+    name = make_table(session, "T_PUB_ONCE", ["ID"], [("1",), ("2",)])
+    lazy = session.table(name).select("ID")
+    assert quality.TableChecks("t_pub").validate(lazy) is lazy
+    computed = quality.TableChecks("t_pub", compute_once=True).validate(
+        Change(rows=lazy, full=True)
+    )
+    assert computed.full and computed.rows is not lazy
+    # the write reads a table of the session, not the source: changing the source changes nothing
+    session.sql(f"DELETE FROM {name}").collect()
+    assert computed.rows.count() == 2 and lazy.count() == 0
 
 
 def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_nothing(
@@ -342,11 +460,7 @@ def test_a_group_is_published_in_one_transaction_and_a_missing_member_changes_no
 
 def test_every_published_group_is_written_by_one_node():
     """A group publishes when its last table is saved: all its tables must be outputs of one node."""
-    from kedro.config import OmegaConfigLoader
-
-    from credit_risk.settings import CONFIG_LOADER_ARGS
-
-    catalog = OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
+    catalog = _catalog_config()
     published = {
         name: entry
         for name, entry in catalog.items()
@@ -373,6 +487,94 @@ def test_every_published_group_is_written_by_one_node():
     for group in groups:
         names = {table_of[t] for t in group}  # every member is a catalog entry
         writers = [n.name for n in nodes if names & set(n.outputs)]
-        assert len(writers) == 1 and names <= set(
-            next(n for n in nodes if n.name == writers[0]).outputs
-        ), (group, writers)
+        outputs = next(n for n in nodes if n.name == writers[0]).outputs
+        assert len(writers) == 1 and names <= set(outputs), (group, writers)
+        # the checked table is saved first: if its checks fail, no member is staged
+        checked = [o for o in outputs if "validator" in catalog.get(o, {})]
+        assert not checked or outputs[0] == checked[0], outputs
+
+
+@pytest.mark.parametrize(
+    ("switch", "enabled", "refused"),
+    [
+        ("0", True, True),
+        ("off", True, True),
+        (None, False, True),
+        ("1", False, False),
+        (None, True, False),
+    ],
+)
+def test_a_run_with_dataset_validation_off_is_refused(
+    monkeypatch, switch, enabled, refused
+):
+    """The checks are validators: Kedro's switch for them would write tables unchecked."""
+    from credit_risk.hooks import DataQualityOffError, RunIdHook
+
+    if switch is None:
+        monkeypatch.delenv("KEDRO_DATASET_VALIDATION", raising=False)
+    else:
+        monkeypatch.setenv("KEDRO_DATASET_VALIDATION", switch)
+    catalog = DataCatalog(validation_enabled=enabled)
+    if refused:
+        with pytest.raises(DataQualityOffError, match="unset it to run"):
+            RunIdHook().before_pipeline_run(catalog=catalog)
+    else:
+        RunIdHook().before_pipeline_run(catalog=catalog)
+
+
+def test_the_checks_are_typed_before_any_node_runs():
+    """Kedro types only the parameters nodes read: the validators' checks are typed by the hook."""
+    from kedro.io import DataCatalog, MemoryDataset
+
+    from credit_risk.hooks import DataQualityConfigError, typed_checks
+    from credit_risk.quality import DatasetQuality
+
+    good = {"key": "ID", "checks": [{"check": "not_null", "column": "ID"}]}
+    catalog = DataCatalog(
+        {
+            "parameters": MemoryDataset({"data_quality": {"t": good}}),
+            "params:data_quality.t": MemoryDataset(good),
+        }
+    )
+    typed_checks(catalog)
+    spec = catalog.load("params:data_quality.t")
+    assert isinstance(spec, DatasetQuality) and spec.checks[0].severity == "error"
+
+    bad = {"checks": [{"check": "not_null", "column": "ID", "colour": "red"}]}
+    catalog = DataCatalog(
+        {"parameters": MemoryDataset({"data_quality": {"t": good, "u": bad}})}
+    )
+    with pytest.raises(DataQualityConfigError) as refused:
+        typed_checks(catalog)
+    assert "Parameter 'data_quality.u'" in str(refused.value)
+    assert "colour" in str(refused.value) and "data_quality.t" not in str(refused.value)
+
+
+def test_the_validators_read_the_checks_typed_with_the_contracts_values():
+    """In a project session, every table's checks are the typed model holding the contract's
+    accepted values and ranges (interpolated), not the YAML's ``${globals:...}`` text."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from credit_risk.hooks import typed_checks
+    from credit_risk.quality import DatasetQuality
+
+    bootstrap_project(PROJECT)
+    with KedroSession.create(project_path=PROJECT) as session:
+        catalog = session.load_context().catalog
+    typed_checks(catalog)  # as RunIdHook does before the run
+    for dataset in project_parameters()["data_quality"]:
+        assert isinstance(
+            catalog.load(f"params:data_quality.{dataset}"), DatasetQuality
+        ), dataset
+    checks = {
+        c.name: c for c in catalog.load("params:data_quality.int_applications").checks
+    }
+    purpose = project_contract().sources["applications"].columns["loan_purpose"]
+    assert checks["accepted_values_loan_purpose"].values == list(
+        purpose.accepted_values
+    )
+    amount = project_contract().sources["applications"].columns["loan_amount"]
+    assert [checks["range_loan_amount"].min, checks["range_loan_amount"].max] == list(
+        amount.range
+    )

@@ -42,8 +42,22 @@ def user_error(exc: BaseException) -> BaseException | None:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, USER_ERRORS):
+        if isinstance(current, USER_ERRORS) and not _wrapped_by_kedro(current):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
+
+
+def _wrapped_by_kedro(exc: BaseException) -> bool:
+    """A failure of one of the project's own validators that is not a user error.
+
+    Kedro's catalog wraps anything a dataset validator raises in a ``DataValidationError``;
+    the project's validators raise a ``UserError`` for what the user can fix (a failed
+    data-quality check), so anything else they raised is a bug and keeps its traceback.
+    """
+    return (
+        isinstance(exc, DataValidationError)
+        and not isinstance(exc, UserError)
+        and str(getattr(exc, "validator", "") or "").startswith("credit_risk.")
+    )

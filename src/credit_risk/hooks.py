@@ -196,21 +196,98 @@ def current_run_id(session_id: str | None) -> str | None:
     return os.environ.get(RUN_ID_ENV) or session_id
 
 
+_run_catalog: DataCatalog | None = None
+VALIDATION_SWITCH = (
+    "KEDRO_DATASET_VALIDATION"  # Kedro's switch for every dataset validator
+)
+
+
+class DataQualityOffError(UserError):
+    """A run asked to skip Kedro's dataset validators, which hold the data-quality checks."""
+
+
+class DataQualityConfigError(UserError):
+    """A guarded table's checks (``data_quality.<dataset>``) are not a valid DatasetQuality."""
+
+
+def typed_checks(catalog: DataCatalog) -> None:
+    """Validate every ``data_quality.<dataset>`` as a DatasetQuality and offer it typed.
+
+    Kedro types a parameter only when a node reads it, and the checks of most guarded tables
+    are read by their validators alone; so they are validated here before any node runs (a
+    bad one refused naming its key, as Kedro words it), from the run's parameters (the
+    contract's values interpolated), and each ``params:data_quality.<dataset>`` the
+    validators load is the typed model.
+    """
+    from credit_risk.quality import DatasetQuality  # noqa: PLC0415 - see run_catalog
+
+    if "parameters" not in catalog:
+        return
+    specs = (catalog.load("parameters") or {}).get("data_quality") or {}
+    errors, typed = [], {}
+    for dataset, spec in specs.items():
+        try:
+            typed[dataset] = (
+                spec
+                if isinstance(spec, DatasetQuality)
+                else DatasetQuality.model_validate(spec)
+            )
+        except ValueError as err:  # pydantic's ValidationError is a ValueError
+            errors.append(f"- Parameter 'data_quality.{dataset}': {err}")
+    if errors:
+        raise DataQualityConfigError(
+            "Parameter validation failed:\n" + "\n".join(errors)
+        )
+    for dataset, model in typed.items():
+        offer(catalog, f"params:data_quality.{dataset}", model)
+
+
+def run_catalog() -> DataCatalog | None:
+    """The catalog Kedro created last in this process (None before any)."""
+    return _run_catalog
+
+
 class RunIdHook:
     """Offers the run's id to nodes as the ``run_id`` input (data-quality results are keyed on it).
 
     The id is ``CREDIT_RISK_RUN_ID`` when set (a scheduler's run id, so a retried task replaces
-    its own results), else the Kedro session id, which is new for every run.
+    its own results), else the Kedro session id, which is new for every run. The catalog is
+    also the one the tables' data-quality validators read their checks, the run id and their
+    relationship parents from (:class:`credit_risk.quality.TableChecks`).
     """
 
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog, save_version: str) -> None:
-        """Add ``run_id`` to the catalog."""
+        """Add ``run_id`` to the catalog; the data-quality validators read from it."""
+        global _run_catalog  # noqa: PLW0603 - one catalog per session, as Kedro makes it
+        _run_catalog = catalog
         current = current_run_id(save_version)
         if (
             current
         ):  # a catalog made outside a run (kedro airflow create, kedro viz) has none
             offer(catalog, "run_id", current)
+
+    @hook_impl
+    def before_pipeline_run(self, catalog: DataCatalog) -> None:
+        """Refuse to run with Kedro's dataset validation off: the data-quality checks are validators."""
+        switch = os.environ.get(VALIDATION_SWITCH, "").strip().lower()
+        # Kedro's rule: a recognised value of the switch wins over the catalog's flag
+        off = switch in ("0", "false", "off")
+        if off or (
+            switch not in ("1", "true", "on")
+            and not getattr(catalog, "validation_enabled", True)
+        ):
+            cause = (
+                f"{VALIDATION_SWITCH}={os.environ[VALIDATION_SWITCH]!r}"
+                if off
+                else "the catalog's validation_enabled=False"
+            )
+            raise DataQualityOffError(
+                f"{cause} turns off Kedro's dataset validators, and with them this "
+                "project's data-quality checks (tables would be written unchecked, with no "
+                "results recorded); unset it to run"
+            )
+        typed_checks(catalog)
 
 
 def query_tag(project: str, pipeline: str, node: str | None, run_id: str | None) -> str:

@@ -1,15 +1,16 @@
 """Declarative data-quality checks, pushed down to the engine as Snowpark expressions.
 
-Checks are configured per dataset in ``conf/base/parameters_data_quality.yml``. Each
-guarded dataset gets two nodes right after the node that produces it:
+Checks are configured per dataset in ``conf/base/parameters_data_quality.yml``; a guarded
+table's catalog entry declares them as its Kedro dataset validator (``validator:`` with
+:class:`TableChecks`, ``on: save``). When a node's output is saved, the validator:
 
-- ``check_<dataset>`` runs every check on the produced (not yet written) frame in one
-  aggregate query (plus one per ``relationships`` check, and one per failing check for a
-  few example keys) and returns a small pandas frame of results, which is appended to the
-  reporting table of results whatever the outcome;
-- ``gate_<dataset>`` writes the dataset only if no ``error`` check failed beyond its
-  threshold; otherwise it raises :class:`DataQualityError`, naming the table, the check,
-  the failing count and example keys, and the run stops before anything downstream.
+- runs every check on what the save will leave in the table, in one aggregate query (plus
+  one per ``relationships`` check, and one per failing check for a few example keys);
+- appends the results to the reporting table of results (``dq_<dataset>``) whatever the
+  outcome;
+- raises :class:`DataQualityError` if an ``error`` check failed beyond its threshold, naming
+  the table, the check, the failing count and example keys: the table is not written, and
+  the run stops before anything downstream.
 
 Row-level checks (``not_null``, ``accepted_values``, ``range``, ``expression``) may instead
 have ``action: reject`` on an intermediate table: :func:`reject_rules` turns them into
@@ -18,19 +19,22 @@ reasons that the data_processing nodes apply, moving those rows to the rejected 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import pandas as pd
-from kedro.pipeline import Node
+from kedro.validation.exceptions import DataValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from snowflake.snowpark import Column, DataFrame
 from snowflake.snowpark import functions as F
 
 from credit_risk.datasets.sql import identifier
 from credit_risk.errors import UserError
-from credit_risk.incremental import as_frame
+from credit_risk.incremental import Change, as_frame
 
 ROW_LEVEL = ("not_null", "accepted_values", "range", "expression")
 KINDS = (*ROW_LEVEL, "unique", "relationships", "row_count", "freshness")
@@ -54,8 +58,15 @@ RESULT_COLUMNS = [
 ]
 
 
-class DataQualityError(UserError):
-    """An ``error`` check failed beyond its threshold: the guarded dataset is not written."""
+class DataQualityError(UserError, DataValidationError):
+    """An ``error`` check failed beyond its threshold: the guarded dataset is not written.
+
+    A :class:`~kedro.validation.exceptions.DataValidationError`, so Kedro's catalog re-raises
+    it as it is (stopping the save) instead of wrapping it; its message is the gate's own.
+    """
+
+    def __str__(self) -> str:
+        return self.message
 
 
 Number = int | float
@@ -360,66 +371,82 @@ def gate_table(dataset: str, frame: DataFrame, results: pd.DataFrame) -> DataFra
     )
 
 
-def _named(func: Callable, name: str, doc: str) -> Callable:
-    func.__name__ = func.__qualname__ = name
-    func.__doc__ = doc
-    return func
+class TableChecks:
+    """A Kedro dataset validator running a guarded table's data-quality checks on save.
 
+    Kedro builds a validator from its options alone, so it reads what else it needs by name
+    from the run's catalog (:func:`credit_risk.hooks.run_catalog`, kept by ``RunIdHook``):
+    its checks (a :class:`DatasetQuality`, the contract's values interpolated, typed before
+    any node runs by :func:`credit_risk.hooks.typed_checks`), the run id, and the parent
+    tables of its ``relationships`` checks.
 
-def checks(
-    dataset: str, related: tuple[str, ...] = (), rejected: str | None = None
-) -> list[Node]:
-    """The check and gate nodes that guard ``dataset``, produced as ``unchecked_<dataset>``.
+    Declared on the table's catalog entry::
 
-    ``related`` are the parent datasets of its ``relationships`` checks. ``rejected`` names
-    the dataset of the rows rejected on the way to ``dataset`` (produced as
-    ``unchecked_<rejected>``): the gate writes it with ``dataset`` or not at all, so a failed
-    gate leaves both tables as they were (their catalog entries publish them together).
+        validator: {class: credit_risk.quality.TableChecks, "on": save,
+                    options: {dataset: int_applicants}}
+
+    ``dataset`` names the table (its checks are ``params:data_quality.<dataset>``, its
+    results go to ``dq_<dataset>``). A save of a :class:`~credit_risk.incremental.Change`
+    is judged as the table it leaves. ``compute_once`` computes the saved rows into a
+    temporary table first (``cache_result``), so the checks and the write read it instead of
+    computing an expensive frame twice.
     """
 
-    def check(
-        frame: DataFrame, spec: DatasetQuality, run_id: str, **parents: DataFrame
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        # a day's keyed write is judged as the table it leaves (so thresholds mean the same)
-        results = check_table(dataset, as_frame(frame), spec, run_id, parents)
-        return results, results
+    def __init__(self, dataset: str, compute_once: bool = False) -> None:
+        self.dataset = dataset
+        self.compute_once = compute_once
 
-    def gate(frame: DataFrame, results: pd.DataFrame, *rows: DataFrame) -> Any:
-        gate_table(dataset, as_frame(frame), results)
-        return (frame, *rows) if rows else frame
+    def validate(self, data: Any) -> Any:
+        """``data`` (computed once, if asked) if no error check failed; else DataQualityError."""
+        # imported here: the hooks import the pipelines, which import this module
+        from credit_risk.hooks import run_catalog  # noqa: PLC0415
 
-    unchecked = f"unchecked_{dataset}"
-    return [
-        Node(
-            _named(
-                check,
-                f"check_{dataset}",
-                f"Data-quality checks of {dataset}, pushed down to the engine.",
-            ),
-            {
-                "frame": unchecked,
-                "spec": f"params:data_quality.{dataset}",
-                "run_id": "run_id",
-                **{parent: parent for parent in related},
-            },
-            [
-                f"verdict_{dataset}",
-                f"dq_{dataset}",
-            ],  # the verdict first: the node's layer is the table's
-            name=f"check_{dataset}",
-        ),
-        Node(
-            _named(
-                gate,
-                f"gate_{dataset}",
-                f"Write {dataset} only if its error checks passed.",
-            ),
-            [
-                unchecked,
-                f"verdict_{dataset}",
-                *([f"unchecked_{rejected}"] if rejected else []),
-            ],
-            [dataset, rejected] if rejected else dataset,
-            name=f"gate_{dataset}",
-        ),
+        catalog = run_catalog()
+        if catalog is None:
+            raise DataQualityError(
+                f"data quality checks of {self.dataset}: no catalog to read them from; "
+                "save it through a Kedro session (kedro run, kedro jupyter)"
+            )
+        if self.compute_once:
+            if isinstance(data, Change):
+                data = dataclasses.replace(data, rows=data.rows.cache_result())
+            elif isinstance(data, DataFrame):
+                data = data.cache_result()
+        spec = catalog.load(f"params:data_quality.{self.dataset}")
+        parents = {
+            c["to"]: catalog.load(c["to"])
+            for c in _checks(self.dataset, spec)
+            if c["check"] == "relationships"
+        }
+        frame = as_frame(data)
+        results = check_table(
+            self.dataset, frame, spec, catalog.load("run_id"), parents
+        )
+        catalog.save(f"dq_{self.dataset}", results)
+        gate_table(self.dataset, frame, results)
+        return data
+
+
+def after_parents(func: Callable, parents: int) -> Callable:
+    """``func`` as a node taking ``parents`` more inputs that it ignores.
+
+    The inputs are the parent tables of the relationship checks of the node's output: its
+    validator reads them, so the node must run after they are written (Kedro orders nodes
+    by their inputs only). The function's name, docstring and source stay ``func``'s.
+    """
+    signature = inspect.signature(func)
+    extra = [
+        inspect.Parameter(
+            f"_parent_{i}", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None
+        )
+        for i in range(parents)
     ]
+
+    @functools.wraps(func)
+    def node_func(*args: Any) -> Any:
+        return func(*args[: len(args) - parents])
+
+    node_func.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    return node_func

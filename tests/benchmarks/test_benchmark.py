@@ -71,9 +71,7 @@ def test_benchmark_at_10k_gives_the_same_model_input_three_ways(tmp_path):
     assert layers["ingestion.load_raw"] == "raw"
     assert layers["feature_engineering.build_application_features"] == "feature"
     assert layers["model_input.build_training_set"] == "model_input"
-    assert (
-        layers["data_processing.check_int_applicants"] == "intermediate"
-    )  # a check counts in its table's layer
+    assert layers["data_processing.clean_applicants"] == "intermediate"
     assert all(node["seconds"] >= 0 for node in result["project"]["nodes"])
     # every etl node is attributed to its pipeline, and every layer of the comparison has time
     assert all(

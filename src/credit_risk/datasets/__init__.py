@@ -1,7 +1,6 @@
 """The project's Kedro datasets: Snowpark tables, landing files, the trained model, run results."""
 
 from credit_risk.datasets.champion_model import ChampionModelDataset
-from credit_risk.datasets.computed_frame import ComputedFrameDataset
 from credit_risk.datasets.history_table import HistoryTableDataset
 from credit_risk.datasets.landing_files import FilesBeside, LandingFilesDataset
 from credit_risk.datasets.model_registry import ModelRegistryDataset
@@ -12,7 +11,6 @@ from credit_risk.datasets.table_state import TableStateDataset
 
 __all__ = [
     "ChampionModelDataset",
-    "ComputedFrameDataset",
     "FilesBeside",
     "HistoryTableDataset",
     "LandingFilesDataset",

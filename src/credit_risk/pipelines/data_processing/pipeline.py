@@ -1,9 +1,11 @@
 """Data processing: RAW (raw) to typed, masked tables (intermediate) and the domain model (primary).
 
-Each table is produced as ``unchecked_<table>``, then checked and written by its data-quality
-gate (:func:`credit_risk.quality.checks`), so nothing downstream reads a table that failed. An
-intermediate table's rejected rows (``unchecked_rejected_<source>``) are written by the same
-gate, with the table, in one transaction: both change, or neither.
+Each table's catalog entry declares its data-quality checks (a Kedro dataset validator,
+:class:`credit_risk.quality.TableChecks`): a table whose error check fails is not written, so
+nothing downstream reads it. An intermediate table is saved before its rejected rows and
+published with them in one transaction: both change, or neither. A node whose table has a
+relationship check also takes the check's parent table (:func:`credit_risk.quality.after_parents`),
+so it runs after the parent is written.
 
 The nodes are the daily ones (:mod:`.daily`): each recomputes only the keys that the RAW loads
 since its table's watermark can change, from all their rows (everything on a rebuild), with
@@ -26,7 +28,7 @@ def _dq(dataset: str) -> str:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Clean each source, then join the domain model; a gate checks each table before it is written."""
+    """Clean each source, then join the domain model; each table is checked as it is written."""
     return Pipeline(
         [
             Node(
@@ -40,10 +42,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                     RULES,
                     _dq("int_applicants"),
                 ],
-                ["unchecked_int_applicants", "unchecked_rejected_applicants"],
+                ["int_applicants", "rejected_applicants"],
                 name="clean_applicants",
             ),
-            *quality.checks("int_applicants", rejected="rejected_applicants"),
             Node(
                 nodes.clean_applications,
                 [
@@ -54,12 +55,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                     RULES,
                     _dq("int_applications"),
                 ],
-                ["unchecked_int_applications", "unchecked_rejected_applications"],
+                ["int_applications", "rejected_applications"],
                 name="clean_applications",
             ),
-            *quality.checks("int_applications", rejected="rejected_applications"),
             Node(
-                nodes.clean_bureau_events,
+                quality.after_parents(nodes.clean_bureau_events, 1),
                 [
                     "raw_bureau_events",
                     "raw_applicants",
@@ -68,17 +68,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                     REBUILD,
                     RULES,
                     _dq("int_bureau_events"),
+                    "int_applicants",
                 ],
-                ["unchecked_int_bureau_events", "unchecked_rejected_bureau_events"],
+                ["int_bureau_events", "rejected_bureau_events"],
                 name="clean_bureau_events",
             ),
-            *quality.checks(
-                "int_bureau_events",
-                related=("int_applicants",),
-                rejected="rejected_bureau_events",
-            ),
             Node(
-                nodes.clean_loan_outcomes,
+                quality.after_parents(nodes.clean_loan_outcomes, 1),
                 [
                     "raw_loan_outcomes",
                     LEDGER,
@@ -86,14 +82,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                     REBUILD,
                     RULES,
                     _dq("int_loan_outcomes"),
+                    "int_applications",
                 ],
-                ["unchecked_int_loan_outcomes", "unchecked_rejected_loan_outcomes"],
+                ["int_loan_outcomes", "rejected_loan_outcomes"],
                 name="clean_loan_outcomes",
-            ),
-            *quality.checks(
-                "int_loan_outcomes",
-                related=("int_applications",),
-                rejected="rejected_loan_outcomes",
             ),
             Node(
                 nodes.build_applications,
@@ -108,12 +100,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "state_prm_applications",
                     REBUILD,
                 ],
-                "unchecked_prm_applications",
+                "prm_applications",
                 name="build_applications",
             ),
-            *quality.checks("prm_applications"),
             Node(
-                nodes.build_bureau_events,
+                quality.after_parents(nodes.build_bureau_events, 1),
                 [
                     "int_bureau_events",
                     "raw_bureau_events",
@@ -121,10 +112,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                     LEDGER,
                     "state_prm_bureau_events",
                     REBUILD,
+                    "int_applicants",
                 ],
-                "unchecked_prm_bureau_events",
+                "prm_bureau_events",
                 name="build_bureau_events",
             ),
-            *quality.checks("prm_bureau_events", related=("int_applicants",)),
         ]
     )

@@ -2,7 +2,6 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from credit_risk import quality
 from credit_risk.pipelines.feature_engineering.daily import (
     build_application_features_daily,
 )
@@ -11,7 +10,7 @@ RAW = ["raw_applicants", "raw_applications", "raw_bureau_events", "raw_loan_outc
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Bureau windows, ratios, history and tenure for every application; checked before written."""
+    """Bureau windows, ratios, history and tenure for every application; checked as it is written."""
     return Pipeline(
         [
             Node(
@@ -25,9 +24,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "state_fea_application_features",
                     "params:full_refresh",
                 ],
-                "unchecked_fea_application_features",
+                "fea_application_features",
                 name="build_application_features",
             ),
-            *quality.checks("fea_application_features", related=("prm_applications",)),
         ]
     )

@@ -2,7 +2,6 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from credit_risk import quality
 from credit_risk.pipelines.model_input.daily import (
     build_scoring_set_daily,
     build_training_set_daily,
@@ -20,7 +19,7 @@ CHANGES = [
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Split matured applications for training; keep open ones for scoring; each checked before written."""
+    """Split matured applications for training; keep open ones for scoring; each checked as it is written."""
     return Pipeline(
         [
             Node(
@@ -32,10 +31,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "state_mi_training_set",
                     "params:full_refresh",
                 ],
-                "unchecked_mi_training_set",
+                "mi_training_set",
                 name="build_training_set",
             ),
-            *quality.checks("mi_training_set"),
             Node(
                 build_scoring_set_daily,
                 [
@@ -44,9 +42,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "state_mi_scoring_set",
                     "params:full_refresh",
                 ],
-                "unchecked_mi_scoring_set",
+                "mi_scoring_set",
                 name="build_scoring_set",
             ),
-            *quality.checks("mi_scoring_set"),
         ]
     )
