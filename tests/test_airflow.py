@@ -634,8 +634,9 @@ DAYS = [f"2026-06-{day}" for day in range(24, 31)]
 FAULT_DAY = DAYS[3]
 # when and by which load or run a row was loaded: not data (a rebuild loads every file at once)
 LOAD_TIME = ("_LOADED_AT", "_LOAD_ID", "LOADED_AT", "LOAD_ID", "RUN_ID", "RUN_DATE")
-# each table's last load taken in: bookkeeping, one load after a rebuild, one a day here
-BOOKKEEPING = ("RAW.LOAD_WATERMARKS",)
+# each table's last load taken in: bookkeeping, one load after a rebuild, one a day here;
+# and the generator's answer key, which source_data writes (the rebuild runs etl only)
+BOOKKEEPING = ("RAW.LOAD_WATERMARKS", "RAW.GENERATOR_TRUTH")
 _PULLED = re.compile(r"pulled ([\d,]+) of ([\d,]+) training rows")
 _AS_OF = re.compile(r"as of run_date=(\S+)")
 
