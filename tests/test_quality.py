@@ -101,6 +101,63 @@ def test_every_kind_of_check_counts_failing_rows_on_the_engine(session):
     )
 
 
+KEPT = [  # a table as a daily write finds it: it passed its checks when it was written
+    ("1", "A", "10", "P1", "2024-01-01"),
+    ("2", "B", "2000", "P9", "2024-01-02"),  # out of range (half allowed); no parent (warn)
+    ("5", "A", "3000", "P1", "2024-01-02"),  # out of range
+    ("6", "B", "20", "P2", "2024-01-03"),
+]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        [("7", "A", "5", "P1", "2024-02-01")],  # clean, but the table is now 5 rows (max 4)
+        [("1", "A", "5", "P1", "2024-02-01")],  # replaces key 1: still 4 rows
+        [(None, "A", "5", "P1", "2024-02-01")],  # no id
+        [("7", "A", "5", "P1", "2024-02-01"), ("7", "B", "6", "P2", "2024-02-01")],
+        [("6", "Z", "5", "P1", "2024-02-01")],  # not an accepted value
+        [("1", "A", "4000", "P1", "2024-02-01")],  # 3 of 4 out of range: over the half
+        [("1", "A", "-4", "P1", "2024-02-01")],  # breaks the expression
+        [("6", "B", "5", "P9", "2024-02-01")],  # one more without a parent
+    ],
+)
+def test_a_daily_write_is_judged_as_the_whole_table_would_be(session, written):
+    """Each check of a keyed write passes or fails as on the table the write leaves; the
+    zero-tolerance row checks read only the written rows."""
+
+    def frame(name, rows):
+        make_table(session, name, ["ID", "CAT", "AMOUNT", "PARENT", "DAY"], rows)
+        return session.table(name).select(
+            "ID",
+            "CAT",
+            F.col("AMOUNT").cast("double").alias("AMOUNT"),
+            "PARENT",
+            F.to_date(F.col("DAY")).alias("DAY"),
+        )
+
+    rows = frame("T_DQ_WRITTEN", written)
+    keys = {r[0] for r in written}
+    kept = frame("T_DQ_KEPT", [r for r in KEPT if r[0] not in keys])
+    whole = kept.union_all_by_name(rows)
+    related = {"parents": _parents(session)}
+    daily = quality.check_table("things", rows, SPEC, "r", related, whole=whole)
+    rebuilt = quality.check_table("things", whole, SPEC, "r", related)
+    assert daily["STATUS"].tolist() == rebuilt["STATUS"].tolist()
+    on_rows = daily["DETAIL"].str.contains("rows this run wrote")
+    assert set(daily.loc[on_rows, "CHECK_NAME"]) == {
+        "not_null_id",
+        "unique_id",
+        "accepted_values_cat",
+        "positive",
+    }
+    assert (daily.loc[on_rows, "ROWS_CHECKED"] == len(written)).all()
+    assert (
+        daily.loc[~on_rows, ["FAILING_ROWS", "ROWS_CHECKED"]].to_numpy().tolist()
+        == rebuilt.loc[~on_rows, ["FAILING_ROWS", "ROWS_CHECKED"]].to_numpy().tolist()
+    )
+
+
 def test_a_failing_gate_names_table_check_count_and_examples(session):
     frame = _frame(session)
     results = quality.check_table(

@@ -43,7 +43,9 @@ class Change:
     - ``keys is None`` and ``full``: replace every row with ``rows`` (a rebuild);
     - ``keys is None`` and not ``full``: append ``rows`` (RAW, the ledger);
     - ``keys``: delete the rows whose key is in ``keys`` (a one-column frame, ``_KEY``),
-      then insert ``rows``.
+      then insert ``rows``;
+    - ``rows is None``: nothing to write (no RAW load since the table's watermark; made by
+      :meth:`none`): the save writes nothing and its checks judge nothing.
 
     ``through`` is the last RAW load the written table then reflects (its new watermark;
     None: none kept). ``kept`` is the table's rows the write leaves alone (None: unknown or
@@ -51,11 +53,21 @@ class Change:
     judge), lazily.
     """
 
-    rows: DataFrame
+    rows: DataFrame | None
     keys: DataFrame | None = None
     full: bool = False
     through: int | None = None
     kept: DataFrame | None = None
+
+    @classmethod
+    def none(cls) -> Change:
+        """Nothing to write: the table already reflects every RAW load."""
+        return cls(rows=None)
+
+    @property
+    def is_none(self) -> bool:
+        """True for a Change that writes nothing."""
+        return self.rows is None
 
     @property
     def whole(self) -> DataFrame:
@@ -99,6 +111,11 @@ class Scope:
         since = 0 if full else int(state.watermark)
         return cls(full=full, since=since, through=through)
 
+    @property
+    def nothing_new(self) -> bool:
+        """True when no RAW load arrived since the table's watermark: nothing to recompute."""
+        return not self.full and self.since >= self.through
+
     def loaded(self, raw: DataFrame) -> DataFrame:
         """RAW rows of the loads this run may see (up to ``through``)."""
         return raw.filter(F.col(LOAD_ID) <= F.lit(self.through))
@@ -115,6 +132,15 @@ class Scope:
         return (F.col(LOAD_ID) > F.lit(self.since)) & (
             F.col(LOAD_ID) <= F.lit(self.through)
         )
+
+
+def settled(keys: DataFrame | None) -> DataFrame | None:
+    """``keys`` computed once into a temporary table of the session (None stays None).
+
+    A key frame is read by the rows' filter, the kept rows, the checks and the write: it is
+    a few hundred keys on a day, but lazily each read would scan RAW again to find them.
+    """
+    return None if keys is None else keys.cache_result()
 
 
 def keys_of(frame: DataFrame, key: Column) -> DataFrame:

@@ -37,7 +37,8 @@ from credit_risk.errors import UserError
 from credit_risk.incremental import Change, as_frame
 
 ROW_LEVEL = ("not_null", "accepted_values", "range", "expression")
-KINDS = (*ROW_LEVEL, "unique", "relationships", "row_count", "freshness")
+TABLE_LEVEL = ("row_count", "freshness")
+KINDS = (*ROW_LEVEL, "unique", "relationships", *TABLE_LEVEL)
 SEVERITIES = ("error", "warn")
 EXAMPLES = 5
 RESULT_COLUMNS = [
@@ -222,11 +223,15 @@ def reject_rules(
     ]
 
 
-def _aggregates(frame: DataFrame, checks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Row count and per-check failing counts in one aggregate query on the engine."""
+def _aggregates(
+    frame: DataFrame, checks: list[dict[str, Any]], skip: set[int] = frozenset()
+) -> dict[str, Any]:
+    """Row count and the failing counts of the checks (but those ``skip`` numbers) in one query."""
     exprs = [F.count(F.lit(1)).alias("N")]
     for i, check in enumerate(checks):
         kind = check["check"]
+        if i in skip:
+            continue
         if kind in ROW_LEVEL:
             exprs.append(
                 F.sum(F.iff(failing_rows(check), F.lit(1), F.lit(0))).alias(f"C{i}")
@@ -258,35 +263,74 @@ def _examples(failing: DataFrame, key: str | None) -> str:
     return ", ".join("NULL" if r[0] is None else str(r[0]) for r in rows)
 
 
-def check_table(
+def _judged_on_rows(check: dict[str, Any], key: str | None) -> bool:
+    """True if judging a daily write's rows alone decides ``check`` as the whole table would.
+
+    So for a row-level check, or ``unique`` on the table's key, that allows no failing row
+    and stops the write (``severity: error``, ``max_fraction: 0``): the rows the write keeps
+    passed it when they were written (else they would not be there), and none shares a key
+    with the written rows (the write replaces every key it writes), so the whole table
+    fails it exactly when a written row does. Anything else (a fraction, a warning, the
+    table's size or newest date, a relationship, whose parent may have changed) is judged
+    on the whole table.
+    """
+    zero_tolerance = check["severity"] == "error" and check["max_fraction"] == 0
+    kind = check["check"]
+    return zero_tolerance and (
+        kind in ROW_LEVEL or (kind == "unique" and check["column"] == key)
+    )
+
+
+def check_table(  # noqa: PLR0913
     dataset: str,
     frame: DataFrame,
     spec: DatasetQuality | dict[str, Any],
     run_id: str,
     related: dict[str, DataFrame],
+    whole: DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One result row per configured check of ``dataset``: counts, status and example keys."""
+    """One result row per configured check of ``dataset``: counts, status and example keys.
+
+    Without ``whole``, ``frame`` is the whole table. With it (a daily write), ``frame`` is
+    the rows written and ``whole`` the table once written: a check that no kept row can
+    fail (:func:`_judged_on_rows`) judges ``frame``, every other ``whole``, so each
+    check passes or fails exactly as on the whole table.
+    """
     spec = _quality(dataset, spec)
     checks = _checks(dataset, spec)
     key = spec.key
-    agg = _aggregates(frame, checks)
+    on_whole = (
+        set()
+        if whole is None
+        else {i for i, c in enumerate(checks) if not _judged_on_rows(c, key)}
+    )
+    agg = _aggregates(frame, checks, skip=on_whole)
     total = int(agg["N"] or 0)
+    table_total = total
+    if on_whole:
+        whole_agg = _aggregates(whole, checks, skip=set(range(len(checks))) - on_whole)
+        table_total = int(whole_agg.pop("N") or 0)
+        agg.update(whole_agg)
+    partial = f"judged on the {total} rows this run wrote (the others passed)"
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for i, check in enumerate(checks):
         kind, detail, failing_frame = check["check"], "", None
         checked, failing = total, int(agg.get(f"C{i}") or 0)
+        judged = whole if i in on_whole else frame
+        if i in on_whole and kind not in TABLE_LEVEL:
+            checked = table_total
         if kind in ROW_LEVEL:
-            failing_frame = frame.filter(failing_rows(check))
+            failing_frame = judged.filter(failing_rows(check))
         elif kind == "unique":
             dupes = (
-                frame.group_by(F.col(check["column"]))
+                judged.group_by(F.col(check["column"]))
                 .agg(F.count(F.lit(1)).alias("_N"))
                 .filter(F.col("_N") > 1)
                 .select(F.col(check["column"]))
             )
             failing_frame = (
-                frame.filter(F.col(check["column"]).isin(dupes)) if failing else None
+                judged.filter(F.col(check["column"]).isin(dupes)) if failing else None
             )
         elif kind == "relationships":
             parent_frame = related.get(check["to"])
@@ -297,7 +341,7 @@ def check_table(
             parent = parent_frame.select(
                 F.col(check["field"]).alias("_PARENT_KEY")
             ).distinct()
-            orphans = frame.join(
+            orphans = judged.join(
                 parent, F.col(check["column"]) == F.col("_PARENT_KEY"), how="left"
             ).filter(
                 F.col(check["column"]).is_not_null() & F.col("_PARENT_KEY").is_null()
@@ -309,9 +353,11 @@ def check_table(
             )  # the failing rows themselves: no second join
         elif kind == "row_count":
             low, high = check.get("min"), check.get("max")
-            ok = (low is None or total >= low) and (high is None or total <= high)
+            ok = (low is None or table_total >= low) and (
+                high is None or table_total <= high
+            )
             checked, failing = 1, 0 if ok else 1
-            detail = f"{total} rows, expected [{low}, {high}]"
+            detail = f"{table_total} rows, expected [{low}, {high}]"
         elif kind == "freshness":
             age = agg.get(f"C{i}")
             checked = 1
@@ -328,6 +374,8 @@ def check_table(
             if failing and failing_frame is not None
             else ""
         )
+        if whole is not None and i not in on_whole:
+            detail = f"{detail}; {partial}" if detail else partial
         rows.append(
             {
                 "RUN_ID": run_id,
@@ -407,7 +455,10 @@ class TableChecks:
                 f"data quality checks of {self.dataset}: no catalog to read them from; "
                 "save it through a Kedro session (kedro run, kedro jupyter)"
             )
-        if self.compute_once:
+        if isinstance(data, Change) and data.is_none:
+            return data  # nothing is written, so nothing is judged
+        keyed = isinstance(data, Change) and data.keys is not None
+        if self.compute_once or keyed:
             if isinstance(data, Change):
                 data = dataclasses.replace(data, rows=data.rows.cache_result())
             elif isinstance(data, DataFrame):
@@ -418,9 +469,16 @@ class TableChecks:
             for c in _checks(self.dataset, spec)
             if c["check"] == "relationships"
         }
-        frame = as_frame(data)
+        # A keyed change (a daily run): the checks that its rows alone decide judge them,
+        # the others the table as the write leaves it (check_table)
+        frame = data.rows if keyed else as_frame(data)
         results = check_table(
-            self.dataset, frame, spec, catalog.load("run_id"), parents
+            self.dataset,
+            frame,
+            spec,
+            catalog.load("run_id"),
+            parents,
+            whole=data.whole if keyed else None,
         )
         catalog.save(f"dq_{self.dataset}", results)
         gate_table(self.dataset, frame, results)

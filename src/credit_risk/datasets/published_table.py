@@ -46,8 +46,8 @@ class Staged:
 
 
 _staged: dict[
-    frozenset[str], dict[str, Staged]
-] = {}  # group -> {table: what is staged for it}
+    frozenset[str], dict[str, Staged | None]
+] = {}  # group -> {table: what is staged for it (None: nothing)}
 
 
 class IncrementalWriteError(DatasetError, UserError):
@@ -162,21 +162,29 @@ class PublishedTableDataset(SnowparkTableDataset):
         replaces the rows of its keys, and moves the table's watermark with them.
         """
         change = data if isinstance(data, Change) else Change(rows=data, full=True)
+        if change.is_none:  # nothing new for this table: its group publishes without it
+            self._pend(None)
+            return
         if not isinstance(change.rows, DataFrame):
             raise DatasetError(
                 f"{self.fqn}: saves a Snowpark DataFrame, not a {type(change.rows).__name__}"
             )
         if change.keys is not None and not self._key:
             raise DatasetError(f"{self.fqn}: a keyed change needs the dataset's key")
-        session = self.session
-        entry = Staged(
-            rows=self._stage(change.rows, "P"),
-            keys=None if change.keys is None else self._stage(change.keys, "K"),
-            key_sql=self._key_sql,
-            append=change.keys is None and not change.full,
-            watermarks=self._watermarks if change.through is not None else None,
-            through=change.through,
+        self._pend(
+            Staged(
+                rows=self._stage(change.rows, "P"),
+                keys=None if change.keys is None else self._stage(change.keys, "K"),
+                key_sql=self._key_sql,
+                append=change.keys is None and not change.full,
+                watermarks=self._watermarks if change.through is not None else None,
+                through=change.through,
+            )
         )
+
+    def _pend(self, entry: Staged | None) -> None:
+        """Keep this table's part (None: nothing); publish the group once every part is in."""
+        session = self.session
         with _lock:
             pending = _staged.setdefault(self._group, {})
             old = pending.pop(self.fqn, None)
@@ -193,10 +201,14 @@ class PublishedTableDataset(SnowparkTableDataset):
                 sorted(self._group - {self.fqn}),
             )
             return
+        parts = {target: part for target, part in pending.items() if part is not None}
+        if not parts:
+            logger.info("%s: nothing new to write", sorted(self._group))
+            return
         try:
-            publish(session, pending)
+            publish(session, parts)
         finally:
-            for staged in pending.values():
+            for staged in parts.values():
                 for table in staged.scratch:
                     session.sql(f"DROP TABLE IF EXISTS {table}").collect()
 
@@ -303,8 +315,11 @@ def _apply(session: Session, target: str, plan: Staged, reshaped: bool) -> None:
         ).collect()
     else:
         if plan.keys is not None:
+            # the change's keys, and the key of every row it inserts (a keyed table holds one
+            # row per key of its own: a row replaces the one of its key, as MERGE would)
             session.sql(
-                f"DELETE FROM {target} WHERE {plan.key_sql} IN (SELECT {KEY} FROM {plan.keys})"
+                f"DELETE FROM {target} WHERE {plan.key_sql} IN (SELECT {KEY} FROM "
+                f"{plan.keys} UNION SELECT {plan.key_sql} FROM {plan.rows})"
             ).collect()
         elif not plan.append:
             session.sql(f"DELETE FROM {target}").collect()

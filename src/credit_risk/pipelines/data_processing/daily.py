@@ -23,6 +23,7 @@ from credit_risk.incremental import (
     change,
     in_keys,
     keys_of,
+    settled,
     text_key,
     union_keys,
 )
@@ -42,7 +43,7 @@ def _rows_of_keys(
 
 def _source_keys(raw: DataFrame, scope: Scope, key: str) -> DataFrame | None:
     """The keys of the RAW rows loaded since the watermark (None: a rebuild)."""
-    return None if scope.full else keys_of(scope.new(raw), text_key(key))
+    return None if scope.full else settled(keys_of(scope.new(raw), text_key(key)))
 
 
 def clean_applicants(  # noqa: PLR0913
@@ -56,6 +57,8 @@ def clean_applicants(  # noqa: PLR0913
 ) -> tuple[Change, Change]:
     """The applicants whose RAW rows arrived since the watermark, cleaned from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none(), Change.none()
     keys = _source_keys(raw, scope, "APPLICANT_ID")
     clean, rejected = nodes.clean_applicants(
         _rows_of_keys(raw, scope, "APPLICANT_ID", keys), masking_key, rules, quality
@@ -75,6 +78,8 @@ def clean_applications(  # noqa: PLR0913
 ) -> tuple[Change, Change]:
     """The applications whose RAW rows arrived since the watermark, cleaned from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none(), Change.none()
     keys = _source_keys(raw, scope, "APPLICATION_ID")
     clean, rejected = nodes.clean_applications(
         _rows_of_keys(raw, scope, "APPLICATION_ID", keys), rules, quality
@@ -94,6 +99,8 @@ def clean_loan_outcomes(  # noqa: PLR0913
 ) -> tuple[Change, Change]:
     """The outcomes whose RAW rows arrived since the watermark, cleaned from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none(), Change.none()
     keys = _source_keys(raw, scope, "APPLICATION_ID")
     clean, rejected = nodes.clean_loan_outcomes(
         _rows_of_keys(raw, scope, "APPLICATION_ID", keys), rules, quality
@@ -111,9 +118,11 @@ def bureau_event_keys(
         return None
     arrived = keys_of(scope.new(raw_applicants), text_key("APPLICANT_ID"))
     of_arrived = scope.loaded(raw).filter(in_keys(text_key("APPLICANT_ID"), arrived))
-    return union_keys(
-        keys_of(scope.new(raw), text_key("EVENT_ID")),
-        keys_of(of_arrived, text_key("EVENT_ID")),
+    return settled(
+        union_keys(
+            keys_of(scope.new(raw), text_key("EVENT_ID")),
+            keys_of(of_arrived, text_key("EVENT_ID")),
+        )
     )
 
 
@@ -128,6 +137,8 @@ def clean_bureau_events(  # noqa: PLR0913
 ) -> tuple[Change, Change]:
     """The events loaded since the watermark and those of applicants who arrived since, from all their rows."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none(), Change.none()
     keys = bureau_event_keys(raw, raw_applicants, scope)
     events = _rows_of_keys(raw, scope, "EVENT_ID", keys)
     applicants = scope.loaded(raw_applicants).drop(LOAD_ID)
@@ -150,13 +161,15 @@ def application_keys(
     if scope.full:
         return None
     arrived = keys_of(scope.new(raw_applicants), text_key("APPLICANT_ID"))
-    return union_keys(
-        keys_of(scope.new(raw_applications), text_key("APPLICATION_ID")),
-        keys_of(scope.new(raw_loan_outcomes), text_key("APPLICATION_ID")),
-        keys_of(
-            applications.filter(in_keys(F.col("APPLICANT_ID"), arrived)),
-            F.col("APPLICATION_ID"),
-        ),
+    return settled(
+        union_keys(
+            keys_of(scope.new(raw_applications), text_key("APPLICATION_ID")),
+            keys_of(scope.new(raw_loan_outcomes), text_key("APPLICATION_ID")),
+            keys_of(
+                applications.filter(in_keys(F.col("APPLICANT_ID"), arrived)),
+                F.col("APPLICATION_ID"),
+            ),
+        )
     )
 
 
@@ -173,6 +186,8 @@ def build_applications(  # noqa: PLR0913
 ) -> Change:
     """The domain model's rows of the applications the day changed."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none()
     keys = application_keys(
         raw_applications, raw_applicants, raw_loan_outcomes, applications, scope
     )
@@ -193,6 +208,8 @@ def build_bureau_events(  # noqa: PLR0913
 ) -> Change:
     """The domain model's rows of the bureau events the day changed."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none()
     keys = bureau_event_keys(raw_bureau_events, raw_applicants, scope)
     if keys is not None:
         events = events.filter(in_keys(F.col("EVENT_ID"), keys))

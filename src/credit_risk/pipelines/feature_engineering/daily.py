@@ -20,6 +20,7 @@ from credit_risk.incremental import (
     change,
     in_keys,
     keys_of,
+    settled,
     text_key,
     union_keys,
 )
@@ -65,11 +66,12 @@ def application_keys(
 ) -> tuple[DataFrame, DataFrame]:
     """(applicants, applications) to recompute: every application of a changed applicant, and the changed ids."""
     applicants, touched = changed_applicants(raw, scope)
+    applicants = settled(applicants)
     of_applicants = keys_of(
         applications.filter(in_keys(F.col("APPLICANT_ID"), applicants)),
         F.col("APPLICATION_ID"),
     )
-    return applicants, union_keys(of_applicants, touched).select(KEY)
+    return applicants, settled(union_keys(of_applicants, touched).select(KEY))
 
 
 def build_application_features_daily(  # noqa: PLR0913
@@ -86,6 +88,8 @@ def build_application_features_daily(  # noqa: PLR0913
 ) -> Change:
     """Features of the applications of every applicant the day changed (all of them on a rebuild)."""
     scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none()
     keys = None
     if not scope.full:
         raw = {

@@ -114,6 +114,9 @@ def load_new_files(
             size, checksum = _fingerprint(file, row)
             if rebuild or row is None:
                 new.append((file, size, checksum))
+        if not new and not rebuild:
+            out[source] = Change.none()  # nothing landed since: nothing to append
+            continue
         rows = files.rows([f for f, _, _ in new]).with_columns(
             ["_LOADED_AT", LOAD_ID],
             [F.current_timestamp(), F.lit(load_id).cast(LongType())],
@@ -141,10 +144,14 @@ def load_new_files(
             for f, size, checksum in new
         ]
         out[source] = Change(rows=rows, full=rebuild)
-    out["load_ledger"] = Change(
-        rows=session.create_dataframe(entries, schema=LEDGER_SCHEMA)
-        if entries
-        else session.create_dataframe([], schema=LEDGER_SCHEMA),
-        full=rebuild,
+    out["load_ledger"] = (
+        Change(
+            rows=session.create_dataframe(entries, schema=LEDGER_SCHEMA)
+            if entries
+            else session.create_dataframe([], schema=LEDGER_SCHEMA),
+            full=rebuild,
+        )
+        if entries or rebuild
+        else Change.none()
     )
     return out

@@ -24,7 +24,7 @@ def _changed(  # noqa: PLR0913
     full_refresh: FullRefresh,
 ) -> tuple[Scope, DataFrame, DataFrame | None]:
     scope = Scope.of(state, full_refresh, ledger)
-    if scope.full:
+    if scope.full or scope.nothing_new:
         return scope, features, None
     _, keys = application_keys(applications, raw, scope)
     return scope, features.filter(in_keys(F.col("APPLICATION_ID"), keys)), keys
@@ -52,6 +52,8 @@ def build_training_set_daily(  # noqa: PLR0913
     scope, features, keys = _changed(
         features, applications, raw, ledger, state, full_refresh
     )
+    if scope.nothing_new:
+        return Change.none()
     return change(
         build_training_set(features, params), scope, keys, state, "APPLICATION_ID"
     )
@@ -78,4 +80,6 @@ def build_scoring_set_daily(  # noqa: PLR0913
     scope, features, keys = _changed(
         features, applications, raw, ledger, state, full_refresh
     )
+    if scope.nothing_new:
+        return Change.none()
     return change(build_scoring_set(features), scope, keys, state, "APPLICATION_ID")
