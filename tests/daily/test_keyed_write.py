@@ -93,3 +93,56 @@ def test_a_landed_key_matches_trimmed_text(session):
     keys = session.create_dataframe([["1"]], [KEY])
     table.save(Change(rows=frame.filter(F.lit(False)), keys=keys, through=2))
     assert _rows(session, name) == [("", "b"), ("2", "c")]
+
+
+def test_a_row_replaces_its_keys_row_even_when_its_key_is_not_among_the_changes_keys(
+    session,
+):
+    """A keyed table holds one row per key: an inserted row replaces its key's row (MERGE)."""
+    name = f"T_{uuid.uuid4().hex[:6]}".upper()
+    table = _table(name)
+    table.save(
+        Change(
+            rows=session.create_dataframe([["1", 10], ["2", 20]], ["ID", "V"]),
+            full=True,
+            through=1,
+        )
+    )
+    keys = session.create_dataframe([["3"]], [KEY])
+    rows = session.create_dataframe([["2", 22], ["3", 30]], ["ID", "V"])
+    table.save(Change(rows=rows, keys=keys, through=2))
+    assert _rows(session, name) == [("1", 10), ("2", 22), ("3", 30)]
+
+
+def test_nothing_new_writes_nothing_and_a_group_publishes_its_other_tables(session):
+    """Change.none(): no statement on its table, its watermark kept; the group's other table is published."""
+    a, b = (f"T_{uuid.uuid4().hex[:6]}".upper() for _ in range(2))
+    group = [f"RAW.{a}", f"RAW.{b}"]
+    first, second = _table(a, group=group), _table(b, group=group)
+    first.save(
+        Change(
+            rows=session.create_dataframe([["1", 1]], ["ID", "V"]), full=True, through=1
+        )
+    )
+    second.save(
+        Change(
+            rows=session.create_dataframe([["1", 1]], ["ID", "V"]), full=True, through=1
+        )
+    )
+
+    first.save(Change.none())
+    keys = session.create_dataframe([["2"]], [KEY])
+    second.save(
+        Change(
+            rows=session.create_dataframe([["2", 2]], ["ID", "V"]), keys=keys, through=2
+        )
+    )
+    assert _rows(session, a) == [("1", 1)] and _rows(session, b) == [("1", 1), ("2", 2)]
+    state = TableStateDataset(
+        table_name=a, schema="RAW", database="CREDIT_RISK", watermarks=WATERMARKS
+    ).load()
+    assert state.watermark == 1  # not moved: the table did not take the load
+
+    first.save(Change.none())
+    second.save(Change.none())  # both: nothing at all
+    assert _rows(session, a) == [("1", 1)] and _rows(session, b) == [("1", 1), ("2", 2)]
