@@ -16,10 +16,10 @@ import sys
 
 import pytest
 from kedro.io import DatasetError
+from snowflake.snowpark import functions as F
 
 from credit_risk.datasets import LandingFilesDataset
 from credit_risk.pipelines.data_processing import nodes
-from credit_risk.pipelines.ingestion.nodes import load_raw
 from tests.conftest import (
     kedro,
     make_table,
@@ -356,7 +356,9 @@ def test_a_bad_landing_file_loads_with_reasons_or_stops_naming_file_and_problem(
             ds.load()
         assert bad.name in str(err.value)
     else:
-        raw = load_raw(bureau_events=ds.load())["bureau_events"]
+        raw = ds.load().with_column(
+            "_LOADED_AT", F.current_timestamp()
+        )  # as RAW holds it
         clean, rejected = nodes.clean_bureau_events(
             raw, applicants, RULES, QUALITY["int_bureau_events"]
         )

@@ -103,7 +103,13 @@ def test_every_kind_of_check_counts_failing_rows_on_the_engine(session):
 
 KEPT = [  # a table as a daily write finds it: it passed its checks when it was written
     ("1", "A", "10", "P1", "2024-01-01"),
-    ("2", "B", "2000", "P9", "2024-01-02"),  # out of range (half allowed); no parent (warn)
+    (
+        "2",
+        "B",
+        "2000",
+        "P9",
+        "2024-01-02",
+    ),  # out of range (half allowed); no parent (warn)
     ("5", "A", "3000", "P1", "2024-01-02"),  # out of range
     ("6", "B", "20", "P2", "2024-01-03"),
 ]
@@ -112,7 +118,9 @@ KEPT = [  # a table as a daily write finds it: it passed its checks when it was 
 @pytest.mark.parametrize(
     "written",
     [
-        [("7", "A", "5", "P1", "2024-02-01")],  # clean, but the table is now 5 rows (max 4)
+        [
+            ("7", "A", "5", "P1", "2024-02-01")
+        ],  # clean, but the table is now 5 rows (max 4)
         [("1", "A", "5", "P1", "2024-02-01")],  # replaces key 1: still 4 rows
         [(None, "A", "5", "P1", "2024-02-01")],  # no id
         [("7", "A", "5", "P1", "2024-02-01"), ("7", "B", "6", "P2", "2024-02-01")],

@@ -12,27 +12,11 @@ from credit_risk.datasets import LandingFilesDataset
 from credit_risk.datasets.landing_files import LandingFileError
 from credit_risk.full_refresh import FullRefresh
 from credit_risk.pipelines.ingestion import create_pipeline
-from credit_risk.pipelines.ingestion.nodes import load_new_files, load_raw
+from credit_risk.pipelines.ingestion.nodes import load_new_files
 from credit_risk.run_date import RunDate
-from tests.conftest import make_table
 from tests.test_bad_input import COLUMNS, HEADER
 
 MEMORY = fsspec.filesystem("memory")
-
-
-def test_one_node_loads_every_source_with_its_load_time(session):
-    frames = {
-        name: session.table(
-            make_table(session, f"T_LANDING_{name.upper()}", ["ID"], [("1",), ("2",)])
-        )
-        for name in ("applicants", "applications")
-    }
-    raw = load_raw(**frames)
-    assert set(raw) == set(frames)
-    for frame in raw.values():
-        rows = frame.collect()
-        assert [r["ID"] for r in sorted(rows, key=lambda r: r["ID"])] == ["1", "2"]
-        assert all(r["_LOADED_AT"] is not None for r in rows)
 
 
 def test_the_pipeline_is_one_node_from_every_landing_folder_to_every_raw_table():

@@ -37,14 +37,6 @@ LEDGER_SCHEMA = StructType(
 )
 
 
-def load_raw(**landing: DataFrame) -> dict[str, DataFrame]:
-    """Each source's landing rows exactly as they came, with their source file and the load time."""
-    return {
-        source: rows.with_column("_LOADED_AT", F.current_timestamp())
-        for source, rows in landing.items()
-    }
-
-
 def _ledger_rows(ledger: DataFrame | None) -> dict[tuple[str, str], Any]:
     """(source, file name) -> the ledger row of every file loaded so far."""
     if ledger is None:
