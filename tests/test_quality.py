@@ -152,7 +152,7 @@ def test_a_daily_write_is_judged_as_the_whole_table_would_be(session, written):
     daily = quality.check_table("things", rows, SPEC, "r", related, whole=whole)
     rebuilt = quality.check_table("things", whole, SPEC, "r", related)
     assert daily["STATUS"].tolist() == rebuilt["STATUS"].tolist()
-    on_rows = daily["DETAIL"].str.contains("rows this run wrote")
+    on_rows = daily["DETAIL"].str.contains("judged on the")
     assert set(daily.loc[on_rows, "CHECK_NAME"]) == {
         "not_null_id",
         "unique_id",

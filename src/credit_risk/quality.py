@@ -263,6 +263,31 @@ def _examples(failing: DataFrame, key: str | None) -> str:
     return ", ".join("NULL" if r[0] is None else str(r[0]) for r in rows)
 
 
+def _failing(
+    frame: DataFrame, check: dict[str, Any], related: dict[str, DataFrame]
+) -> DataFrame:
+    """The rows of ``frame`` that break ``check`` (a row-level kind, unique or relationships)."""
+    kind, column = check["check"], check.get("column")
+    if kind in ROW_LEVEL:
+        return frame.filter(failing_rows(check))
+    if kind == "unique":
+        dupes = (
+            frame.group_by(F.col(column))
+            .agg(F.count(F.lit(1)).alias("_N"))
+            .filter(F.col("_N") > 1)
+            .select(F.col(column))
+        )
+        return frame.filter(F.col(column).isin(dupes))
+    parent = (
+        related[check["to"]]
+        .select(F.col(check["field"]).alias("_PARENT_KEY"))
+        .distinct()
+    )
+    return frame.join(parent, F.col(column) == F.col("_PARENT_KEY"), how="left").filter(
+        F.col(column).is_not_null() & F.col("_PARENT_KEY").is_null()
+    )
+
+
 def _judged_on_rows(check: dict[str, Any], key: str | None) -> bool:
     """True if judging a daily write's rows alone decides ``check`` as the whole table would.
 
@@ -315,42 +340,18 @@ def check_table(  # noqa: PLR0913
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
     for i, check in enumerate(checks):
-        kind, detail, failing_frame = check["check"], "", None
+        kind, detail = check["check"], ""
         checked, failing = total, int(agg.get(f"C{i}") or 0)
         judged = whole if i in on_whole else frame
         if i in on_whole and kind not in TABLE_LEVEL:
             checked = table_total
-        if kind in ROW_LEVEL:
-            failing_frame = judged.filter(failing_rows(check))
-        elif kind == "unique":
-            dupes = (
-                judged.group_by(F.col(check["column"]))
-                .agg(F.count(F.lit(1)).alias("_N"))
-                .filter(F.col("_N") > 1)
-                .select(F.col(check["column"]))
-            )
-            failing_frame = (
-                judged.filter(F.col(check["column"]).isin(dupes)) if failing else None
-            )
-        elif kind == "relationships":
-            parent_frame = related.get(check["to"])
-            if parent_frame is None:
+        if kind == "relationships":
+            if check["to"] not in related:
                 raise ValueError(
                     f"data_quality.{dataset}, check {check['name']!r}: {check['to']} is not an input of the check"
                 )
-            parent = parent_frame.select(
-                F.col(check["field"]).alias("_PARENT_KEY")
-            ).distinct()
-            orphans = judged.join(
-                parent, F.col(check["column"]) == F.col("_PARENT_KEY"), how="left"
-            ).filter(
-                F.col(check["column"]).is_not_null() & F.col("_PARENT_KEY").is_null()
-            )
-            failing = orphans.count()
+            failing = _failing(judged, check, related).count()
             detail = f"{check['column']} not in {check['to']}.{check['field']}"
-            failing_frame = (
-                orphans if failing else None
-            )  # the failing rows themselves: no second join
         elif kind == "row_count":
             low, high = check.get("min"), check.get("max")
             ok = (low is None or table_total >= low) and (
@@ -369,11 +370,16 @@ def check_table(  # noqa: PLR0913
             if kind not in ("row_count", "freshness")
             else failing == 0
         )
-        examples = (
-            _examples(failing_frame, key)
-            if failing and failing_frame is not None
-            else ""
-        )
+        examples = ""
+        if failing and kind not in TABLE_LEVEL:
+            # a daily write's check that passes on the whole table shows the day's failing
+            # rows: found in the rows written, not in a second pass over the table
+            day_only = i in on_whole and passed
+            source = frame if day_only else judged
+            examples = _examples(_failing(source, check, related), key)
+            if day_only:
+                where = "examples from the rows this run wrote"
+                detail = f"{detail}; {where}" if detail else where
         if whole is not None and i not in on_whole:
             detail = f"{detail}; {partial}" if detail else partial
         rows.append(

@@ -61,17 +61,32 @@ def changed_applicants(
     return applicants, touched
 
 
+# The features and both model-input sets of one run recompute the same applications: their
+# keys, a function of the RAW loads in the scope, are found once per session and scope.
+_KEYS: dict[tuple[str, int, int], tuple[DataFrame, DataFrame]] = {}
+
+
 def application_keys(
     applications: DataFrame, raw: dict[str, DataFrame], scope: Scope
 ) -> tuple[DataFrame, DataFrame]:
-    """(applicants, applications) to recompute: every application of a changed applicant, and the changed ids."""
-    applicants, touched = changed_applicants(raw, scope)
-    applicants = settled(applicants)
-    of_applicants = keys_of(
-        applications.filter(in_keys(F.col("APPLICANT_ID"), applicants)),
-        F.col("APPLICATION_ID"),
-    )
-    return applicants, settled(union_keys(of_applicants, touched).select(KEY))
+    """(applicants, applications) to recompute: every application of a changed applicant, and the changed ids.
+
+    Both are temporary tables of the session, computed once per scope (the RAW loads
+    ``since`` to ``through``) and reused by the later nodes of the run with that scope.
+    """
+    memo = (str(applications.session.session_id), scope.since, scope.through)
+    if memo not in _KEYS:
+        applicants, touched = changed_applicants(raw, scope)
+        applicants = settled(applicants)
+        of_applicants = keys_of(
+            applications.filter(in_keys(F.col("APPLICANT_ID"), applicants)),
+            F.col("APPLICATION_ID"),
+        )
+        _KEYS[memo] = (
+            applicants,
+            settled(union_keys(of_applicants, touched).select(KEY)),
+        )
+    return _KEYS[memo]
 
 
 def build_application_features_daily(  # noqa: PLR0913
