@@ -20,14 +20,16 @@ from tests.conftest import PROJECT, make_table, project_contract, project_parame
 CONFIG = project_parameters()["data_quality"]
 
 
-def _frame(session, name="T_DQ"):
-    rows = [
-        ("1", "A", "10", "P1", "2024-01-01"),
-        ("2", "B", "-5", "P1", "2024-01-02"),
-        ("3", "Z", "20", "P9", "2024-01-03"),
-        ("3", None, "1e9", "P2", "2024-01-04"),
-        (None, "A", None, None, "2024-01-05"),
-    ]
+ROWS = [
+    ("1", "A", "10", "P1", "2024-01-01"),
+    ("2", "B", "-5", "P1", "2024-01-02"),
+    ("3", "Z", "20", "P9", "2024-01-03"),
+    ("3", None, "1e9", "P2", "2024-01-04"),
+    (None, "A", None, None, "2024-01-05"),
+]
+
+
+def _frame(session, name="T_DQ", rows=ROWS):
     make_table(session, name, ["ID", "CAT", "AMOUNT", "PARENT", "DAY"], rows)
     return session.table(name).select(
         "ID",
@@ -134,19 +136,9 @@ def test_a_daily_write_is_judged_as_the_whole_table_would_be(session, written):
     """Each check of a keyed write passes or fails as on the table the write leaves; the
     zero-tolerance row checks read only the written rows."""
 
-    def frame(name, rows):
-        make_table(session, name, ["ID", "CAT", "AMOUNT", "PARENT", "DAY"], rows)
-        return session.table(name).select(
-            "ID",
-            "CAT",
-            F.col("AMOUNT").cast("double").alias("AMOUNT"),
-            "PARENT",
-            F.to_date(F.col("DAY")).alias("DAY"),
-        )
-
-    rows = frame("T_DQ_WRITTEN", written)
+    rows = _frame(session, "T_DQ_WRITTEN", written)
     keys = {r[0] for r in written}
-    kept = frame("T_DQ_KEPT", [r for r in KEPT if r[0] not in keys])
+    kept = _frame(session, "T_DQ_KEPT", [r for r in KEPT if r[0] not in keys])
     whole = kept.union_all_by_name(rows)
     related = {"parents": _parents(session)}
     daily = quality.check_table("things", rows, SPEC, "r", related, whole=whole)
