@@ -12,6 +12,7 @@ engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +133,25 @@ class Scope:
         return (F.col(LOAD_ID) > F.lit(self.since)) & (
             F.col(LOAD_ID) <= F.lit(self.through)
         )
+
+
+# Key sets already found, per (what, session, scope): several nodes of one run recompute the
+# same keys of the same RAW loads (the cleaned and the primary bureau events; the features
+# and both model-input sets).
+_FOUND: dict[tuple[str, str, int, int], Any] = {}
+
+
+def found_once(what: str, session: Any, scope: Scope, find: Callable[[], Any]) -> Any:
+    """``find()`` (temporary tables of ``session``: see :func:`settled`), once per scope.
+
+    Keys are a function of the RAW loads ``since`` to ``through``, which never change once
+    loaded, and of tables the run wrote before from those same loads: the same scope in the
+    same session gives the same keys.
+    """
+    memo = (what, str(session.session_id), scope.since, scope.through)
+    if memo not in _FOUND:
+        _FOUND[memo] = find()
+    return _FOUND[memo]
 
 
 def settled(keys: DataFrame | None) -> DataFrame | None:

@@ -21,6 +21,7 @@ from credit_risk.incremental import (
     Scope,
     TableState,
     change,
+    found_once,
     in_keys,
     keys_of,
     settled,
@@ -116,14 +117,21 @@ def bureau_event_keys(
     """Events loaded since the watermark, and every event of an applicant loaded since (now known)."""
     if scope.full:
         return None
-    arrived = keys_of(scope.new(raw_applicants), text_key("APPLICANT_ID"))
-    of_arrived = scope.loaded(raw).filter(in_keys(text_key("APPLICANT_ID"), arrived))
-    return settled(
-        union_keys(
-            keys_of(scope.new(raw), text_key("EVENT_ID")),
-            keys_of(of_arrived, text_key("EVENT_ID")),
+
+    def find() -> DataFrame:
+        arrived = keys_of(scope.new(raw_applicants), text_key("APPLICANT_ID"))
+        of_arrived = scope.loaded(raw).filter(
+            in_keys(text_key("APPLICANT_ID"), arrived)
         )
-    )
+        return settled(
+            union_keys(
+                keys_of(scope.new(raw), text_key("EVENT_ID")),
+                keys_of(of_arrived, text_key("EVENT_ID")),
+            )
+        )
+
+    # the cleaned and the primary bureau events recompute the same events
+    return found_once("bureau_events", raw.session, scope, find)
 
 
 def clean_bureau_events(  # noqa: PLR0913

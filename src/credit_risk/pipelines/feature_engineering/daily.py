@@ -18,6 +18,7 @@ from credit_risk.incremental import (
     Scope,
     TableState,
     change,
+    found_once,
     in_keys,
     keys_of,
     settled,
@@ -61,32 +62,25 @@ def changed_applicants(
     return applicants, touched
 
 
-# The features and both model-input sets of one run recompute the same applications: their
-# keys, a function of the RAW loads in the scope, are found once per session and scope.
-_KEYS: dict[tuple[str, int, int], tuple[DataFrame, DataFrame]] = {}
-
-
 def application_keys(
     applications: DataFrame, raw: dict[str, DataFrame], scope: Scope
 ) -> tuple[DataFrame, DataFrame]:
     """(applicants, applications) to recompute: every application of a changed applicant, and the changed ids.
 
-    Both are temporary tables of the session, computed once per scope (the RAW loads
-    ``since`` to ``through``) and reused by the later nodes of the run with that scope.
+    Both are temporary tables of the session, found once per scope: the features and both
+    model-input sets of a run recompute the same applications.
     """
-    memo = (str(applications.session.session_id), scope.since, scope.through)
-    if memo not in _KEYS:
+
+    def find() -> tuple[DataFrame, DataFrame]:
         applicants, touched = changed_applicants(raw, scope)
         applicants = settled(applicants)
         of_applicants = keys_of(
             applications.filter(in_keys(F.col("APPLICANT_ID"), applicants)),
             F.col("APPLICATION_ID"),
         )
-        _KEYS[memo] = (
-            applicants,
-            settled(union_keys(of_applicants, touched).select(KEY)),
-        )
-    return _KEYS[memo]
+        return applicants, settled(union_keys(of_applicants, touched).select(KEY))
+
+    return found_once("applications", applications.session, scope, find)
 
 
 def build_application_features_daily(  # noqa: PLR0913
