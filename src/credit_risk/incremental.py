@@ -12,6 +12,7 @@ engine.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,10 +136,13 @@ class Scope:
         )
 
 
-# Key sets already found, per (what, session, scope): several nodes of one run recompute the
-# same keys of the same RAW loads (the cleaned and the primary bureau events; the features
-# and both model-input sets).
-_FOUND: dict[tuple[str, str, int, int], Any] = {}
+# Key sets already found, per session (gone with it: a session's ids are not unique across
+# connections to the embedded engine) and (what, scope): several nodes of one run recompute
+# the same keys of the same RAW loads (the cleaned and the primary bureau events; the
+# features and both model-input sets).
+_FOUND: weakref.WeakKeyDictionary[Any, dict[tuple[str, int, int], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def found_once(what: str, session: Any, scope: Scope, find: Callable[[], Any]) -> Any:
@@ -148,10 +152,11 @@ def found_once(what: str, session: Any, scope: Scope, find: Callable[[], Any]) -
     loaded, and of tables the run wrote before from those same loads: the same scope in the
     same session gives the same keys.
     """
-    memo = (what, str(session.session_id), scope.since, scope.through)
-    if memo not in _FOUND:
-        _FOUND[memo] = find()
-    return _FOUND[memo]
+    found = _FOUND.setdefault(session, {})
+    memo = (what, scope.since, scope.through)
+    if memo not in found:
+        found[memo] = find()
+    return found[memo]
 
 
 def settled(keys: DataFrame | None) -> DataFrame | None:

@@ -151,6 +151,7 @@ def clean_bureau_events(  # noqa: PLR0913
     events = _rows_of_keys(raw, scope, "EVENT_ID", keys)
     applicants = scope.loaded(raw_applicants).drop(LOAD_ID)
     if keys is not None:  # only the applicants of these events are looked up
+        events = events.cache_result()  # the day's events: read twice, found once
         applicants = applicants.filter(
             text_key("APPLICANT_ID").isin(events.select(text_key("APPLICANT_ID")))
         )
