@@ -31,13 +31,10 @@ import plotly.graph_objects as go
 from snowflake.snowpark import DataFrame, Window
 from snowflake.snowpark import functions as F
 
-from credit_risk import sampling
+from credit_risk import psi_reference, sampling
 from credit_risk.columns import DEFAULT_PROBABILITY, KEY, SPLIT, TARGET
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
-from credit_risk.pipelines.reporting.nodes import (
-    PSI_EPSILON,
-    population_stability_index,
-)
+from credit_risk.psi_reference import PSI_EPSILON
 from credit_risk.quality import RESULT_COLUMNS
 from credit_risk.run_date import RunDate, day_of
 
@@ -132,35 +129,81 @@ def reference_scores(model: Any, population: DataFrame, max_rows: int) -> pd.Dat
     return scores
 
 
-def stability(  # noqa: PLR0913
+def stability_reference(
     training_set: DataFrame,
+    known: DataFrame | None,
+    model: Any,
+    params: MonitoringParams,
+) -> DataFrame | pd.DataFrame:
+    """The PSI reference of the champion: the bins of its score and of each model feature
+    over the training population (the ``train`` split), with the reference rows per bin.
+
+    Computed once per model version (and ``psi_bins``): when ``known`` (the reference
+    table before this run; None before the first) holds this version's rows, they are
+    given back as they are. Else the champion scores a capped hash sample
+    (``monitoring.max_rows``) of the train split, and the bins come from that sample: a
+    new champion gets its own reference.
+    """
+    bins = params.psi_bins
+    if known is not None:
+        mine = psi_reference.of_version(known, model.version, bins)
+        if mine.limit(1).count():
+            return mine
+    numeric = [str(f).upper() for f in model.numeric_features]
+    categorical = [str(f).upper() for f in model.categorical_features]
+    max_rows = params.max_rows
+    train = training_set.filter(F.col(SPLIT) == F.lit("train"))
+    reference = _sample(train, [*numeric, *categorical], max_rows)
+    scored = reference_scores(
+        model, sampling.capped(train, int(max_rows), KEY), max_rows
+    )
+    logger.info(
+        "PSI reference of model %s: %s training rows, %s scored",
+        model.version,
+        f"{len(reference):,}",
+        f"{len(scored):,}",
+    )
+    return psi_reference.reference_rows(
+        model.version,
+        bins,
+        [
+            (SCORE, "score", psi_reference.NUMERIC, scored[DEFAULT_PROBABILITY]),
+            *[(f, "feature", psi_reference.NUMERIC, reference[f]) for f in numeric],
+            *[
+                (f, "feature", psi_reference.CATEGORICAL, reference[f])
+                for f in categorical
+            ],
+        ],
+    )
+
+
+def stability(  # noqa: PLR0913
+    reference: DataFrame,
     score_history: DataFrame | None,
     scoring_set: DataFrame,
     model: Any,
     params: MonitoringParams,
     run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PSI of the score and of each model feature on the run date, against the training
-    population: the rows for the history table, and the same rows for the alerts.
+    """PSI of the score and of each model feature on the run date, against the champion's
+    reference (:func:`stability_reference`): the rows for the history table, and the same
+    rows for the alerts.
 
-    ``model`` is the champion, the model scoring used: its scores of the training
-    population are the score's reference (a later challenger's evaluation scores are not).
+    The current population is every application the champion scored on the run date (from
+    the score history), with its features as the scoring set holds them now (the day's own
+    run: as they were scored); it is counted per reference bin in the engine.
     """
     day = day_of(run_date)
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
-    max_rows = params.max_rows
-    train = training_set.filter(F.col(SPLIT) == F.lit("train"))
-    reference = _sample(train, [*numeric, *categorical], max_rows)
-    scored_reference = reference_scores(
-        model, sampling.capped(train, int(max_rows), KEY), max_rows
+    bins = psi_reference.to_pandas(
+        psi_reference.of_version(reference, model.version, params.psi_bins)
     )
     columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
-    if score_history is None:  # nothing scored yet: every PSI is NaN, not judged
-        current = pd.DataFrame(columns=[KEY, *columns])
-    else:
-        # the applications scored on the run date by this model, with their features as
-        # the scoring set holds them now (the day's own run: as they were scored)
+    today = None
+    if (
+        score_history is not None
+    ):  # else nothing scored yet: every PSI is NaN, not judged
         today = score_history.filter(
             (F.col("RUN_DATE") == F.lit(day.isoformat()).cast("DATE"))
             & (F.col("MODEL_VERSION") == F.lit(model.version))
@@ -168,27 +211,20 @@ def stability(  # noqa: PLR0913
         today = today.join(scoring_set, F.col("T_ID") == F.col(KEY), how="left").select(
             F.col("T_ID").alias(KEY), *columns
         )
-        current = _sample(today, columns, max_rows)
-    bins = params.psi_bins
+    current_rows, indices = psi_reference.stability_indices(
+        bins,
+        today,
+        {SCORE: DEFAULT_PROBABILITY, **{f: f for f in [*numeric, *categorical]}},
+    )
     thresholds = params.psi
     min_rows = params.min_rows
     rows = []
-    for variable, kind, expected, actual in [
-        (
-            SCORE,
-            "score",
-            scored_reference[DEFAULT_PROBABILITY],
-            current[DEFAULT_PROBABILITY],
-        ),
-        *[(f, "feature", reference[f], current[f]) for f in numeric],
-        *[(f, "feature", reference[f], current[f]) for f in categorical],
+    for variable, kind in [
+        (SCORE, "score"),
+        *[(f, "feature") for f in [*numeric, *categorical]],
     ]:
-        psi = (
-            category_stability_index(expected, actual)
-            if variable in categorical
-            else population_stability_index(expected, actual, bins)
-        )
-        judged = len(actual) >= min_rows and len(expected) >= min_rows
+        psi, reference_rows = indices.get(variable, (float("nan"), 0))
+        judged = current_rows >= min_rows and reference_rows >= min_rows
         status = (
             _level(psi, thresholds.warn, thresholds.error, higher_is_worse=True)
             if judged
@@ -201,8 +237,8 @@ def stability(  # noqa: PLR0913
                 "VARIABLE": variable,
                 "KIND": kind,
                 "PSI": psi,
-                "REFERENCE_ROWS": len(expected),
-                "CURRENT_ROWS": len(actual),
+                "REFERENCE_ROWS": reference_rows,
+                "CURRENT_ROWS": current_rows,
                 "STATUS": status,
             }
         )
