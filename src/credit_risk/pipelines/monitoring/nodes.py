@@ -5,7 +5,9 @@ and do the scores it gave hold up once the loans mature?
   applications scored on the run date (from the score history) against the training
   population (the ``train`` split), scored by the champion: the model that gave the day's
   scores, not the latest one trained. One row per (run date, model version, variable),
-  appended to a history that is never rewritten.
+  appended to a history that is never rewritten. The reference (the bins and the training
+  rows in each) is computed once per model version and kept
+  (:func:`stability_reference`); the day's population is counted per bin in the engine.
 - **Backtest, per application-month vintage.** The score each application was given at
   decision time (its first score in the history, never a re-score), against the outcome
   observed on or before the run date: realised against predicted default rate per risk
@@ -16,7 +18,8 @@ and do the scores it gave hold up once the loans mature?
   ``monitoring``): ``pass``, ``warn`` or ``fail`` (severity ``error``) against the thresholds
   in ``parameters_monitoring.yml``, with a log line for every warn or fail.
 
-Both populations are capped hash samples of ``monitoring.max_rows`` rows (as in reporting).
+The reference's training rows and the backtest's rows are capped hash samples of
+``monitoring.max_rows`` rows (as in reporting); the day's scored population is counted whole.
 """
 
 from __future__ import annotations

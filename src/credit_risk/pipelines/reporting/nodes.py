@@ -2,7 +2,8 @@
 
 Tables: the chosen model's metrics per split, the candidate comparison, a summary per risk
 band (a Snowpark group-by, pushed down) and the population stability of every numeric
-feature between the training and the scoring population. Figures (plotly, shown by
+feature between the training population (a reference kept per model version) and the
+scoring population (counted per bin in the engine). Figures (plotly, shown by
 kedro-viz): ROC, precision-recall, calibration, feature importance and score distribution.
 
 Anything pulled to the client is first capped by :func:`credit_risk.sampling.capped`, a
