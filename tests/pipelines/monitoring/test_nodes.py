@@ -211,6 +211,38 @@ def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(se
     assert later[later["RISK_BAND"] == "ALL"]["JUDGED"].all()
 
 
+def test_the_backtest_counted_in_the_engine_equals_pandas_with_ties_and_no_band(
+    session,
+):
+    """Tied scores share their mean rank (as scikit-learn's ROC-AUC); a score without a
+    band counts in the vintage's whole only."""
+    from sklearn.metrics import roc_auc_score
+
+    apps, scores, p, y = _backtest_data(n=600, seed=8)
+    scores["DEFAULT_PROBABILITY"] = np.round(p, 2)  # many ties
+    scores.loc[scores.index[::50], "RISK_BAND"] = None
+    table, _ = nodes.backtest(
+        _table(scores), _table(apps), SMALL, run_date("2026-12-31")
+    )
+    frame = scores.merge(apps, on="APPLICATION_ID")
+    frame["VINTAGE"] = frame["APPLICATION_DATE"].dt.strftime("%Y-%m")
+    for vintage, group in frame.groupby("VINTAGE"):
+        got = table[table["VINTAGE"] == vintage].set_index("RISK_BAND")
+        assert got.loc["ALL", "ROC_AUC"] == pytest.approx(
+            roc_auc_score(group["DEFAULTED"], group["DEFAULT_PROBABILITY"]), rel=1e-12
+        )
+        assert got.loc["ALL", "SCORED"] == len(group)
+        assert got.loc["ALL", "PREDICTED_RATE"] == pytest.approx(
+            group["DEFAULT_PROBABILITY"].mean()
+        )
+        for band, part in group.dropna(subset=["RISK_BAND"]).groupby("RISK_BAND"):
+            assert got.loc[band, "SCORED"] == len(part)
+            assert got.loc[band, "REALISED_RATE"] == pytest.approx(
+                part["DEFAULTED"].mean()
+            )
+        assert got["SCORED"].drop("ALL").sum() == group["RISK_BAND"].notna().sum()
+
+
 def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
     session, caplog
 ):

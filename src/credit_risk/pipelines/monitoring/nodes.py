@@ -18,8 +18,9 @@ and do the scores it gave hold up once the loans mature?
   ``monitoring``): ``pass``, ``warn`` or ``fail`` (severity ``error``) against the thresholds
   in ``parameters_monitoring.yml``, with a log line for every warn or fail.
 
-The reference's training rows and the backtest's rows are capped hash samples of
-``monitoring.max_rows`` rows (as in reporting); the day's scored population is counted whole.
+The reference's training rows are a capped hash sample of ``monitoring.max_rows`` rows (as
+in reporting); the day's scored population and the backtest's rows are counted whole, in
+the engine.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 SCORE = "SCORE"  # the variable name of the score's own PSI row
 ALL_BANDS = "ALL"  # the band of a vintage's whole-population row
-BOTH_CLASSES = 2  # a ROC-AUC needs defaults and non-defaults
 DATASET = "monitoring"  # the DATASET of the alert rows in DATA_QUALITY_RESULTS
 PSI_COLUMNS = [
     "RUN_DATE",
@@ -262,12 +262,73 @@ def decision_scores(score_history: DataFrame) -> DataFrame:
     )
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - slow import
+def _vintage_figures(rows: DataFrame) -> pd.DataFrame:
+    """Per vintage, for the whole vintage (``ALL``) and per risk band: scored, matured, mean
+    predicted and realised default rate of the matured; counted in the engine."""
+    matured_p = F.iff(
+        F.col(TARGET).is_not_null(),
+        F.col(DEFAULT_PROBABILITY).cast("DOUBLE"),
+        F.lit(None).cast("DOUBLE"),
+    )
+    figures = [
+        F.count(F.lit(1)).alias("SCORED"),
+        F.count(F.col(TARGET)).alias("MATURED"),
+        F.avg(matured_p).alias("PREDICTED_RATE"),
+        F.avg(F.col(TARGET).cast("DOUBLE")).alias("REALISED_RATE"),
+    ]
+    names = ["SCORED", "MATURED", "PREDICTED_RATE", "REALISED_RATE"]
+    whole = (
+        rows.group_by("VINTAGE")
+        .agg(*figures)
+        .select("VINTAGE", F.lit(ALL_BANDS).alias("RISK_BAND"), *names)
+    )
+    bands = (
+        rows.filter(F.col("RISK_BAND").is_not_null())
+        .group_by("VINTAGE", "RISK_BAND")
+        .agg(*figures)
+        .select("VINTAGE", F.col("RISK_BAND").cast("STRING").alias("RISK_BAND"), *names)
+    )
+    frame = whole.union_all(bands).to_pandas()
+    frame.columns = [str(c).upper() for c in frame.columns]
+    return frame
 
-    if len(np.unique(labels)) < BOTH_CLASSES:
-        return float("nan")
-    return float(roc_auc_score(labels, scores))
+
+def _vintage_auc(rows: DataFrame) -> dict[str, float]:
+    """Per vintage, the ROC-AUC of the matured rows' scores, from their rank sum (ties share
+    their mean rank, as scikit-learn's): computed in the engine; NaN with one class only."""
+    matured = rows.filter(F.col(TARGET).is_not_null()).select(
+        "VINTAGE",
+        F.col(DEFAULT_PROBABILITY).cast("DOUBLE").alias("P"),
+        F.col(TARGET).cast("DOUBLE").alias("Y"),
+    )
+    ranked = matured.select(
+        "VINTAGE",
+        "Y",
+        (
+            F.rank().over(Window.partition_by("VINTAGE").order_by(F.col("P")))
+            + (F.count(F.lit(1)).over(Window.partition_by("VINTAGE", "P")) - F.lit(1))
+            / F.lit(2.0)
+        ).alias("R"),
+    )
+    sums = ranked.group_by("VINTAGE").agg(
+        F.count(F.lit(1)).alias("N"),
+        F.sum(F.col("Y")).alias("N1"),
+        F.sum(F.col("Y") * F.col("R")).alias("RANK_SUM"),
+    )
+    out = {}
+    for row in sums.collect():
+        n, n1, rank_sum = int(row["N"]), float(row["N1"]), float(row["RANK_SUM"])
+        n0 = n - n1
+        out[_month(row["VINTAGE"])] = (
+            (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
+            if n1 > 0 and n0 > 0
+            else float("nan")
+        )
+    return out
+
+
+def _month(value: Any) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m")
 
 
 def backtest(
@@ -277,7 +338,11 @@ def backtest(
     run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per application-month vintage and risk band: the decision-time scores against the
-    outcomes observed on or before the run date (the table's rows, and the same for the alerts)."""
+    outcomes observed on or before the run date (the table's rows, and the same for the alerts).
+
+    Counted in the engine (a group-by, and a rank sum for the ROC-AUC): only a few rows per
+    vintage come back, whatever the history's size.
+    """
     day = day_of(run_date)
     if score_history is None:
         empty = pd.DataFrame(columns=BACKTEST_COLUMNS).astype(_BACKTEST_TYPES)
@@ -292,35 +357,27 @@ def backtest(
     rows = decided.join(outcomes, F.col(KEY) == F.col("O_ID")).select(
         KEY, "VINTAGE", "RISK_BAND", DEFAULT_PROBABILITY, TARGET
     )
-    frame = sampling.to_pandas(sampling.capped(rows, params.max_rows, KEY))
-    frame.columns = [str(c).upper() for c in frame.columns]
-    frame["VINTAGE"] = pd.to_datetime(frame["VINTAGE"]).dt.strftime("%Y-%m")
+    figures = _vintage_figures(rows)
+    figures["VINTAGE"] = figures["VINTAGE"].map(_month)
+    aucs = _vintage_auc(rows)
     cfg = params.backtest
     out = []
-    for vintage, group in frame.groupby("VINTAGE", sort=True):
-        matured = group[group[TARGET].notna()]
-        share = len(matured) / len(group)
-        judged = share >= cfg.min_matured_share and len(matured) >= cfg.min_rows
-        labels = matured[TARGET].astype("int64").to_numpy()
-        scores = matured[DEFAULT_PROBABILITY].astype("float64").to_numpy()
-        auc = _auc(labels, scores) if judged else float("nan")
-        parts = [(ALL_BANDS, group, matured)] + [
-            (
-                band,
-                group[group["RISK_BAND"] == band],
-                matured[matured["RISK_BAND"] == band],
-            )
-            for band in sorted(group["RISK_BAND"].dropna().unique())
+    for vintage, group in figures.groupby("VINTAGE", sort=True):
+        whole = group[group["RISK_BAND"] == ALL_BANDS].iloc[0]
+        scored, matured = int(whole["SCORED"]), int(whole["MATURED"])
+        judged = matured / scored >= cfg.min_matured_share and matured >= cfg.min_rows
+        auc = aucs.get(vintage, float("nan")) if judged else float("nan")
+        parts = [whole] + [
+            r
+            for _, r in group[group["RISK_BAND"] != ALL_BANDS]
+            .sort_values("RISK_BAND")
+            .iterrows()
         ]
-        for band, scored, done in parts:
-            predicted = (
-                float(done[DEFAULT_PROBABILITY].mean()) if len(done) else float("nan")
-            )
-            realised = (
-                float(done[TARGET].astype("float64").mean())
-                if len(done)
-                else float("nan")
-            )
+        for part in parts:
+            band = part["RISK_BAND"]
+            done = int(part["MATURED"])
+            predicted = float(part["PREDICTED_RATE"]) if done else float("nan")
+            realised = float(part["REALISED_RATE"]) if done else float("nan")
             status = "not_judged"
             if judged and band == ALL_BANDS:
                 gap = (
@@ -350,10 +407,10 @@ def backtest(
                     "RUN_DATE": pd.Timestamp(day),
                     "VINTAGE": vintage,
                     "RISK_BAND": band,
-                    "SCORED": len(scored),
-                    "MATURED": len(done),
-                    "MATURED_SHARE": len(done) / len(scored)
-                    if len(scored)
+                    "SCORED": int(part["SCORED"]),
+                    "MATURED": done,
+                    "MATURED_SHARE": done / int(part["SCORED"])
+                    if int(part["SCORED"])
                     else float("nan"),
                     "PREDICTED_RATE": predicted,
                     "REALISED_RATE": realised,
