@@ -80,7 +80,7 @@ def _reference(expected: pd.DataFrame, bins: int) -> pd.DataFrame:
 def test_the_stored_reference_counted_in_the_engine_gives_the_pandas_psi(session, bins):
     expected, actual = _populations()
     stored = _saved(_reference(expected, bins), unique_key=psi_reference.REFERENCE_KEY)
-    reference = psi_reference.to_pandas(psi_reference.of_version(stored, "v1", bins))
+    reference = psi_reference.of_version(stored, "v1", bins)
     columns = {f: f for f in [*NUMERIC, "PURPOSE"]} | {"ABSENT": None}
     total, got = psi_reference.stability_indices(reference, _saved(actual), columns)
 
@@ -106,7 +106,7 @@ def test_the_stored_reference_counted_in_the_engine_gives_the_pandas_psi(session
 
 def test_an_empty_side_gives_nan_and_the_same_population_zero(session):
     expected, actual = _populations()
-    reference = _reference(expected, 10)
+    reference = _saved(_reference(expected, 10), unique_key=psi_reference.REFERENCE_KEY)
     total, got = psi_reference.stability_indices(
         reference, None, {f: f for f in NUMERIC}
     )
@@ -118,10 +118,13 @@ def test_an_empty_side_gives_nan_and_the_same_population_zero(session):
     assert all(
         got[f][0] == pytest.approx(0.0, abs=1e-12) for f in [*NUMERIC, "PURPOSE"]
     )
-    empty = psi_reference.reference_rows(
-        "v1",
-        10,
-        [("SMOOTH", "feature", psi_reference.NUMERIC, pd.Series([], dtype=float))],
+    empty = _saved(
+        psi_reference.reference_rows(
+            "v1",
+            10,
+            [("SMOOTH", "feature", psi_reference.NUMERIC, pd.Series([], dtype=float))],
+        ),
+        unique_key=psi_reference.REFERENCE_KEY,
     )
     assert math.isnan(
         psi_reference.stability_indices(empty, same, {"SMOOTH": "SMOOTH"})[1]["SMOOTH"][

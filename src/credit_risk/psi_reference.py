@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from snowflake.snowpark import Column, DataFrame
+from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
 PSI_EPSILON = 1e-4
@@ -191,86 +191,89 @@ def to_pandas(reference: DataFrame) -> pd.DataFrame:
     )
 
 
-def _in_bin(value: Column, is_null: bool, lower: float, upper: float) -> Column:
-    """True where ``value`` (a DOUBLE) falls in a range bin (``lower < x <= upper``, NaN: open) or the NULL bin."""
-    if is_null:
-        return value.is_null()
-    condition = value.is_not_null()
-    if pd.notna(lower):
-        condition = condition & (value > F.lit(float(lower)))
-    if pd.notna(upper):
-        condition = condition & (value <= F.lit(float(upper)))
-    return condition
+def _long(
+    frame: DataFrame, variables: DataFrame, columns: Mapping[str, str | None], kind: str
+) -> DataFrame:
+    """``_VARIABLE, _V``: one row per row of ``frame`` and variable (its value as ``kind``).
+
+    A cross join with the variables' names and one ``CASE``, so ``frame`` is read once and
+    the query stays small whatever the number of variables; a missing column is NULL.
+    """
+    value = None
+    for variable, column in columns.items():
+        cell = F.lit(None) if column is None else F.col(column)
+        test = F.col("_VARIABLE") == F.lit(variable)
+        value = (
+            F.when(test, cell.cast(kind))
+            if value is None
+            else value.when(test, cell.cast(kind))
+        )
+    return frame.cross_join(variables).select(
+        F.col("_VARIABLE"), value.otherwise(F.lit(None).cast(kind)).alias("_V")
+    )
 
 
 def current_counts(
     frame: DataFrame | None,
-    reference: pd.DataFrame,
+    reference: DataFrame,
     columns: Mapping[str, str | None],
+    binnings: Mapping[str, str],
 ) -> tuple[int, dict[str, pd.Series]]:
     """The current rows and, per variable, its count per bin (numeric: by ``BIN``; categorical: by category).
 
-    ``columns`` maps each reference variable to its column in ``frame`` (None: the column is
-    missing, every value counts as NULL). Counted in the engine: one aggregate for the rows
-    and the numeric variables' bins, one group-by per categorical variable, all in one query.
-    ``frame`` None is an empty population.
+    ``reference`` is one version's reference rows (lazy), ``binnings`` its variables' binning
+    (numeric or categorical); ``columns`` maps each variable to its column in ``frame``
+    (None: the column is missing, every value counts as NULL). Counted in the engine: the values, one row per variable, joined to the
+    reference's range bins and grouped (numeric), or grouped by value (categorical); only
+    counts come back. ``frame`` None is an empty population.
     """
     if frame is None:
         return 0, {}
-    aggregates = [F.count(F.lit(1)).alias("ROWS__")]
-    numeric: dict[str, list[tuple[int, str]]] = {}
-    categorical = []
-    for position, (variable, rows) in enumerate(
-        reference.groupby("VARIABLE", sort=False)
-    ):
-        column = columns.get(variable)
-        if rows["BINNING"].iloc[0] == CATEGORICAL:
-            categorical.append((variable, column))
+    total = frame.count()
+    counts: dict[str, pd.Series] = {}
+    for binning in (NUMERIC, CATEGORICAL):
+        names = sorted(v for v, b in binnings.items() if b == binning)
+        if not names:
             continue
-        value = (
-            F.lit(None).cast("DOUBLE")
-            if column is None
-            else F.col(column).cast("DOUBLE")
-        )
-        numeric[variable] = []
-        for row in rows.sort_values("BIN").itertuples(index=False):
-            alias = f"C{position}_{int(row.BIN)}"
-            aggregates.append(
-                F.sum(
-                    F.iff(
-                        _in_bin(value, row.IS_NULL, row.LOWER_EDGE, row.UPPER_EDGE),
-                        F.lit(1),
-                        F.lit(0),
-                    )
-                ).alias(alias)
+        bins = reference.filter(F.col("BINNING") == F.lit(binning))
+        variables = bins.select(F.col("VARIABLE").alias("_VARIABLE")).distinct()
+        wanted = {name: columns.get(name) for name in names}
+        if binning == NUMERIC:
+            values = _long(frame, variables, wanted, "DOUBLE")
+            edges = bins.select(
+                F.col("VARIABLE").alias("_R_VARIABLE"),
+                F.col("BIN").alias("_BIN"),
+                F.col("IS_NULL").alias("_IS_NULL"),
+                F.col("LOWER_EDGE").alias("_LOWER"),
+                F.col("UPPER_EDGE").alias("_UPPER"),
             )
-            numeric[variable].append((int(row.BIN), alias))
-    totals = frame.agg(*aggregates).collect()[0].as_dict()
-    total = int(totals["ROWS__"] or 0)
-    counts = {
-        variable: pd.Series(
-            {b: int(totals[alias] or 0) for b, alias in bins}, dtype="int64"
-        )
-        for variable, bins in numeric.items()
-    }
-    if categorical:
-        groups = None
-        for variable, column in categorical:
-            value = (
-                F.lit(None).cast("STRING")
-                if column is None
-                else F.col(column).cast("STRING")
+            v = F.col("_V")
+            in_range = (
+                ~F.col("_IS_NULL")
+                & v.is_not_null()
+                & (F.col("_LOWER").is_null() | (v > F.col("_LOWER")))
+                & (F.col("_UPPER").is_null() | (v <= F.col("_UPPER")))
             )
-            group = (
-                frame.group_by(value.alias("CATEGORY"))
-                .agg(F.count(F.lit(1)).alias("N"))
-                .select(F.lit(variable).alias("VARIABLE"), "CATEGORY", "N")
+            in_bin = (F.col("_IS_NULL") & v.is_null()) | in_range
+            found = (
+                values.join(
+                    edges, (F.col("_VARIABLE") == F.col("_R_VARIABLE")) & in_bin
+                )
+                .group_by("_VARIABLE", "_BIN")
+                .agg(F.count(F.lit(1)).alias("_N"))
+                .collect()
             )
-            groups = group if groups is None else groups.union_all(group)
-        found: dict[str, dict] = {variable: {} for variable, _ in categorical}
-        for row in groups.collect():
-            found[row["VARIABLE"]][row["CATEGORY"]] = int(row["N"])
-        counts.update({v: pd.Series(c, dtype="int64") for v, c in found.items()})
+        else:
+            found = (
+                _long(frame, variables, wanted, "STRING")
+                .group_by("_VARIABLE", "_V")
+                .agg(F.count(F.lit(1)).alias("_N"))
+                .collect()
+            )
+        per: dict[str, dict] = {name: {} for name in names}
+        for row in found:
+            per[row[0]][row[1]] = int(row[2])
+        counts.update({name: pd.Series(c, dtype="int64") for name, c in per.items()})
     return total, counts
 
 
@@ -301,14 +304,17 @@ def psi_of(reference: pd.DataFrame, counts: pd.Series | None, total: int) -> flo
 
 
 def stability_indices(
-    reference: pd.DataFrame,
+    reference: DataFrame,
     frame: DataFrame | None,
     columns: Mapping[str, str | None],
 ) -> tuple[int, dict[str, tuple[float, int]]]:
-    """The current population's rows and, per reference variable, ``(PSI, reference rows)``."""
-    total, counts = current_counts(frame, reference, columns)
+    """The current population's rows and, per variable of ``reference`` (one version's rows,
+    lazy), ``(PSI, reference rows)``."""
+    rows_of = dict(list(to_pandas(reference).groupby("VARIABLE", sort=False)))
+    binnings = {v: str(rows["BINNING"].iloc[0]) for v, rows in rows_of.items()}
+    total, counts = current_counts(frame, reference, columns, binnings)
     out = {}
-    for variable, rows in reference.groupby("VARIABLE", sort=False):
+    for variable, rows in rows_of.items():
         out[variable] = (
             psi_of(rows, counts.get(variable), total),
             int(rows["REFERENCE_ROWS"].iloc[0]),

@@ -199,9 +199,7 @@ def stability(  # noqa: PLR0913
     day = day_of(run_date)
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
-    bins = psi_reference.to_pandas(
-        psi_reference.of_version(reference, model.version, params.psi_bins)
-    )
+    bins = psi_reference.of_version(reference, model.version, params.psi_bins)
     columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
     today = None
     if (

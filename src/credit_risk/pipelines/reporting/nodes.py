@@ -294,9 +294,7 @@ def feature_drift(
     """
     features = [str(f).upper() for f in model.numeric_features]
     threshold = params.psi_threshold
-    bins = psi_reference.to_pandas(
-        psi_reference.of_version(reference, model.version, params.psi_bins)
-    )
+    bins = psi_reference.of_version(reference, model.version, params.psi_bins)
     present = {str(c).upper() for c in scoring_set.columns}
     for feature in features:
         if feature not in present:
