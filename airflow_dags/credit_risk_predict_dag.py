@@ -124,11 +124,11 @@ def credit_risk_predict():
 
     @task(task_id="monitoring")
     def monitoring():
-        run_kedro_nodes(["monitoring.reject_rates", "monitoring.backtest", "monitoring.stability", "monitoring.alerts", "monitoring.backtest_plot", "monitoring.psi_plot"])
+        run_kedro_nodes(["monitoring.reject_rates", "monitoring.stability_reference", "monitoring.backtest", "monitoring.stability", "monitoring.alerts", "monitoring.backtest_plot", "monitoring.psi_plot"])
 
     @task(task_id="reporting")
     def reporting():
-        run_kedro_nodes(["reporting.feature_drift", "reporting.feature_importance_plot", "reporting.metrics_table", "reporting.sample_evaluation_predictions", "reporting.calibration_plot", "reporting.model_card", "reporting.precision_recall_plot", "reporting.roc_curve_plot", "reporting.risk_band_summary", "reporting.score_distribution_plot"])
+        run_kedro_nodes(["reporting.drift_reference", "reporting.feature_importance_plot", "reporting.metrics_table", "reporting.sample_evaluation_predictions", "reporting.calibration_plot", "reporting.feature_drift", "reporting.precision_recall_plot", "reporting.roc_curve_plot", "reporting.model_card", "reporting.risk_band_summary", "reporting.score_distribution_plot"])
 
     @task(task_id="scoring")
     def scoring():

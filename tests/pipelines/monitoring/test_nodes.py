@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from credit_risk import psi_reference
 from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
 from credit_risk.pipelines.monitoring import nodes
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
@@ -99,6 +100,12 @@ def _training(n=2000):
     return _table(pd.concat([train, test]).drop(columns="DEFAULT_PROBABILITY"))
 
 
+def _reference(training, model, known=None):
+    """The model's PSI reference, saved to its own history table and loaded back."""
+    rows = nodes.stability_reference(training, known, model, SMALL)
+    return _table(rows, history_key=psi_reference.REFERENCE_KEY)
+
+
 def _stability(session, current: pd.DataFrame, day="2026-06-01", model=None):
     model = model or Model()
     training = _training()
@@ -108,7 +115,10 @@ def _stability(session, current: pd.DataFrame, day="2026-06-01", model=None):
         )
     )
     scoring = _table(current.drop(columns="DEFAULT_PROBABILITY"))
-    psi, same = nodes.stability(training, history, scoring, model, SMALL, run_date(day))
+    reference = _reference(training, model)
+    psi, same = nodes.stability(
+        reference, history, scoring, model, SMALL, run_date(day)
+    )
     assert psi is same
     return psi.set_index("VARIABLE")
 
@@ -201,6 +211,38 @@ def test_the_backtest_uses_the_decision_time_scores_and_matured_outcomes_only(se
     assert later[later["RISK_BAND"] == "ALL"]["JUDGED"].all()
 
 
+def test_the_backtest_counted_in_the_engine_equals_pandas_with_ties_and_no_band(
+    session,
+):
+    """Tied scores share their mean rank (as scikit-learn's ROC-AUC); a score without a
+    band counts in the vintage's whole only."""
+    from sklearn.metrics import roc_auc_score
+
+    apps, scores, p, y = _backtest_data(n=600, seed=8)
+    scores["DEFAULT_PROBABILITY"] = np.round(p, 2)  # many ties
+    scores.loc[scores.index[::50], "RISK_BAND"] = None
+    table, _ = nodes.backtest(
+        _table(scores), _table(apps), SMALL, run_date("2026-12-31")
+    )
+    frame = scores.merge(apps, on="APPLICATION_ID")
+    frame["VINTAGE"] = frame["APPLICATION_DATE"].dt.strftime("%Y-%m")
+    for vintage, group in frame.groupby("VINTAGE"):
+        got = table[table["VINTAGE"] == vintage].set_index("RISK_BAND")
+        assert got.loc["ALL", "ROC_AUC"] == pytest.approx(
+            roc_auc_score(group["DEFAULTED"], group["DEFAULT_PROBABILITY"]), rel=1e-12
+        )
+        assert got.loc["ALL", "SCORED"] == len(group)
+        assert got.loc["ALL", "PREDICTED_RATE"] == pytest.approx(
+            group["DEFAULT_PROBABILITY"].mean()
+        )
+        for band, part in group.dropna(subset=["RISK_BAND"]).groupby("RISK_BAND"):
+            assert got.loc[band, "SCORED"] == len(part)
+            assert got.loc[band, "REALISED_RATE"] == pytest.approx(
+                part["DEFAULTED"].mean()
+            )
+        assert got["SCORED"].drop("ALL").sum() == group["RISK_BAND"].notna().sum()
+
+
 def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
     session, caplog
 ):
@@ -256,7 +298,12 @@ def test_category_psi():
 def test_before_any_score_nothing_is_judged(session):
     training = _training(300)
     psi, _ = nodes.stability(
-        training, None, training, Model(), SMALL, run_date("2026-06-01")
+        _reference(training, Model()),
+        None,
+        training,
+        Model(),
+        SMALL,
+        run_date("2026-06-01"),
     )
     assert (psi["STATUS"] == "not_judged").all() and (psi["CURRENT_ROWS"] == 0).all()
     assert nodes.alerts(
@@ -277,6 +324,43 @@ def test_the_score_reference_is_the_champions_scores_of_the_training_population(
     # challenger's evaluation scores would be) do look shifted: the reference matters
     other = _stability(session, _population(600, 2, "C"), model=Model(scale=0.5))
     assert other.loc["SCORE", "STATUS"] == "error"
+
+
+def test_the_reference_is_computed_once_per_model_version(session):
+    """A known version's reference is given back unscored; a new champion gets its own."""
+    training = _training()
+    first = Model()
+    name = f"T_REF_{uuid.uuid4().hex[:8].upper()}"
+    table = HistoryTableDataset(
+        table_name=name,
+        unique_key=psi_reference.REFERENCE_KEY,
+        database=DATABASE,
+        schema="PRIMARY",
+    )
+    table.save(nodes.stability_reference(training, table.load(), first, SMALL))
+    assert len(first.scored) == 2000
+    stored = table.load().to_pandas()
+
+    again = Model()
+    table.save(nodes.stability_reference(training, table.load(), again, SMALL))
+    assert again.scored == []  # reused, not scored again
+    assert len(table.load().to_pandas()) == len(stored)
+
+    other = Model(version="v2", scale=0.5)
+    table.save(nodes.stability_reference(training, table.load(), other, SMALL))
+    assert len(other.scored) == 2000
+    saved = table.load().to_pandas()
+    assert sorted(saved["MODEL_VERSION"].unique()) == ["v1", "v2"]
+    score = saved[saved["VARIABLE"] == "SCORE"].set_index(["MODEL_VERSION", "BIN"])
+    # the new champion's score bins are its own (its scores are half the first's)
+    assert not np.allclose(
+        score.loc["v1"]["UPPER_EDGE"].dropna(), score.loc["v2"]["UPPER_EDGE"].dropna()
+    )
+    # the first version's rows are unchanged
+    v1 = saved[saved["MODEL_VERSION"] == "v1"].sort_values(["VARIABLE", "BIN"])
+    assert v1.reset_index(drop=True).equals(
+        stored.sort_values(["VARIABLE", "BIN"]).reset_index(drop=True)
+    )
 
 
 def _source(day: str, n: int, rejected: dict[str, int], purposes=None):

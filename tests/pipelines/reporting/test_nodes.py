@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,9 +13,11 @@ import yaml
 from sklearn.metrics import roc_auc_score
 from snowflake.snowpark import functions as F
 
+from credit_risk import psi_reference
+from credit_risk.datasets import HistoryTableDataset
 from credit_risk.pipelines.reporting import create_pipeline, nodes
 from credit_risk.pipelines.scoring.parameters import ScoringParams
-from tests.conftest import PROJECT, make_table
+from tests.conftest import DATABASE, PROJECT, make_table
 from tests.params import project_yaml, typed
 
 PARAMS_YAML = project_yaml("reporting")
@@ -339,7 +342,7 @@ def test_feature_drift_flags_shifted_and_null_heavy_features(session):
         categorical_features=["LOAN_PURPOSE"],
     )
     # NOT_SCORED is in neither set: all NULL on both sides, PSI 0
-    report = nodes.feature_drift(train, score, model, PARAMS)
+    report = _feature_drift(train, score, model, PARAMS)
     assert list(report.columns) == [
         "FEATURE",
         "PSI",
@@ -365,13 +368,57 @@ def test_feature_drift_flags_shifted_and_null_heavy_features(session):
         ["SHIFTED", "GAPPY"], key=lambda f: -got.loc[f, "PSI"]
     )
 
-    capped = nodes.feature_drift(
+    # the training reference is a capped sample; the scoring population is counted whole
+    capped = _feature_drift(
         train, score, model, PARAMS.model_copy(update={"max_rows": 50})
     )
-    assert (
-        0 < capped["TRAINING_ROWS"].iloc[0] < n
-        and 0 < capped["SCORING_ROWS"].iloc[0] < n
+    assert 0 < capped["TRAINING_ROWS"].iloc[0] < n
+    assert set(capped["SCORING_ROWS"]) == {n}
+
+
+def _feature_drift(train, score, model, params, known=None):
+    """The model's drift reference, saved to a history table and loaded back, then the drift."""
+    rows = nodes.drift_reference(train, known, model, params)
+    name = f"T_RPT_REF_{uuid.uuid4().hex[:8].upper()}"
+    table = HistoryTableDataset(
+        table_name=name,
+        unique_key=psi_reference.REFERENCE_KEY,
+        database=DATABASE,
+        schema="PRIMARY",
     )
+    table.save(rows)
+    return nodes.feature_drift(table.load(), score, model, params)
+
+
+def test_the_drift_reference_is_kept_per_model_version(session):
+    """A known version's reference comes back as it is; another version gets its own."""
+    columns = ["APPLICATION_ID", "SPLIT", "X"]
+    rows = [(f"T{i}", "train", i) for i in range(40)]
+    train = _typed(session, _bulk_table(session, "T_RPT_REFT", columns, rows), ["X"])
+    table = HistoryTableDataset(
+        table_name=f"T_RPT_REF_{uuid.uuid4().hex[:8].upper()}",
+        unique_key=psi_reference.REFERENCE_KEY,
+        database=DATABASE,
+        schema="PRIMARY",
+    )
+    model = StandInModel(numeric_features=["X"])
+    table.save(nodes.drift_reference(train, table.load(), model, PARAMS))
+    first = table.load().to_pandas()
+    # the training set moves on (a year of matured loans later): the version's reference does not
+    moved = train.with_column("X", F.col("X") + F.lit(1000.0))
+    kept = nodes.drift_reference(moved, table.load(), model, PARAMS)
+    assert (
+        kept.to_pandas()
+        .sort_values("BIN")
+        .reset_index(drop=True)
+        .equals(first.sort_values("BIN").reset_index(drop=True))
+    )
+    table.save(kept)
+    newer = StandInModel(version="2026-02-01T00.00.00", numeric_features=["X"])
+    table.save(nodes.drift_reference(moved, table.load(), newer, PARAMS))
+    saved = table.load().to_pandas()
+    assert len(saved) == 2 * len(first)
+    assert saved[saved["MODEL_VERSION"] == newer.version]["UPPER_EDGE"].min() > 1000
 
 
 # ---------------------------------------------------------------- plots
@@ -538,6 +585,7 @@ def test_pipeline_node_names_inputs_and_outputs():
     assert {n.name for n in pipeline.nodes} == {
         "metrics_table",
         "risk_band_summary",
+        "drift_reference",
         "feature_drift",
         "sample_evaluation_predictions",
         "roc_curve_plot",
@@ -555,6 +603,7 @@ def test_pipeline_node_names_inputs_and_outputs():
         "mo_application_scores",
         "mi_training_set",
         "mi_scoring_set",
+        "known_drift_reference",  # the drift references before this run
         "params:reporting",
         "params:scoring",
         # the model card's evidence

@@ -83,7 +83,7 @@ def test_a_new_model_version_scores_everything_again(session, model, tables):
         second.groupby("MODEL_VERSION")["APPLICATION_ID"].nunique().tolist()
         == [len(first)] * 2
     )
-    latest = nodes.latest_scores(tables[0].load()).to_pandas()
+    latest = nodes.latest_of(tables[0].load()).to_pandas()
     assert latest["APPLICATION_ID"].is_unique and len(latest) == len(first)
     assert (latest["MODEL_VERSION"] == retrained.version).all()
 
@@ -103,9 +103,7 @@ def test_an_application_whose_features_changed_is_rescored(session, model, table
     added = added[added["_merge"] == "left_only"]
     assert added["APPLICATION_ID"].tolist() == [changed]
     assert added["RUN_DATE"].astype(str).tolist() == ["2026-06-02"]
-    latest = (
-        nodes.latest_scores(tables[0].load()).to_pandas().set_index("APPLICATION_ID")
-    )
+    latest = nodes.latest_of(tables[0].load()).to_pandas().set_index("APPLICATION_ID")
     assert latest.loc[changed, "FEATURE_HASH"] == added["FEATURE_HASH"].iloc[0]
 
 
@@ -132,3 +130,69 @@ def test_a_history_save_without_its_key_columns_is_refused(session, tables):
     frame = session.sql("SELECT 'A1' AS APPLICATION_ID")
     with pytest.raises(DatasetError, match="unique_key"):
         history.save(frame)
+
+
+def test_the_latest_scores_updated_by_key_equal_a_rebuild_from_the_history(
+    session, model, tables
+):
+    """Day by day (a rerun, a new model, a changed application, a day whose update was
+    lost): the table updated by key always equals the latest of the whole history."""
+    from credit_risk.datasets import PublishedTableDataset, TableStateDataset
+    from credit_risk.full_refresh import FullRefresh
+
+    history = tables[0]
+    where = {
+        "database": DATABASE,
+        "schema": "PRIMARY",
+        "table_name": f"LATEST_{uuid.uuid4().hex[:8].upper()}",
+    }
+    latest = PublishedTableDataset(key="APPLICATION_ID", **where)
+    state = TableStateDataset(**where)
+    incremental = FullRefresh(False)
+
+    def update():
+        """Update the table; whether it was rebuilt, and the keys replaced (read before the write)."""
+        change = nodes.latest_scores(history.load(), state.load(), incremental)
+        keys = None if change.keys is None else [r[0] for r in change.keys.collect()]
+        latest.save(change)
+        return change.full, keys
+
+    def rebuilt():
+        return nodes.latest_of(history.load()).to_pandas()
+
+    def check():
+        got = latest.load().to_pandas().sort_values("APPLICATION_ID")
+        want = rebuilt().sort_values("APPLICATION_ID")
+        pd.testing.assert_frame_equal(
+            got.reset_index(drop=True), want[got.columns].reset_index(drop=True)
+        )
+
+    applications = _scoring_rows()
+    scoring_set = _scoring_table(session, applications)
+    _run(scoring_set, model, tables, "2026-06-01")
+    assert update() == (True, None)  # no table yet: built from the history
+    check()
+    _run(scoring_set, model, tables, "2026-06-01")  # a rerun: nothing new
+    assert update() == (False, [])
+    check()
+    changed = applications["APPLICATION_ID"].iloc[3]
+    session.sql(
+        "UPDATE T_SCORING_SET SET INCOME = '777' WHERE APPLICATION_ID = ?",
+        params=[changed],
+    ).collect()
+    _run(scoring_set, model, tables, "2026-06-02")
+    assert update() == (False, [changed])  # only the rescored application replaced
+    check()
+    retrained = dataclasses.replace(model, version="2099-01-01T00.00.00.000Z")
+    _run(scoring_set, retrained, tables, "2026-06-03")  # its update is lost
+    session.sql(
+        "UPDATE T_SCORING_SET SET INCOME = '888' WHERE APPLICATION_ID = ?",
+        params=[changed],
+    ).collect()
+    _run(scoring_set, retrained, tables, "2026-06-04")
+    full, keys = update()
+    assert sorted(keys) == sorted(applications["APPLICATION_ID"])  # the lost day too
+    check()
+    assert nodes.latest_scores(
+        history.load(), state.load(), FullRefresh(True)
+    ).full  # full_refresh rebuilds

@@ -5,7 +5,9 @@ and do the scores it gave hold up once the loans mature?
   applications scored on the run date (from the score history) against the training
   population (the ``train`` split), scored by the champion: the model that gave the day's
   scores, not the latest one trained. One row per (run date, model version, variable),
-  appended to a history that is never rewritten.
+  appended to a history that is never rewritten. The reference (the bins and the training
+  rows in each) is computed once per model version and kept
+  (:func:`stability_reference`); the day's population is counted per bin in the engine.
 - **Backtest, per application-month vintage.** The score each application was given at
   decision time (its first score in the history, never a re-score), against the outcome
   observed on or before the run date: realised against predicted default rate per risk
@@ -16,7 +18,9 @@ and do the scores it gave hold up once the loans mature?
   ``monitoring``): ``pass``, ``warn`` or ``fail`` (severity ``error``) against the thresholds
   in ``parameters_monitoring.yml``, with a log line for every warn or fail.
 
-Both populations are capped hash samples of ``monitoring.max_rows`` rows (as in reporting).
+The reference's training rows are a capped hash sample of ``monitoring.max_rows`` rows (as
+in reporting); the day's scored population and the backtest's rows are counted whole, in
+the engine.
 """
 
 from __future__ import annotations
@@ -31,13 +35,10 @@ import plotly.graph_objects as go
 from snowflake.snowpark import DataFrame, Window
 from snowflake.snowpark import functions as F
 
-from credit_risk import sampling
+from credit_risk import psi_reference, sampling
 from credit_risk.columns import DEFAULT_PROBABILITY, KEY, SPLIT, TARGET
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
-from credit_risk.pipelines.reporting.nodes import (
-    PSI_EPSILON,
-    population_stability_index,
-)
+from credit_risk.psi_reference import PSI_EPSILON
 from credit_risk.quality import RESULT_COLUMNS
 from credit_risk.run_date import RunDate, day_of
 
@@ -45,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 SCORE = "SCORE"  # the variable name of the score's own PSI row
 ALL_BANDS = "ALL"  # the band of a vintage's whole-population row
-BOTH_CLASSES = 2  # a ROC-AUC needs defaults and non-defaults
 DATASET = "monitoring"  # the DATASET of the alert rows in DATA_QUALITY_RESULTS
 PSI_COLUMNS = [
     "RUN_DATE",
@@ -132,35 +132,79 @@ def reference_scores(model: Any, population: DataFrame, max_rows: int) -> pd.Dat
     return scores
 
 
-def stability(  # noqa: PLR0913
+def stability_reference(
     training_set: DataFrame,
+    known: DataFrame | None,
+    model: Any,
+    params: MonitoringParams,
+) -> DataFrame | pd.DataFrame:
+    """The PSI reference of the champion: the bins of its score and of each model feature
+    over the training population (the ``train`` split), with the reference rows per bin.
+
+    Computed once per model version (and ``psi_bins``): when ``known`` (the reference
+    table before this run; None before the first) holds this version's rows, they are
+    given back as they are. Else the champion scores a capped hash sample
+    (``monitoring.max_rows``) of the train split, and the bins come from that sample: a
+    new champion gets its own reference.
+    """
+    bins = params.psi_bins
+    if known is not None:
+        mine = psi_reference.of_version(known, model.version, bins)
+        if mine.limit(1).count():
+            return mine
+    numeric = [str(f).upper() for f in model.numeric_features]
+    categorical = [str(f).upper() for f in model.categorical_features]
+    max_rows = params.max_rows
+    train = training_set.filter(F.col(SPLIT) == F.lit("train"))
+    reference = _sample(train, [*numeric, *categorical], max_rows)
+    scored = reference_scores(
+        model, sampling.capped(train, int(max_rows), KEY), max_rows
+    )
+    logger.info(
+        "PSI reference of model %s: %s training rows, %s scored",
+        model.version,
+        f"{len(reference):,}",
+        f"{len(scored):,}",
+    )
+    return psi_reference.reference_rows(
+        model.version,
+        bins,
+        [
+            (SCORE, "score", psi_reference.NUMERIC, scored[DEFAULT_PROBABILITY]),
+            *[(f, "feature", psi_reference.NUMERIC, reference[f]) for f in numeric],
+            *[
+                (f, "feature", psi_reference.CATEGORICAL, reference[f])
+                for f in categorical
+            ],
+        ],
+    )
+
+
+def stability(  # noqa: PLR0913
+    reference: DataFrame,
     score_history: DataFrame | None,
     scoring_set: DataFrame,
     model: Any,
     params: MonitoringParams,
     run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PSI of the score and of each model feature on the run date, against the training
-    population: the rows for the history table, and the same rows for the alerts.
+    """PSI of the score and of each model feature on the run date, against the champion's
+    reference (:func:`stability_reference`): the rows for the history table, and the same
+    rows for the alerts.
 
-    ``model`` is the champion, the model scoring used: its scores of the training
-    population are the score's reference (a later challenger's evaluation scores are not).
+    The current population is every application the champion scored on the run date (from
+    the score history), with its features as the scoring set holds them now (the day's own
+    run: as they were scored); it is counted per reference bin in the engine.
     """
     day = day_of(run_date)
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
-    max_rows = params.max_rows
-    train = training_set.filter(F.col(SPLIT) == F.lit("train"))
-    reference = _sample(train, [*numeric, *categorical], max_rows)
-    scored_reference = reference_scores(
-        model, sampling.capped(train, int(max_rows), KEY), max_rows
-    )
+    bins = psi_reference.of_version(reference, model.version, params.psi_bins)
     columns = [DEFAULT_PROBABILITY, *numeric, *categorical]
-    if score_history is None:  # nothing scored yet: every PSI is NaN, not judged
-        current = pd.DataFrame(columns=[KEY, *columns])
-    else:
-        # the applications scored on the run date by this model, with their features as
-        # the scoring set holds them now (the day's own run: as they were scored)
+    today = None
+    if (
+        score_history is not None
+    ):  # else nothing scored yet: every PSI is NaN, not judged
         today = score_history.filter(
             (F.col("RUN_DATE") == F.lit(day.isoformat()).cast("DATE"))
             & (F.col("MODEL_VERSION") == F.lit(model.version))
@@ -168,27 +212,20 @@ def stability(  # noqa: PLR0913
         today = today.join(scoring_set, F.col("T_ID") == F.col(KEY), how="left").select(
             F.col("T_ID").alias(KEY), *columns
         )
-        current = _sample(today, columns, max_rows)
-    bins = params.psi_bins
+    current_rows, indices = psi_reference.stability_indices(
+        bins,
+        today,
+        {SCORE: DEFAULT_PROBABILITY, **{f: f for f in [*numeric, *categorical]}},
+    )
     thresholds = params.psi
     min_rows = params.min_rows
     rows = []
-    for variable, kind, expected, actual in [
-        (
-            SCORE,
-            "score",
-            scored_reference[DEFAULT_PROBABILITY],
-            current[DEFAULT_PROBABILITY],
-        ),
-        *[(f, "feature", reference[f], current[f]) for f in numeric],
-        *[(f, "feature", reference[f], current[f]) for f in categorical],
+    for variable, kind in [
+        (SCORE, "score"),
+        *[(f, "feature") for f in [*numeric, *categorical]],
     ]:
-        psi = (
-            category_stability_index(expected, actual)
-            if variable in categorical
-            else population_stability_index(expected, actual, bins)
-        )
-        judged = len(actual) >= min_rows and len(expected) >= min_rows
+        psi, reference_rows = indices.get(variable, (float("nan"), 0))
+        judged = current_rows >= min_rows and reference_rows >= min_rows
         status = (
             _level(psi, thresholds.warn, thresholds.error, higher_is_worse=True)
             if judged
@@ -201,8 +238,8 @@ def stability(  # noqa: PLR0913
                 "VARIABLE": variable,
                 "KIND": kind,
                 "PSI": psi,
-                "REFERENCE_ROWS": len(expected),
-                "CURRENT_ROWS": len(actual),
+                "REFERENCE_ROWS": reference_rows,
+                "CURRENT_ROWS": current_rows,
                 "STATUS": status,
             }
         )
@@ -223,12 +260,73 @@ def decision_scores(score_history: DataFrame) -> DataFrame:
     )
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - slow import
+def _vintage_figures(rows: DataFrame) -> pd.DataFrame:
+    """Per vintage, for the whole vintage (``ALL``) and per risk band: scored, matured, mean
+    predicted and realised default rate of the matured; counted in the engine."""
+    matured_p = F.iff(
+        F.col(TARGET).is_not_null(),
+        F.col(DEFAULT_PROBABILITY).cast("DOUBLE"),
+        F.lit(None).cast("DOUBLE"),
+    )
+    figures = [
+        F.count(F.lit(1)).alias("SCORED"),
+        F.count(F.col(TARGET)).alias("MATURED"),
+        F.avg(matured_p).alias("PREDICTED_RATE"),
+        F.avg(F.col(TARGET).cast("DOUBLE")).alias("REALISED_RATE"),
+    ]
+    names = ["SCORED", "MATURED", "PREDICTED_RATE", "REALISED_RATE"]
+    whole = (
+        rows.group_by("VINTAGE")
+        .agg(*figures)
+        .select("VINTAGE", F.lit(ALL_BANDS).alias("RISK_BAND"), *names)
+    )
+    bands = (
+        rows.filter(F.col("RISK_BAND").is_not_null())
+        .group_by("VINTAGE", "RISK_BAND")
+        .agg(*figures)
+        .select("VINTAGE", F.col("RISK_BAND").cast("STRING").alias("RISK_BAND"), *names)
+    )
+    frame = whole.union_all(bands).to_pandas()
+    frame.columns = [str(c).upper() for c in frame.columns]
+    return frame
 
-    if len(np.unique(labels)) < BOTH_CLASSES:
-        return float("nan")
-    return float(roc_auc_score(labels, scores))
+
+def _vintage_auc(rows: DataFrame) -> dict[str, float]:
+    """Per vintage, the ROC-AUC of the matured rows' scores, from their rank sum (ties share
+    their mean rank, as scikit-learn's): computed in the engine; NaN with one class only."""
+    matured = rows.filter(F.col(TARGET).is_not_null()).select(
+        "VINTAGE",
+        F.col(DEFAULT_PROBABILITY).cast("DOUBLE").alias("P"),
+        F.col(TARGET).cast("DOUBLE").alias("Y"),
+    )
+    ranked = matured.select(
+        "VINTAGE",
+        "Y",
+        (
+            F.rank().over(Window.partition_by("VINTAGE").order_by(F.col("P")))
+            + (F.count(F.lit(1)).over(Window.partition_by("VINTAGE", "P")) - F.lit(1))
+            / F.lit(2.0)
+        ).alias("R"),
+    )
+    sums = ranked.group_by("VINTAGE").agg(
+        F.count(F.lit(1)).alias("N"),
+        F.sum(F.col("Y")).alias("N1"),
+        F.sum(F.col("Y") * F.col("R")).alias("RANK_SUM"),
+    )
+    out = {}
+    for row in sums.collect():
+        n, n1, rank_sum = int(row["N"]), float(row["N1"]), float(row["RANK_SUM"])
+        n0 = n - n1
+        out[_month(row["VINTAGE"])] = (
+            (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
+            if n1 > 0 and n0 > 0
+            else float("nan")
+        )
+    return out
+
+
+def _month(value: Any) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m")
 
 
 def backtest(
@@ -238,7 +336,11 @@ def backtest(
     run_date: RunDate | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per application-month vintage and risk band: the decision-time scores against the
-    outcomes observed on or before the run date (the table's rows, and the same for the alerts)."""
+    outcomes observed on or before the run date (the table's rows, and the same for the alerts).
+
+    Counted in the engine (a group-by, and a rank sum for the ROC-AUC): only a few rows per
+    vintage come back, whatever the history's size.
+    """
     day = day_of(run_date)
     if score_history is None:
         empty = pd.DataFrame(columns=BACKTEST_COLUMNS).astype(_BACKTEST_TYPES)
@@ -253,35 +355,27 @@ def backtest(
     rows = decided.join(outcomes, F.col(KEY) == F.col("O_ID")).select(
         KEY, "VINTAGE", "RISK_BAND", DEFAULT_PROBABILITY, TARGET
     )
-    frame = sampling.to_pandas(sampling.capped(rows, params.max_rows, KEY))
-    frame.columns = [str(c).upper() for c in frame.columns]
-    frame["VINTAGE"] = pd.to_datetime(frame["VINTAGE"]).dt.strftime("%Y-%m")
+    figures = _vintage_figures(rows)
+    figures["VINTAGE"] = figures["VINTAGE"].map(_month)
+    aucs = _vintage_auc(rows)
     cfg = params.backtest
     out = []
-    for vintage, group in frame.groupby("VINTAGE", sort=True):
-        matured = group[group[TARGET].notna()]
-        share = len(matured) / len(group)
-        judged = share >= cfg.min_matured_share and len(matured) >= cfg.min_rows
-        labels = matured[TARGET].astype("int64").to_numpy()
-        scores = matured[DEFAULT_PROBABILITY].astype("float64").to_numpy()
-        auc = _auc(labels, scores) if judged else float("nan")
-        parts = [(ALL_BANDS, group, matured)] + [
-            (
-                band,
-                group[group["RISK_BAND"] == band],
-                matured[matured["RISK_BAND"] == band],
-            )
-            for band in sorted(group["RISK_BAND"].dropna().unique())
+    for vintage, group in figures.groupby("VINTAGE", sort=True):
+        whole = group[group["RISK_BAND"] == ALL_BANDS].iloc[0]
+        scored, matured = int(whole["SCORED"]), int(whole["MATURED"])
+        judged = matured / scored >= cfg.min_matured_share and matured >= cfg.min_rows
+        auc = aucs.get(vintage, float("nan")) if judged else float("nan")
+        parts = [whole] + [
+            r
+            for _, r in group[group["RISK_BAND"] != ALL_BANDS]
+            .sort_values("RISK_BAND")
+            .iterrows()
         ]
-        for band, scored, done in parts:
-            predicted = (
-                float(done[DEFAULT_PROBABILITY].mean()) if len(done) else float("nan")
-            )
-            realised = (
-                float(done[TARGET].astype("float64").mean())
-                if len(done)
-                else float("nan")
-            )
+        for part in parts:
+            band = part["RISK_BAND"]
+            done = int(part["MATURED"])
+            predicted = float(part["PREDICTED_RATE"]) if done else float("nan")
+            realised = float(part["REALISED_RATE"]) if done else float("nan")
             status = "not_judged"
             if judged and band == ALL_BANDS:
                 gap = (
@@ -311,10 +405,10 @@ def backtest(
                     "RUN_DATE": pd.Timestamp(day),
                     "VINTAGE": vintage,
                     "RISK_BAND": band,
-                    "SCORED": len(scored),
-                    "MATURED": len(done),
-                    "MATURED_SHARE": len(done) / len(scored)
-                    if len(scored)
+                    "SCORED": int(part["SCORED"]),
+                    "MATURED": done,
+                    "MATURED_SHARE": done / int(part["SCORED"])
+                    if int(part["SCORED"])
                     else float("nan"),
                     "PREDICTED_RATE": predicted,
                     "REALISED_RATE": realised,

@@ -11,13 +11,25 @@ SOURCES = ("applicants", "applications", "bureau_events", "loan_outcomes")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Tables rpt_monitoring_psi (a history) and rpt_monitoring_backtest, their plots, and the alert rows."""
+    """Tables rpt_monitoring_psi (a history), its reference per model version, rpt_monitoring_backtest,
+    their plots, and the alert rows."""
     return Pipeline(
         [
             Node(
-                nodes.stability,
+                nodes.stability_reference,
                 [
                     "mi_training_set",
+                    "known_stability_reference",
+                    "champion_model",
+                    PARAMS,
+                ],
+                "rpt_stability_reference",
+                name="stability_reference",
+            ),
+            Node(
+                nodes.stability,
+                [
+                    "rpt_stability_reference",
                     "mo_score_history",
                     "mi_scoring_set",
                     "champion_model",

@@ -2,7 +2,8 @@
 
 Tables: the chosen model's metrics per split, the candidate comparison, a summary per risk
 band (a Snowpark group-by, pushed down) and the population stability of every numeric
-feature between the training and the scoring population. Figures (plotly, shown by
+feature between the training population (a reference kept per model version) and the
+scoring population (counted per bin in the engine). Figures (plotly, shown by
 kedro-viz): ROC, precision-recall, calibration, feature importance and score distribution.
 
 Anything pulled to the client is first capped by :func:`credit_risk.sampling.capped`, a
@@ -24,7 +25,7 @@ import plotly.graph_objects as go
 from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
-from credit_risk import sampling
+from credit_risk import psi_reference, sampling
 from credit_risk.columns import KEY
 from credit_risk.columns import ordered_splits as _ordered_splits
 from credit_risk.fairness import FairLendingParams
@@ -32,6 +33,7 @@ from credit_risk.modelling.bands import RiskBands
 from credit_risk.pipelines.reporting.parameters import ReportingParams
 from credit_risk.pipelines.scoring.parameters import ScoringParams
 from credit_risk.pipelines.training.parameters import TrainingParams
+from credit_risk.psi_reference import PSI_EPSILON
 
 # scikit-learn takes about 2 s to import: each plot that needs it imports it when it runs,
 # so `kedro run --pipeline X` starts fast when X draws nothing (see benchmarks/README.md).
@@ -50,7 +52,6 @@ METRIC_COLUMNS = [
     "LOG_LOSS",
     "KS",
 ]
-PSI_EPSILON = 1e-4
 MAX_CURVE_POINTS = 1000
 BOTH_CLASSES = 2
 BAND_COLOURS = ["#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"]
@@ -204,11 +205,7 @@ def population_stability_index(
     actual = pd.to_numeric(pd.Series(actual), errors="coerce").astype("float64")
     if len(expected) == 0 or len(actual) == 0:
         return float("nan")
-    known = expected.dropna().to_numpy()
-    if len(known) and bins > 1:
-        cuts = np.unique(np.quantile(known, np.linspace(0, 1, int(bins) + 1)[1:-1]))
-    else:
-        cuts = np.array([])
+    cuts = psi_reference.cuts_of(expected, bins)
 
     def shares(values: pd.Series) -> np.ndarray:
         present = values.dropna().to_numpy()
@@ -238,51 +235,83 @@ def _numeric_sample(
     return sample
 
 
-def feature_drift(
+def _warn_missing(feature: str, side: str) -> None:
+    logger.warning("feature_drift: %s is missing from the %s set", feature, side)
+
+
+def drift_reference(
     training_set: DataFrame,
+    known: DataFrame | None,
+    model: Any,
+    params: ReportingParams,
+) -> DataFrame | pd.DataFrame:
+    """The drift reference of the model: the bins of each numeric feature over the training
+    population (every split), with the training rows per bin.
+
+    Computed once per model version (and ``psi_bins``) from a capped hash sample
+    (``reporting.max_rows``): when ``known`` (the reference table before this run; None
+    before the first) holds this version's rows, they are given back as they are. A feature
+    missing from the training set counts as all NULL there.
+    """
+    bins = params.psi_bins
+    if known is not None:
+        mine = psi_reference.of_version(known, model.version, bins)
+        if mine.limit(1).count():
+            return mine
+    features = [str(f).upper() for f in model.numeric_features]
+    train = _numeric_sample(training_set, features, params.max_rows)
+    variables = []
+    for feature in features:
+        if feature not in train:
+            _warn_missing(feature, "training")
+        values = (
+            train[feature]
+            if feature in train
+            else pd.Series([np.nan] * len(train), dtype="float64")
+        )
+        variables.append((feature, "feature", psi_reference.NUMERIC, values))
+    logger.info(
+        "drift reference of model %s: %s training rows",
+        model.version,
+        f"{len(train):,}",
+    )
+    return psi_reference.reference_rows(model.version, bins, variables)
+
+
+def feature_drift(
+    reference: DataFrame,
     scoring_set: DataFrame,
     model: Any,
     params: ReportingParams,
 ) -> pd.DataFrame:
     """Population stability of each numeric feature: training population vs scoring population.
 
-    Both populations are capped hash samples (``params["max_rows"]``); the training
-    population is every split. ``TRAINING_ROWS`` and ``SCORING_ROWS`` are the rows the PSI
-    was computed on. ``FLAGGED`` when PSI > ``params["psi_threshold"]``. A feature missing
-    from the scoring set counts as all NULL there (and is flagged); most drifted first.
+    The training side is the model's drift reference (:func:`drift_reference`, a capped
+    hash sample); the scoring population is counted whole, per reference bin, in the
+    engine. ``TRAINING_ROWS`` and ``SCORING_ROWS`` are the rows the PSI was computed on.
+    ``FLAGGED`` when PSI > ``params["psi_threshold"]``. A feature missing from the scoring
+    set counts as all NULL there (and is flagged); most drifted first.
     """
     features = [str(f).upper() for f in model.numeric_features]
-    max_rows = params.max_rows
-    bins = params.psi_bins
     threshold = params.psi_threshold
-    train = _numeric_sample(training_set, features, max_rows)
-    score = _numeric_sample(scoring_set, features, max_rows)
+    bins = psi_reference.of_version(reference, model.version, params.psi_bins)
+    present = {str(c).upper() for c in scoring_set.columns}
+    for feature in features:
+        if feature not in present:
+            _warn_missing(feature, "scoring")
+    scoring_rows, indices = psi_reference.stability_indices(
+        bins, scoring_set, {f: f if f in present else None for f in features}
+    )
     rows = []
     for feature in features:
-        expected = (
-            train[feature]
-            if feature in train
-            else pd.Series([np.nan] * len(train), dtype="float64")
-        )
-        actual = (
-            score[feature]
-            if feature in score
-            else pd.Series([np.nan] * len(score), dtype="float64")
-        )
-        if feature not in train or feature not in score:
-            logger.warning(
-                "feature_drift: %s is missing from the %s set",
-                feature,
-                "training" if feature not in train else "scoring",
-            )
-        psi = population_stability_index(expected, actual, bins)
+        psi, training_rows = indices.get(feature, (float("nan"), 0))
         rows.append(
             {
                 "FEATURE": feature,
                 "PSI": psi,
                 "FLAGGED": bool(psi > threshold) if not math.isnan(psi) else False,
-                "TRAINING_ROWS": len(train),
-                "SCORING_ROWS": len(score),
+                "TRAINING_ROWS": training_rows,
+                "SCORING_ROWS": scoring_rows,
             }
         )
     report = pd.DataFrame(

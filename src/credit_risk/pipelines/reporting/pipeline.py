@@ -29,8 +29,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="risk_band_summary",
             ),
             Node(
+                nodes.drift_reference,
+                ["mi_training_set", "known_drift_reference", "model", PARAMS],
+                "rpt_drift_reference",
+                name="drift_reference",
+            ),
+            Node(
                 nodes.feature_drift,
-                ["mi_training_set", "mi_scoring_set", "model", PARAMS],
+                ["rpt_drift_reference", "mi_scoring_set", "model", PARAMS],
                 "rpt_feature_drift",
                 name="feature_drift",
             ),

@@ -17,7 +17,8 @@ Every score given is kept (``MODEL_OUTPUT.SCORE_HISTORY``, append-only): each ca
 engine). A run scores only the open applications (dated on or before ``run_date``) that
 the current model version has not yet scored with these feature values, so a rerun adds
 nothing, a new model version scores everything again and a changed application is
-rescored. ``MODEL_OUTPUT.APPLICATION_SCORES`` holds each application's latest score.
+rescored. ``MODEL_OUTPUT.APPLICATION_SCORES`` holds each application's latest score,
+updated by key: only the applications scored since it was last updated are replaced.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from snowflake.snowpark import Column, DataFrame, Window
 from snowflake.snowpark import functions as F
 
 from credit_risk.columns import KEY
+from credit_risk.full_refresh import FullRefresh, rebuilds
+from credit_risk.incremental import Change, TableState, keys_of
 from credit_risk.modelling.bands import assign_bands, band_column
 from credit_risk.modelling.model import PROBABILITY, ScoringModel
 from credit_risk.modelling.reasons import REASON_FEATURES, TOP_REASONS
@@ -270,10 +273,35 @@ def record_scores(
     )
 
 
-def latest_scores(score_history: DataFrame) -> DataFrame:
+def latest_of(score_history: DataFrame) -> DataFrame:
     """Each application's latest score (by time scored, then model version)."""
     order = Window.partition_by(KEY).order_by(
         F.col("SCORED_AT").desc(), F.col("MODEL_VERSION").desc()
     )
     ranked = score_history.with_column("_RANK", F.row_number().over(order))
     return ranked.filter(F.col("_RANK") == F.lit(1)).drop("_RANK")
+
+
+def latest_scores(
+    score_history: DataFrame, current: TableState, full_refresh: FullRefresh
+) -> Change:
+    """Each application's latest score, updated by key: the applications scored since the
+    table's newest score get their latest row; the others keep theirs.
+
+    ``current`` is the latest-scores table before this run. A score's ``SCORED_AT`` is its
+    run's start, so the history rows scored after the table's newest ``SCORED_AT`` are
+    exactly those it has not taken in yet (this run's, and a run's that stopped before
+    updating it): each of their applications gets the latest of them, which is also its
+    latest in the whole history. The table is rebuilt from the whole history when it does
+    not exist yet or with ``full_refresh``.
+    """
+    if current.rows is None or rebuilds(full_refresh):
+        return Change(rows=latest_of(score_history), full=True)
+    since = current.rows.agg(F.max(F.col("SCORED_AT")).alias("_SINCE"))
+    newer = (
+        score_history.join(since, how="cross")
+        .filter(F.col("_SINCE").is_null() | (F.col("SCORED_AT") > F.col("_SINCE")))
+        .drop("_SINCE")
+    )
+    rows = latest_of(newer)
+    return Change(rows=rows, keys=keys_of(rows, F.col(KEY)))

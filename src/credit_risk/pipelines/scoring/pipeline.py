@@ -34,7 +34,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.latest_scores,
-                "mo_score_history",
+                [
+                    "mo_score_history",
+                    "state_mo_application_scores",
+                    "params:full_refresh",
+                ],
                 "mo_application_scores",
                 name="latest_scores",
             ),
