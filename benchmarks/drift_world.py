@@ -13,7 +13,8 @@ and the README's screenshot (``scripts/monitoring_screenshot.py``):
    run date (outcomes observed by then: applications up to ``maturity_days`` before it);
 3. ``predict`` for each run date of a quiet week (before ``from_date``) and of the week
    from ``from_date`` on (by default; ``--quiet-days``, ``--shift-days``), one
-   ``kedro run`` each, as the daily DAG would;
+   ``kedro run`` each, as the daily DAG would (the test runs the same steps as Kedro
+   sessions in its own process: ``simulate(run=...)``);
 4. the monitoring alerts read back from ``REPORTING.DATA_QUALITY_RESULTS`` and
    ``REPORTING.MONITORING_PSI``.
 
@@ -154,45 +155,41 @@ def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
     return done
 
 
+def kedro_run(project: Path, pipelines: str, params: dict) -> str:
+    """``kedro run --pipelines PIPELINES --params PARAMS`` in its own process, as the daily
+    DAG would; returns its log."""
+    done = kedro(project, "run", "--pipelines", pipelines, "--params", _params(params))
+    return done.stdout + done.stderr
+
+
 def simulate(
     project: Path,
     seed: int,
     log=print,
     scenario: Scenario = TWO_WEEKS,
+    run=kedro_run,
 ) -> tuple[dict[str, float], dict[date, list[str]]]:
     """Build the world, train before the shift, run ``predict`` day by day.
 
-    Returns the seconds per step and, per run date, the monitoring alert log lines.
+    Each step is ``run(project, pipelines, params)``, returning the run's log (by default
+    :func:`kedro_run`). Returns the seconds per step and, per run date, the monitoring
+    alert log lines.
     """
     seconds = {}
     lines = {}
     world = scenario.world(seed)
     clock = time.perf_counter()
-    kedro(project, "run", "--pipelines", "source_data,etl", "--params", _params(world))
+    run(project, "source_data,etl", world)
     seconds["world_and_etl"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    kedro(
-        project,
-        "run",
-        "--pipeline",
-        "train",
-        "--params",
-        _params({**world, "run_date": scenario.train_date.isoformat()}),
-    )
+    run(project, "train", {**world, "run_date": scenario.train_date.isoformat()})
     seconds["train"] = time.perf_counter() - clock
     clock = time.perf_counter()
     for day in scenario.run_dates():
-        done = kedro(
-            project,
-            "run",
-            "--pipeline",
-            "predict",
-            "--params",
-            _params({**world, "run_date": day.isoformat()}),
-        )
+        output = run(project, "predict", {**world, "run_date": day.isoformat()})
         lines[day] = [
             "monitoring " + line.split("monitoring ", 1)[1].strip()
-            for line in (done.stdout + done.stderr).splitlines()
+            for line in output.splitlines()
             if "monitoring warn:" in line or "monitoring fail:" in line
         ]
         log(f"{day}: {len(lines[day])} alert lines")

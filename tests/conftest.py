@@ -21,6 +21,20 @@ from credit_risk.engine import embedded  # noqa: E402
 PROJECT = Path(__file__).resolve().parents[1]
 DATABASE = "CREDIT_RISK"
 SCHEMAS = {"raw": "RAW", "intermediate": "INTERMEDIATE", "primary": "PRIMARY"}
+# The suite's longest modules, longest first. pytest-xdist's workers take whole modules in
+# collection order (pyproject's addopts): started first, the real-Airflow backfill (mostly
+# waiting on its tasks) overlaps the rest instead of running alone at the end.
+LONGEST_FIRST = (
+    "tests/test_airflow.py",
+    "tests/daily/test_daily.py",
+    "tests/pipelines/monitoring/test_drift_detected.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the longest modules to the front; every other test keeps its order."""
+    rank = {module: i for i, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 def engine_config(db_dir: Path, **embedded_opts) -> dict:

@@ -25,6 +25,7 @@ import yaml
 
 from credit_risk.engine import embedded
 from tests.conftest import PROJECT, kedro, project_session
+from tests.tables import table_fingerprints
 
 pytestmark = pytest.mark.slow
 
@@ -599,32 +600,6 @@ class Airflow:
         return path.read_text() if path.exists() else ""
 
 
-def _table_fingerprints(
-    project: Path, ignore: tuple[str, ...] = ()
-) -> dict[str, tuple[int, int]]:
-    """Row count and an order-free hash of every table in the data layers (less the
-    ``ignore`` columns)."""
-    with project_session(project) as s:
-        rows = s.sql(
-            "SELECT TABLE_SCHEMA, TABLE_NAME FROM CREDIT_RISK.INFORMATION_SCHEMA.TABLES "
-            "WHERE TABLE_SCHEMA IN ('RAW', 'INTERMEDIATE', 'PRIMARY', 'FEATURE', 'MODEL_INPUT')"
-        ).collect()
-        out = {}
-        for schema, table in rows:
-            name = f"CREDIT_RISK.{schema}.{table}"
-            frame = s.table(name).to_pandas()
-            frame = frame.drop(columns=[c for c in ignore if c in frame])
-            # a float sum's last bits depend on the order the engine adds in: 6 decimals
-            floats = frame.select_dtypes("floating").columns
-            frame[floats] = frame[floats].round(6)
-            frame = frame.astype(str)
-            out[f"{schema}.{table}"] = (
-                len(frame),
-                int(pd.util.hash_pandas_object(frame, index=False).sum()),
-            )
-        return out
-
-
 # The world of the day-by-day test: 2,000 applications (the default calendar, so training has
 # matured outcomes and an out-of-time holdout), its history up to HISTORY landed in one run,
 # then seven days landed one by one; the backfill runs those days, one of them failing once.
@@ -632,11 +607,6 @@ N_APPLICATIONS = 2000
 HISTORY = "2026-06-23"
 DAYS = [f"2026-06-{day}" for day in range(24, 31)]
 FAULT_DAY = DAYS[3]
-# when and by which load or run a row was loaded: not data (a rebuild loads every file at once)
-LOAD_TIME = ("_LOADED_AT", "_LOAD_ID", "LOADED_AT", "LOAD_ID", "RUN_ID", "RUN_DATE")
-# each table's last load taken in: bookkeeping, one load after a rebuild, one a day here;
-# and the generator's answer key, which source_data writes (the rebuild runs etl only)
-BOOKKEEPING = ("RAW.LOAD_WATERMARKS", "RAW.GENERATOR_TRUTH")
 _PULLED = re.compile(r"pulled ([\d,]+) of ([\d,]+) training rows")
 _AS_OF = re.compile(r"as of run_date=(\S+)")
 
@@ -728,7 +698,7 @@ def _fail_and_rerun_a_day(airflow: Airflow, project: Path, etl: int) -> None:
     )
     airflow.pause_backfill(etl)
     assert airflow.finished(DAGS["etl"], day_before)["state"] == "success"
-    before = _table_fingerprints(project)
+    before = table_fingerprints(project, data_only=False)
 
     good = (applications / f"{FAULT_DAY}.csv").read_bytes()
     (applications / f"{FAULT_DAY}.csv").write_bytes(good + b"APP-CUT-SHORT,\n")
@@ -746,7 +716,7 @@ def _fail_and_rerun_a_day(airflow: Airflow, project: Path, etl: int) -> None:
     log = airflow.task_log(DAGS["etl"], failed["dag_run_id"], "ingestion", 2)
     assert f"{FAULT_DAY}.csv" in log  # the error names the file
     assert tis["model-input"]["state"] == "upstream_failed"
-    assert _table_fingerprints(project) == before
+    assert table_fingerprints(project, data_only=False) == before
 
     (applications / f"{FAULT_DAY}.csv").write_bytes(good)  # sent again, whole
     airflow.clear_failed(DAGS["etl"], failed["dag_run_id"])
@@ -883,14 +853,6 @@ def test_a_backfill_runs_etl_train_and_predict_day_after_day_and_a_failed_day_is
     # each row was loaded: a rebuild loads it now)
     rebuilt = _full_rebuild(project, tmp_path / "rebuild")
     try:
-        daily, rebuild = (
-            {
-                table: fingerprint
-                for table, fingerprint in _table_fingerprints(p, LOAD_TIME).items()
-                if table not in BOOKKEEPING
-            }
-            for p in (project, rebuilt)
-        )
-        assert daily == rebuild
+        assert table_fingerprints(project) == table_fingerprints(rebuilt)
     finally:
         embedded.stop_server(rebuilt / "data" / "engine")

@@ -317,6 +317,9 @@ def test_viz_run_shows_the_graph_in_headless_chromium(ran_project):
                 "--disable-gpu",
                 "--virtual-time-budget=15000",
                 "--window-size=1600,1000",
+                # a profile of its own: another chromium (the model card's test, on another
+                # pytest-xdist worker) may be running at the same time
+                f"--user-data-dir={ran_project.parent / 'chromium-profile'}",
                 f"--screenshot={screenshot}",
                 "--dump-dom",
                 url,

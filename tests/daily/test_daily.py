@@ -8,7 +8,6 @@ order-free checksum of every column but the load-time ones.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from credit_risk.pipelines.data_processing import nodes as processing
 from credit_risk.pipelines.source_data import nodes as source_nodes
 from credit_risk.pipelines.source_data.parameters import SourceDataParams
 from tests.conftest import PROJECT, project_contract, project_session
+from tests.tables import table_fingerprints as _fingerprints
 
 pytestmark = pytest.mark.slow
 
@@ -47,10 +47,6 @@ FIRST = "2026-06-08"
 DAYS = [str(d.date()) for d in pd.date_range("2026-06-01", "2026-06-18")]
 DAILY = [d for d in DAYS if d > FIRST]
 SOURCES = ["applicants", "applications", "bureau_events", "loan_outcomes"]
-LAYERS = ("RAW", "INTERMEDIATE", "PRIMARY", "FEATURE", "MODEL_INPUT")
-# when a row was loaded differs between a day's load and a rebuild's, by design
-LOAD_TIME = {"_LOADED_AT", "_LOAD_ID", "LOADED_AT", "LOAD_ID", "RUN_ID", "RUN_DATE"}
-BOOKKEEPING = {"RAW.LOAD_WATERMARKS"}
 
 
 def _params(**extra) -> dict:
@@ -108,25 +104,6 @@ def _etl(project: Path, day: str | None = None, **params) -> None:
     _run(project, "etl", **({"run_date": day} if day else {}), **params)
 
 
-def _fingerprints(project: Path) -> dict[str, tuple[int, str]]:
-    """Every etl table: row count and a checksum of its sorted rows (load-time columns left out)."""
-    out = {}
-    with project_session(project) as s:
-        tables = s.sql(
-            "SELECT TABLE_SCHEMA, TABLE_NAME FROM CREDIT_RISK.INFORMATION_SCHEMA.TABLES "
-            f"WHERE TABLE_SCHEMA IN {LAYERS}"
-        ).collect()
-        for schema, name in tables:
-            if f"{schema}.{name}" in BOOKKEEPING:
-                continue
-            frame = s.table(f"CREDIT_RISK.{schema}.{name}").to_pandas()
-            frame = frame[sorted(c for c in frame.columns if c not in LOAD_TIME)]
-            text = frame.astype(str).apply("\x1f".join, axis=1).sort_values()
-            digest = hashlib.sha256("\n".join(text).encode()).hexdigest()
-            out[f"{schema}.{name}"] = (len(frame), digest)
-    return out
-
-
 @pytest.fixture(scope="module")
 def daily_and_rebuilt(tmp_path_factory):
     """A project run day by day (with a rerun and a failed day) and one rebuilt from its files."""
@@ -138,6 +115,13 @@ def daily_and_rebuilt(tmp_path_factory):
     # one PII masking key for both databases (each would make its own): equal hashes
     mp.setenv("CREDIT_RISK_MASKING_KEY", "daily-invariant-test-key")
     _etl(days, FIRST)
+    with project_session(days) as s:
+        caught_up = {
+            r[0]
+            for r in s.sql(
+                "SELECT DISTINCT FILE_NAME FROM CREDIT_RISK.RAW.LOAD_LEDGER"
+            ).collect()
+        }
     for i, day in enumerate(DAILY):
         if i == 5:  # fails after the intermediate tables are written, then rerun
             original = processing.build_applications
@@ -159,14 +143,14 @@ def daily_and_rebuilt(tmp_path_factory):
     rebuilt = _project(root / "rebuilt")
     shutil.copytree(days / "data/01_raw/landing", rebuilt / "data/01_raw/landing")
     _etl(rebuilt, DAYS[-1], full_refresh=True)
-    yield days, rebuilt, mid
+    yield days, rebuilt, mid, caught_up
     mp.undo()
     for project in (days, rebuilt):
         embedded.stop_server(project / "data" / "engine")
 
 
 def test_every_table_equals_a_full_refresh(daily_and_rebuilt):
-    days, rebuilt, _ = daily_and_rebuilt
+    days, rebuilt, _, _ = daily_and_rebuilt
     a, b = _fingerprints(days), _fingerprints(rebuilt)
     assert sorted(a) == sorted(b)
     assert (
@@ -178,7 +162,7 @@ def test_every_table_equals_a_full_refresh(daily_and_rebuilt):
 
 def test_the_days_had_late_events_and_failed_half_way(daily_and_rebuilt):
     """The sequence exercised what it claims: late bureau events, a day stopped after intermediate."""
-    days, _, mid = daily_and_rebuilt
+    days, _, mid, _ = daily_and_rebuilt
     with project_session(days) as s:
         # an event landed after an application of its applicant that it precedes: that
         # application's point-in-time features changed on the event's day
@@ -200,8 +184,8 @@ def test_the_days_had_late_events_and_failed_half_way(daily_and_rebuilt):
 
 
 def test_a_changed_landing_file_stops_the_run_naming_it(daily_and_rebuilt):
-    days, _, _ = daily_and_rebuilt
-    before = _fingerprints(days)
+    days, _, _, _ = daily_and_rebuilt
+    before = _fingerprints(days, data_only=False)
     path = days / "data/01_raw/landing/applications" / f"{DAYS[2]}.csv"
     original = path.read_bytes()
     path.write_bytes(original.replace(b"2026", b"2025", 1))
@@ -210,24 +194,18 @@ def test_a_changed_landing_file_stops_the_run_naming_it(daily_and_rebuilt):
             _etl(days, DAYS[-1])
     finally:
         path.write_bytes(original)
-    assert _fingerprints(days) == before
-    _etl(days, DAYS[-1])  # the file restored: nothing to load, nothing changes
+    assert (
+        _fingerprints(days, data_only=False) == before
+    )  # not a column of a table changed
+    before = _fingerprints(days)
+    # the file restored: nothing to load, no data changes (the watermarks say it ran)
+    _etl(days, DAYS[-1])
     assert _fingerprints(days) == before
 
 
-def test_day_files_after_run_date_wait(tmp_path):
-    project = _project(tmp_path / "p")
-    for day in DAYS[:3]:
-        _land(project, day)
-    # two days hold no matured loan: the training set's row_count check would stop the run
-    no_minimum = [{"check": "row_count", "min": 0}]
-    _etl(project, DAYS[1], data_quality={"mi_training_set": {"checks": no_minimum}})
-    with project_session(project) as s:
-        files = {
-            r[0]
-            for r in s.sql(
-                "SELECT DISTINCT FILE_NAME FROM CREDIT_RISK.RAW.LOAD_LEDGER"
-            ).collect()
-        }
-    embedded.stop_server(project / "data" / "engine")
-    assert files == {f"{DAYS[0]}.csv", f"{DAYS[1]}.csv"}
+def test_day_files_after_run_date_wait(daily_and_rebuilt):
+    """The catch-up run as of FIRST loaded the days up to it; the later days' files, landed
+    before it ran, waited for their own days' runs."""
+    *_, caught_up = daily_and_rebuilt
+    assert caught_up == {f"{day}.csv" for day in DAYS if day <= FIRST}
+    assert len(caught_up) < len(DAYS)

@@ -5,12 +5,22 @@ The scenario is ``benchmarks/drift_world.py`` (about 750 applications a day, so 
 date scores more than ``monitoring.min_rows``; the configured thresholds). Here one seed;
 the spread of the detection delay and of the quiet week's PSI over seeds is measured by
 ``python -m benchmarks.drift_world`` (docs/source_data.md "Detected by monitoring").
+
+The runs are Kedro sessions in this process (the test is about monitoring, not the CLI:
+the same runtime parameters as ``kedro run --params`` makes them, the alert lines read
+from the log records), not one ``kedro run`` process each as the benchmark does.
 """
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+from omegaconf import OmegaConf
 
 from benchmarks import drift_world
 from credit_risk.engine import embedded
@@ -28,12 +38,43 @@ def _day(detail: str):
     return pd.Timestamp(detail[:10]).date()
 
 
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _in_process(project: Path, pipelines: str, params: dict) -> str:
+    """``kedro run --pipelines PIPELINES --params PARAMS`` as a session in this process;
+    returns what it logged, a record a line."""
+    # the CLI's own parsing of --params (kedro.framework.cli.utils._split_params)
+    dotlist = [f"{key}={value}" for key, value in params.items()]
+    runtime_params = OmegaConf.to_container(OmegaConf.from_dotlist(dotlist))
+    bootstrap_project(project)
+    records = _Records()
+    with KedroSession.create(
+        project_path=project, runtime_params=runtime_params
+    ) as session:
+        logging.getLogger().addHandler(records)
+        try:
+            session.run(pipeline_names=pipelines.split(","))
+        finally:
+            logging.getLogger().removeHandler(records)
+    return "\n".join(records.lines)
+
+
 def test_monitoring_flags_the_shift_within_the_stated_days_and_never_the_quiet_week(
-    tmp_path,
+    tmp_path, monkeypatch
 ):
+    monkeypatch.delenv("CREDIT_RISK_ENGINE_DIR", raising=False)  # the project's own
     project = drift_world.make_project(tmp_path / "project")
     try:
-        _, lines = drift_world.simulate(project, SEED, log=lambda _: None)
+        _, lines = drift_world.simulate(
+            project, SEED, log=lambda _: None, run=_in_process
+        )
         results, psi = drift_world.read_monitoring(project)
     finally:
         embedded.stop_server(project / "data" / "engine")
