@@ -90,16 +90,7 @@ def numeric_bins(values: pd.Series | Sequence, bins: int) -> pd.DataFrame:
         }
         for i in range(len(cuts) + 1)
     ]
-    rows.append(
-        {
-            "BIN": len(cuts) + 1,
-            "IS_NULL": True,
-            "LOWER_EDGE": None,
-            "UPPER_EDGE": None,
-            "CATEGORY": None,
-            "ROWS": int(values.isna().sum()),
-        }
-    )
+    rows.append(_null_bin(len(cuts) + 1, values))
     return pd.DataFrame(rows).astype(_BIN_TYPES)
 
 
@@ -119,17 +110,20 @@ def category_bins(values: pd.Series | Sequence) -> pd.DataFrame:
         }
         for i, (category, n) in enumerate(counts.items())
     ]
-    rows.append(
-        {
-            "BIN": len(rows),
-            "IS_NULL": True,
-            "LOWER_EDGE": None,
-            "UPPER_EDGE": None,
-            "CATEGORY": None,
-            "ROWS": int(values.isna().sum()),
-        }
-    )
+    rows.append(_null_bin(len(rows), values))
     return pd.DataFrame(rows).astype(_BIN_TYPES)
+
+
+def _null_bin(number: int, values: pd.Series) -> dict:
+    """The bin of the NULL values, numbered ``number``: every reference has one."""
+    return {
+        "BIN": number,
+        "IS_NULL": True,
+        "LOWER_EDGE": None,
+        "UPPER_EDGE": None,
+        "CATEGORY": None,
+        "ROWS": int(values.isna().sum()),
+    }
 
 
 def reference_rows(
@@ -180,6 +174,15 @@ def of_version(reference: DataFrame, version: str, bins: int) -> DataFrame:
         (F.col("MODEL_VERSION") == F.lit(str(version)))
         & (F.col("PSI_BINS") == F.lit(int(bins)))
     )
+
+
+def kept(known: DataFrame | None, version: str, bins: int) -> DataFrame | None:
+    """The rows ``known`` (a reference table before this run, None before the first) already
+    holds for this model version and bin count, or None: then the reference is computed."""
+    if known is None:
+        return None
+    mine = of_version(known, version, bins)
+    return mine if mine.limit(1).count() else None
 
 
 def to_pandas(reference: DataFrame) -> pd.DataFrame:

@@ -148,10 +148,8 @@ def stability_reference(
     new champion gets its own reference.
     """
     bins = params.psi_bins
-    if known is not None:
-        mine = psi_reference.of_version(known, model.version, bins)
-        if mine.limit(1).count():
-            return mine
+    if (mine := psi_reference.kept(known, model.version, bins)) is not None:
+        return mine
     numeric = [str(f).upper() for f in model.numeric_features]
     categorical = [str(f).upper() for f in model.categorical_features]
     max_rows = params.max_rows

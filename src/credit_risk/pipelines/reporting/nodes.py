@@ -254,10 +254,8 @@ def drift_reference(
     missing from the training set counts as all NULL there.
     """
     bins = params.psi_bins
-    if known is not None:
-        mine = psi_reference.of_version(known, model.version, bins)
-        if mine.limit(1).count():
-            return mine
+    if (mine := psi_reference.kept(known, model.version, bins)) is not None:
+        return mine
     features = [str(f).upper() for f in model.numeric_features]
     train = _numeric_sample(training_set, features, params.max_rows)
     variables = []
