@@ -538,9 +538,9 @@ def test_every_published_group_is_written_by_one_node():
         )
         for e in published.values()
     }
-    # RAW's load, each cleaned source with its rejected rows, and the five tables updated
-    # by key alone (primary, feature, model_input: a group of one)
-    assert len(groups) == 10
+    # RAW's load, each cleaned source with its rejected rows, and the six tables updated
+    # by key alone (primary, feature, model_input, the latest scores: a group of one)
+    assert len(groups) == 11
     for group in groups:
         names = {table_of[t] for t in group}  # every member is a catalog entry
         writers = [n.name for n in nodes if names & set(n.outputs)]

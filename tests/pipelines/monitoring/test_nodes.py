@@ -253,6 +253,7 @@ def test_poor_realised_performance_raises_a_failing_alert_and_a_log_line(
         _table(scores), _table(apps), SMALL, run_date("2026-02-01")
     )
     quiet = _stability(session, _population(600, 2, "C"))
+    caplog.clear()  # the alerts' own lines (not the stability reference's INFO line)
     with caplog.at_level(logging.WARNING, logger=nodes.__name__):
         rows = nodes.alerts(quiet.reset_index(), table, NO_REJECTS, SMALL, "run-1")
     assert list(rows.columns)[:4] == ["RUN_ID", "CHECKED_AT", "DATASET", "CHECK_NAME"]
