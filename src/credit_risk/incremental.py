@@ -136,10 +136,10 @@ class Scope:
         )
 
 
-# Key sets already found, per session (gone with it: a session's ids are not unique across
-# connections to the embedded engine) and (what, scope): several nodes of one run recompute
-# the same keys of the same RAW loads (the cleaned and the primary bureau events; the
-# features and both model-input sets).
+# Key sets already found, per session object (not its id: the embedded engine repeats ids
+# across connections) and (what, scope): several nodes of one run recompute the same keys of
+# the same RAW loads (the cleaned and the primary bureau events; the features and both
+# model-input sets). A few temporary-table frames per run, kept while the process lives.
 _FOUND: weakref.WeakKeyDictionary[Any, dict[tuple[str, int, int], Any]] = (
     weakref.WeakKeyDictionary()
 )
