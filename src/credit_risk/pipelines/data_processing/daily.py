@@ -10,6 +10,8 @@ in a rebuild.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
@@ -47,6 +49,24 @@ def _source_keys(raw: DataFrame, scope: Scope, key: str) -> DataFrame | None:
     return None if scope.full else settled(keys_of(scope.new(raw), text_key(key)))
 
 
+def _clean_source(  # noqa: PLR0913
+    raw: DataFrame,
+    ledger: DataFrame,
+    state: TableState,
+    full_refresh: FullRefresh,
+    key: str,
+    clean: Callable[[DataFrame], tuple[DataFrame, DataFrame]],
+) -> tuple[Change, Change]:
+    """One source's (clean, rejected) changes: ``clean`` (the ordinary cleaning node) run on
+    every RAW row of the keys that arrived since the watermark (all rows on a rebuild)."""
+    scope = Scope.of(state, full_refresh, ledger)
+    if scope.nothing_new:
+        return Change.none(), Change.none()
+    keys = _source_keys(raw, scope, key)
+    clean_rows, rejected = clean(_rows_of_keys(raw, scope, key, keys))
+    return change(clean_rows, scope, keys, state, key), change(rejected, scope, keys)
+
+
 def clean_applicants(  # noqa: PLR0913
     raw: DataFrame,
     ledger: DataFrame,
@@ -57,15 +77,13 @@ def clean_applicants(  # noqa: PLR0913
     quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The applicants whose RAW rows arrived since the watermark, cleaned from all their rows."""
-    scope = Scope.of(state, full_refresh, ledger)
-    if scope.nothing_new:
-        return Change.none(), Change.none()
-    keys = _source_keys(raw, scope, "APPLICANT_ID")
-    clean, rejected = nodes.clean_applicants(
-        _rows_of_keys(raw, scope, "APPLICANT_ID", keys), masking_key, rules, quality
-    )
-    return change(clean, scope, keys, state, "APPLICANT_ID"), change(
-        rejected, scope, keys
+    return _clean_source(
+        raw,
+        ledger,
+        state,
+        full_refresh,
+        "APPLICANT_ID",
+        lambda rows: nodes.clean_applicants(rows, masking_key, rules, quality),
     )
 
 
@@ -78,15 +96,13 @@ def clean_applications(  # noqa: PLR0913
     quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The applications whose RAW rows arrived since the watermark, cleaned from all their rows."""
-    scope = Scope.of(state, full_refresh, ledger)
-    if scope.nothing_new:
-        return Change.none(), Change.none()
-    keys = _source_keys(raw, scope, "APPLICATION_ID")
-    clean, rejected = nodes.clean_applications(
-        _rows_of_keys(raw, scope, "APPLICATION_ID", keys), rules, quality
-    )
-    return change(clean, scope, keys, state, "APPLICATION_ID"), change(
-        rejected, scope, keys
+    return _clean_source(
+        raw,
+        ledger,
+        state,
+        full_refresh,
+        "APPLICATION_ID",
+        lambda rows: nodes.clean_applications(rows, rules, quality),
     )
 
 
@@ -99,15 +115,13 @@ def clean_loan_outcomes(  # noqa: PLR0913
     quality: DatasetQuality | None = None,
 ) -> tuple[Change, Change]:
     """The outcomes whose RAW rows arrived since the watermark, cleaned from all their rows."""
-    scope = Scope.of(state, full_refresh, ledger)
-    if scope.nothing_new:
-        return Change.none(), Change.none()
-    keys = _source_keys(raw, scope, "APPLICATION_ID")
-    clean, rejected = nodes.clean_loan_outcomes(
-        _rows_of_keys(raw, scope, "APPLICATION_ID", keys), rules, quality
-    )
-    return change(clean, scope, keys, state, "APPLICATION_ID"), change(
-        rejected, scope, keys
+    return _clean_source(
+        raw,
+        ledger,
+        state,
+        full_refresh,
+        "APPLICATION_ID",
+        lambda rows: nodes.clean_loan_outcomes(rows, rules, quality),
     )
 
 

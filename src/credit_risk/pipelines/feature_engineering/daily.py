@@ -31,6 +31,21 @@ from credit_risk.pipelines.feature_engineering.parameters import (
 )
 
 
+def raw_sources(
+    applicants: DataFrame,
+    applications: DataFrame,
+    bureau_events: DataFrame,
+    loan_outcomes: DataFrame,
+) -> dict[str, DataFrame]:
+    """The four RAW tables by source name, as :func:`changed_applicants` reads them."""
+    return {
+        "applicants": applicants,
+        "applications": applications,
+        "bureau_events": bureau_events,
+        "loan_outcomes": loan_outcomes,
+    }
+
+
 def changed_applicants(
     raw: dict[str, DataFrame], scope: Scope
 ) -> tuple[DataFrame, DataFrame]:
@@ -101,12 +116,9 @@ def build_application_features_daily(  # noqa: PLR0913
         return Change.none()
     keys = None
     if not scope.full:
-        raw = {
-            "applicants": raw_applicants,
-            "applications": raw_applications,
-            "bureau_events": raw_bureau_events,
-            "loan_outcomes": raw_loan_outcomes,
-        }
+        raw = raw_sources(
+            raw_applicants, raw_applications, raw_bureau_events, raw_loan_outcomes
+        )
         applicants, keys = application_keys(applications, raw, scope)
         applications = applications.filter(in_keys(F.col("APPLICANT_ID"), applicants))
         events = events.filter(in_keys(F.col("APPLICANT_ID"), applicants))

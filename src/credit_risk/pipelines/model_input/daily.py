@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from snowflake.snowpark import DataFrame
 from snowflake.snowpark import functions as F
 
 from credit_risk.full_refresh import FullRefresh
 from credit_risk.incremental import Change, Scope, TableState, change, in_keys
-from credit_risk.pipelines.feature_engineering.daily import application_keys
+from credit_risk.pipelines.feature_engineering.daily import (
+    application_keys,
+    raw_sources,
+)
 from credit_risk.pipelines.model_input.nodes import (
     build_scoring_set,
     build_training_set,
@@ -15,19 +20,25 @@ from credit_risk.pipelines.model_input.nodes import (
 from credit_risk.pipelines.model_input.parameters import ModelInputParams
 
 
-def _changed(  # noqa: PLR0913
+def _set_change(  # noqa: PLR0913
     features: DataFrame,
     applications: DataFrame,
     raw: dict[str, DataFrame],
     ledger: DataFrame,
     state: TableState,
     full_refresh: FullRefresh,
-) -> tuple[Scope, DataFrame, DataFrame | None]:
+    build: Callable[[DataFrame], DataFrame],
+) -> Change:
+    """A model-input set's change: ``build`` (the ordinary node) on the features of the
+    applications the day changed (all of them on a rebuild)."""
     scope = Scope.of(state, full_refresh, ledger)
-    if scope.full or scope.nothing_new:
-        return scope, features, None
-    _, keys = application_keys(applications, raw, scope)
-    return scope, features.filter(in_keys(F.col("APPLICATION_ID"), keys)), keys
+    if scope.nothing_new:
+        return Change.none()
+    keys = None
+    if not scope.full:
+        _, keys = application_keys(applications, raw, scope)
+        features = features.filter(in_keys(F.col("APPLICATION_ID"), keys))
+    return change(build(features), scope, keys, state, "APPLICATION_ID")
 
 
 def build_training_set_daily(  # noqa: PLR0913
@@ -43,19 +54,17 @@ def build_training_set_daily(  # noqa: PLR0913
     full_refresh: FullRefresh,
 ) -> Change:
     """The training set's rows of the applications the day changed."""
-    raw = {
-        "applicants": raw_applicants,
-        "applications": raw_applications,
-        "bureau_events": raw_bureau_events,
-        "loan_outcomes": raw_loan_outcomes,
-    }
-    scope, features, keys = _changed(
-        features, applications, raw, ledger, state, full_refresh
+    raw = raw_sources(
+        raw_applicants, raw_applications, raw_bureau_events, raw_loan_outcomes
     )
-    if scope.nothing_new:
-        return Change.none()
-    return change(
-        build_training_set(features, params), scope, keys, state, "APPLICATION_ID"
+    return _set_change(
+        features,
+        applications,
+        raw,
+        ledger,
+        state,
+        full_refresh,
+        lambda rows: build_training_set(rows, params),
     )
 
 
@@ -71,15 +80,9 @@ def build_scoring_set_daily(  # noqa: PLR0913
     full_refresh: FullRefresh,
 ) -> Change:
     """The scoring set's rows of the applications the day changed."""
-    raw = {
-        "applicants": raw_applicants,
-        "applications": raw_applications,
-        "bureau_events": raw_bureau_events,
-        "loan_outcomes": raw_loan_outcomes,
-    }
-    scope, features, keys = _changed(
-        features, applications, raw, ledger, state, full_refresh
+    raw = raw_sources(
+        raw_applicants, raw_applications, raw_bureau_events, raw_loan_outcomes
     )
-    if scope.nothing_new:
-        return Change.none()
-    return change(build_scoring_set(features), scope, keys, state, "APPLICATION_ID")
+    return _set_change(
+        features, applications, raw, ledger, state, full_refresh, build_scoring_set
+    )
