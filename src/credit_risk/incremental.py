@@ -12,6 +12,7 @@ engine.
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +90,16 @@ def text_key(column: str) -> Column:
     return F.call_function("NULLIF", F.trim(F.col(column)), F.lit(""))
 
 
+def text_in(column: str, values: DataFrame) -> Column:
+    """True where the RAW text id ``column``, as :func:`text_key` reads it, is one of ``values``.
+
+    ``values`` is a one-column frame of :func:`text_key` values (a ``_KEY`` frame, say): it
+    never holds an empty string (that is NULL), so ``NULLIF(TRIM(x), '')`` and ``TRIM(x)``
+    are in it for the same rows. TRIM alone halves the cost of a whole RAW table's scan.
+    """
+    return F.trim(F.col(column)).isin(values)
+
+
 def last_load(ledger: DataFrame) -> int:
     """The newest RAW load in the ledger (0 if none)."""
     value = ledger.agg(F.max(F.col("LOAD_ID")).alias("N")).collect()[0][0]
@@ -159,13 +170,36 @@ def found_once(what: str, session: Any, scope: Scope, find: Callable[[], Any]) -
     return found[memo]
 
 
+def computed(frame: DataFrame) -> DataFrame:
+    """``frame`` computed once into a temporary table of its session: a Table over it.
+
+    What Snowpark's ``cache_result`` does, in one statement (``CREATE TEMPORARY TABLE ... AS``
+    the frame's query) instead of three: ``cache_result`` first asks the server for the
+    frame's columns (a describe query) to create the table, then inserts. On the embedded
+    engine a describe costs a translation of the whole query, as much as running it on a
+    day's rows. The table goes when its Table is no longer used, where the session drops
+    such tables (``is_temp_table_for_cleanup``, as ``cache_result``), else with the session.
+    A frame whose plan is more than one query (a local frame staged first) takes
+    ``cache_result``.
+    """
+    plan = frame.queries
+    if len(plan["queries"]) != 1 or plan["post_actions"]:
+        return frame.cache_result()
+    session = frame.session
+    name = f"_KEDRO_C_{uuid.uuid4().hex[:12]}".upper()
+    session.sql(f"CREATE TEMPORARY TABLE {name} AS {plan['queries'][0]}").collect()
+    table = session.table(name, is_temp_table_for_cleanup=True)
+    table.is_cached = True  # computed rows, as cache_result's (staged as they are)
+    return table
+
+
 def settled(keys: DataFrame | None) -> DataFrame | None:
     """``keys`` computed once into a temporary table of the session (None stays None).
 
     A key frame is read by the rows' filter, the kept rows, the checks and the write: it is
     a few hundred keys on a day, but lazily each read would scan RAW again to find them.
     """
-    return None if keys is None else keys.cache_result()
+    return None if keys is None else computed(keys)
 
 
 def keys_of(frame: DataFrame, key: Column) -> DataFrame:

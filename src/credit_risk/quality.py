@@ -34,7 +34,7 @@ from snowflake.snowpark import functions as F
 
 from credit_risk.datasets.sql import identifier
 from credit_risk.errors import UserError
-from credit_risk.incremental import Change, as_frame
+from credit_risk.incremental import Change, as_frame, computed
 
 ROW_LEVEL = ("not_null", "accepted_values", "range", "expression")
 TABLE_LEVEL = ("row_count", "freshness")
@@ -442,7 +442,7 @@ class TableChecks:
     ``dataset`` names the table (its checks are ``params:data_quality.<dataset>``, its
     results go to ``dq_<dataset>``). A save of a :class:`~credit_risk.incremental.Change`
     is judged as the table it leaves. ``compute_once`` computes the saved rows into a
-    temporary table first (``cache_result``), so the checks and the write read it instead of
+    temporary table first (:func:`~credit_risk.incremental.computed`), so the checks and the write read it instead of
     computing an expensive frame twice.
     """
 
@@ -466,9 +466,9 @@ class TableChecks:
         keyed = isinstance(data, Change) and data.keys is not None
         if self.compute_once or keyed:
             if isinstance(data, Change):
-                data = dataclasses.replace(data, rows=data.rows.cache_result())
+                data = dataclasses.replace(data, rows=computed(data.rows))
             elif isinstance(data, DataFrame):
-                data = data.cache_result()
+                data = computed(data)
         spec = catalog.load(f"params:data_quality.{self.dataset}")
         parents = {
             c["to"]: catalog.load(c["to"])

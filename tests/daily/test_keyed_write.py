@@ -9,7 +9,15 @@ from snowflake.snowpark import functions as F
 
 from credit_risk.datasets import PublishedTableDataset, TableStateDataset
 from credit_risk.datasets.published_table import IncrementalWriteError
-from credit_risk.incremental import KEY, Change
+from credit_risk.incremental import (
+    KEY,
+    Change,
+    computed,
+    in_keys,
+    keys_of,
+    text_in,
+    text_key,
+)
 
 WATERMARKS = "RAW.TEST_WATERMARKS"
 
@@ -146,3 +154,40 @@ def test_nothing_new_writes_nothing_and_a_group_publishes_its_other_tables(sessi
     first.save(Change.none())
     second.save(Change.none())  # both: nothing at all
     assert _rows(session, a) == [("1", 1)] and _rows(session, b) == [("1", 1), ("2", 2)]
+
+
+def test_computed_keys_and_rows_are_staged_as_they_are_and_outlive_the_publish(
+    session,
+):
+    """A daily write's keys are shared by the nodes of a run (found_once): publishing must not drop them."""
+    name = f"T_{uuid.uuid4().hex[:6]}".upper()
+    table = _table(name)
+    table.save(
+        Change(
+            rows=session.create_dataframe([["1", 10], ["2", 20]], ["ID", "V"]),
+            full=True,
+            through=1,
+        )
+    )
+    keys = computed(session.create_dataframe([["2"]], [KEY]))
+    rows = computed(session.create_dataframe([["2", 21]], ["ID", "V"]))
+    table.save(Change(rows=rows, keys=keys, through=2))
+    assert _rows(session, name) == [("1", 10), ("2", 21)]
+    assert [tuple(r) for r in keys.collect()] == [
+        ("2",)
+    ]  # still there for the next node
+    assert [tuple(r) for r in rows.collect()] == [("2", 21)]
+
+
+def test_text_in_finds_the_rows_text_key_finds(session):
+    """TRIM alone finds the same RAW rows as NULLIF(TRIM(x), ''), the id as cleaning reads it."""
+    values = [" A", "A ", "A", "", "  ", None, "B", " b", "C"]
+    frame = session.create_dataframe([[v] for v in values], ["ID"])
+    keys = keys_of(
+        session.create_dataframe([["A  "], [""], [None], ["b "]], ["ID"]),
+        text_key("ID"),
+    )
+    by_text_key = frame.filter(in_keys(text_key("ID"), keys)).collect()
+    by_trim = frame.filter(text_in("ID", keys.select(KEY))).collect()
+    assert sorted(r[0] for r in by_trim) == sorted(r[0] for r in by_text_key)
+    assert sorted(r[0] for r in by_trim) == [" A", " b", "A", "A "]

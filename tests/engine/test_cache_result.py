@@ -5,7 +5,8 @@ from __future__ import annotations
 from snowflake.snowpark import functions as F
 from snowflake.snowpark.exceptions import SnowparkSQLException
 
-from credit_risk.engine.shims import unscoped
+from credit_risk.engine.shims import read_query_history, unscoped
+from credit_risk.incremental import computed
 
 
 def test_unscoped_drops_scoped_and_the_qualifier_of_snowpark_temp_tables_only():
@@ -46,3 +47,44 @@ def _exists(session, name: str) -> bool:
     except SnowparkSQLException:
         return False
     return True
+
+
+def test_the_engine_lets_snowpark_work_out_a_frames_columns(session):
+    """The login parameter the engine sends: no describe query for a filter and select of known columns."""
+    assert session.reduce_describe_query_enabled
+    db_dir = session._snowpark_embedded_db_dir  # noqa: SLF001 - the test engine's folder
+    session.sql(
+        "CREATE OR REPLACE TEMPORARY TABLE DESCRIBED_SRC AS SELECT range AS A FROM range(3)"
+    ).collect()
+    source = session.table("DESCRIBED_SRC")
+    _ = source.columns
+    before = len(read_query_history(db_dir))
+    frame = source.filter(F.col("A") > 1).select("A")
+    assert frame.columns == ["A"]
+    asked = read_query_history(db_dir)[before:]
+    assert not [q for q in asked if q.get("describe_only")], asked
+
+
+def test_computed_runs_the_frame_once_in_one_statement(session):
+    """credit_risk.incremental.computed: cache_result's rows, without its describe and CREATE."""
+    db_dir = session._snowpark_embedded_db_dir  # noqa: SLF001 - the test engine's folder
+    session.sql(
+        "CREATE OR REPLACE TEMPORARY TABLE COMPUTED_SRC AS SELECT range AS A FROM range(100)"
+    ).collect()
+    frame = (
+        session.table("COMPUTED_SRC")
+        .with_column("B", F.col("A") * 2)
+        .filter(F.col("A") % 3 == 0)
+    )
+    expected = sorted(tuple(r) for r in frame.collect())
+    before = len(read_query_history(db_dir))
+    table = computed(frame)
+    sent = [
+        q for q in read_query_history(db_dir)[before:] if "COMPUTED_SRC" in q["query"]
+    ]
+    assert len(sent) == 1, sent  # cache_result sends two: a describe, then the insert
+    assert sent[0]["query"].startswith("CREATE TEMPORARY TABLE")
+    assert table.is_cached
+    session.sql("DELETE FROM COMPUTED_SRC").collect()  # the rows no longer depend on it
+    assert sorted(tuple(r) for r in table.collect()) == expected
+    assert table.columns == ["A", "B"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kedro.io import DatasetError
-from snowflake.snowpark import DataFrame, Session
+from snowflake.snowpark import DataFrame, Session, Table
 
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 from credit_risk.datasets.sql import identifier, qualified
@@ -39,10 +39,16 @@ class Staged:
     append: bool = False  # insert only (no keys, no rebuild)
     watermarks: str | None = None  # the watermark table, when the target keeps one
     through: int | None = None  # the target's new watermark
+    owned: tuple[
+        str, ...
+    ] = ()  # the temporary tables staging made (dropped after publish)
+    # the frames whose temporary tables are staged as they are (``cache_result``), kept
+    # referenced until the publish: Snowpark may drop such a table once its frame is gone
+    held: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def scratch(self) -> list[str]:
-        return [t for t in (self.rows, self.keys) if t]
+        return list(self.owned)
 
 
 _staged: dict[
@@ -141,8 +147,15 @@ class PublishedTableDataset(SnowparkTableDataset):
             rows=rows, watermark=watermark(self.session, self._watermarks, self.fqn)
         )
 
-    def _stage(self, frame: DataFrame, prefix: str) -> str:
-        """Compute ``frame`` into a new temporary table of the session; its name."""
+    def _stage(self, frame: DataFrame, prefix: str) -> tuple[str, bool]:
+        """A temporary table of the session holding ``frame``'s rows, and whether staging made it.
+
+        A frame already computed into a temporary table (``cache_result``: the keys a daily
+        run found, the rows its checks read) is staged as it is, not copied; any other is
+        computed into a new one.
+        """
+        if isinstance(frame, Table) and frame.is_cached:
+            return frame.table_name, False
         session = self.session
         staged = self._scratch_name(prefix)
         view = self._scratch_name("V")
@@ -153,7 +166,7 @@ class PublishedTableDataset(SnowparkTableDataset):
             ).collect()
         finally:
             session.sql(f"DROP VIEW IF EXISTS {view}").collect()
-        return staged
+        return staged, True
 
     def save(self, data: DataFrame | Change) -> None:
         """Stage ``data``; publish the whole group once its last table is staged.
@@ -171,14 +184,18 @@ class PublishedTableDataset(SnowparkTableDataset):
             )
         if change.keys is not None and not self._key:
             raise DatasetError(f"{self.fqn}: a keyed change needs the dataset's key")
+        frames = [change.rows] + ([] if change.keys is None else [change.keys])
+        staged = [self._stage(frame, prefix) for frame, prefix in zip(frames, "PK")]
         self._pend(
             Staged(
-                rows=self._stage(change.rows, "P"),
-                keys=None if change.keys is None else self._stage(change.keys, "K"),
+                rows=staged[0][0],
+                keys=staged[1][0] if len(staged) > 1 else None,
                 key_sql=self._key_sql,
                 append=change.keys is None and not change.full,
                 watermarks=self._watermarks if change.through is not None else None,
                 through=change.through,
+                owned=tuple(name for name, made in staged if made),
+                held=tuple(f for f, (_, made) in zip(frames, staged) if not made),
             )
         )
 
@@ -261,9 +278,10 @@ def publish(session: Session, staged: dict[str, Staged | str]) -> None:
         for target, entry in staged.items()
     }
     reshaped = set()
+    columns = {}
     for target, plan in plans.items():
         current = _columns(session, target)
-        rows = _columns_of_staged(session, plan.rows)
+        rows = columns[target] = _columns_of_staged(session, plan.rows)
         if current == rows:
             continue
         if current is None or (not plan.append and plan.keys is None):
@@ -284,7 +302,8 @@ def publish(session: Session, staged: dict[str, Staged | str]) -> None:
         session.sql("BEGIN").collect()
         try:
             for target, plan in sorted(plans.items()):
-                _apply(session, target, plan, target in reshaped)
+                _apply(session, target, plan, target in reshaped, columns[target])
+            _move_watermarks(session, plans)
             session.sql("COMMIT").collect()
         except Exception as exc:
             try:
@@ -307,8 +326,14 @@ def publish(session: Session, staged: dict[str, Staged | str]) -> None:
             return
 
 
-def _apply(session: Session, target: str, plan: Staged, reshaped: bool) -> None:
-    """The statements of one target's part of the transaction."""
+def _apply(
+    session: Session,
+    target: str,
+    plan: Staged,
+    reshaped: bool,
+    columns: list[tuple[str, str]],
+) -> None:
+    """The statements of one target's part of the transaction (``columns``: its staged rows')."""
     if reshaped:
         session.sql(
             f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {plan.rows}"
@@ -323,16 +348,26 @@ def _apply(session: Session, target: str, plan: Staged, reshaped: bool) -> None:
             ).collect()
         elif not plan.append:
             session.sql(f"DELETE FROM {target}").collect()
-        names = ", ".join(n for n, _ in _columns_of_staged(session, plan.rows))
+        names = ", ".join(n for n, _ in columns)
         session.sql(
             f"INSERT INTO {target} ({names}) SELECT {names} FROM {plan.rows}"
         ).collect()
-    if plan.watermarks and plan.through is not None:
+
+
+def _move_watermarks(session: Session, plans: dict[str, Staged]) -> None:
+    """Set the new watermark of every target that keeps one: one DELETE and one INSERT per watermark table."""
+    moved: dict[str, list[tuple[str, int]]] = {}
+    for target, plan in sorted(plans.items()):
+        if plan.watermarks and plan.through is not None:
+            moved.setdefault(plan.watermarks, []).append((target, plan.through))
+    for watermarks, rows in moved.items():
+        marks = ", ".join("?" for _ in rows)
         session.sql(
-            f"DELETE FROM {plan.watermarks} WHERE TABLE_NAME = ?", params=[target]
+            f"DELETE FROM {watermarks} WHERE TABLE_NAME IN ({marks})",
+            params=[t for t, _ in rows],
         ).collect()
         session.sql(
-            f"INSERT INTO {plan.watermarks} (TABLE_NAME, LOAD_ID, UPDATED_AT) "
-            "SELECT ?, ?, CURRENT_TIMESTAMP()",
-            params=[target, plan.through],
+            f"INSERT INTO {watermarks} (TABLE_NAME, LOAD_ID, UPDATED_AT) "
+            + " UNION ALL ".join("SELECT ?, ?, CURRENT_TIMESTAMP()" for _ in rows),
+            params=[v for row in rows for v in row],
         ).collect()

@@ -18,15 +18,18 @@ from snowflake.snowpark import functions as F
 from credit_risk.contract import DataContract
 from credit_risk.full_refresh import FullRefresh
 from credit_risk.incremental import (
+    KEY,
     LOAD_ID,
     Change,
     Scope,
     TableState,
     change,
+    computed,
     found_once,
     in_keys,
     keys_of,
     settled,
+    text_in,
     text_key,
     union_keys,
 )
@@ -40,7 +43,7 @@ def _rows_of_keys(
     """Every loaded RAW row of ``keys`` and every new row (a new row without a valid key too)."""
     loaded = scope.loaded(raw)
     if keys is not None:
-        loaded = loaded.filter(in_keys(text_key(key), keys) | scope.is_new())
+        loaded = loaded.filter(text_in(key, keys.select(KEY)) | scope.is_new())
     return loaded.drop(LOAD_ID)
 
 
@@ -135,7 +138,7 @@ def bureau_event_keys(
     def find() -> DataFrame:
         arrived = keys_of(scope.new(raw_applicants), text_key("APPLICANT_ID"))
         of_arrived = scope.loaded(raw).filter(
-            in_keys(text_key("APPLICANT_ID"), arrived)
+            text_in("APPLICANT_ID", arrived.select(KEY))
         )
         return settled(
             union_keys(
@@ -165,9 +168,9 @@ def clean_bureau_events(  # noqa: PLR0913
     events = _rows_of_keys(raw, scope, "EVENT_ID", keys)
     applicants = scope.loaded(raw_applicants).drop(LOAD_ID)
     if keys is not None:  # only the applicants of these events are looked up
-        events = events.cache_result()  # the day's events: read twice, found once
+        events = computed(events)  # the day's events: read twice, found once
         applicants = applicants.filter(
-            text_key("APPLICANT_ID").isin(events.select(text_key("APPLICANT_ID")))
+            text_in("APPLICANT_ID", events.select(text_key("APPLICANT_ID")))
         )
     clean, rejected = nodes.clean_bureau_events(events, applicants, rules, quality)
     return change(clean, scope, keys, state, "EVENT_ID"), change(rejected, scope, keys)

@@ -15,6 +15,7 @@ from snowflake.snowpark import functions as F
 from snowflake.snowpark.types import DoubleType, LongType
 
 from credit_risk.contract import DataContract, SourceContract
+from credit_risk.incremental import computed
 from credit_risk.masking import key_frame, keyed_hash
 from credit_risk.quality import DatasetQuality, reject_rules
 
@@ -179,7 +180,7 @@ def _split(  # noqa: PLR0913
     same key is a copy (``duplicate <key>``) if every clean value equals the kept row's,
     else a conflict (``conflicting duplicate <key>``, naming the rule that chose the kept row);
     either way ``_KEPT_FROM`` gives the kept row's source file (NULL for other rejects).
-    The checked rows are computed once into a temporary table (``cache_result``): the clean
+    The checked rows are computed once into a temporary table (``computed``): the clean
     and the rejected outputs are two cheap filters of it, not two runs of every check and
     of the de-duplicating window over the whole source.
     """
@@ -212,8 +213,8 @@ def _split(  # noqa: PLR0913
         )
         .drop(REASON)
         .with_column_renamed("_REASON_FINAL", REASON)
-        .cache_result()
     )
+    final = computed(final)
     return (
         final.filter(F.col(REASON).is_null()).select(*clean),
         final.filter(F.col(REASON).is_not_null()).select(*rejected, REASON, KEPT_FROM),

@@ -22,6 +22,7 @@ from credit_risk.incremental import (
     in_keys,
     keys_of,
     settled,
+    text_in,
     text_key,
     union_keys,
 )
@@ -63,13 +64,13 @@ def changed_applicants(
         keys_of(scope.new(raw["applicants"]), text_key("APPLICANT_ID")),
         keys_of(
             scope.loaded(raw["bureau_events"]).filter(
-                in_keys(text_key("EVENT_ID"), new_events)
+                text_in("EVENT_ID", new_events.select(KEY))
             ),
             text_key("APPLICANT_ID"),
         ),
         keys_of(
             scope.loaded(raw["applications"]).filter(
-                in_keys(text_key("APPLICATION_ID"), touched)
+                text_in("APPLICATION_ID", touched.select(KEY))
             ),
             text_key("APPLICANT_ID"),
         ),
