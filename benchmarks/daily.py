@@ -16,6 +16,10 @@ In a fresh project copy (under ``data/09_tracking/benchmark-daily/``):
 5. ``etl`` again with the same date: nothing new, the fixed cost of a run (timed);
 6. ``etl --params full_refresh=true`` then ``predict``: the rebuild at the same size (timed).
 
+Each timed ``etl`` starts with the engine stopped, as a day's first run finds it (its server
+stops 15 s after its last session), so each pays the server's start; ``predict`` follows its
+``etl`` at once and finds the server running.
+
 Prints and writes (``benchmarks/results/daily-<N>-<date>.md``) the wall time of each, each
 run's start-up and per-node time, and the increment as a share of the rebuild.
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +99,28 @@ def _history(project: Path, work: Path, size: int, day: str) -> dict[str, Any]:
     return history
 
 
+def _commit() -> str:
+    """The checkout's commit (with ``+changes`` when the tree differs from it), or ``unknown``."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+changes" if dirty else head
+
+
 def _keep(project: Path, snapshot: Path, history: dict[str, Any]) -> None:
     """Copy the project's data (the history, engine stopped) and its timings to ``snapshot``."""
     shutil.rmtree(snapshot, ignore_errors=True)
@@ -116,23 +143,23 @@ def bench(size: int, work: Path, kept: Path | None = None) -> dict[str, Any]:
         history = _history(project, work, size, day)
         if snapshot:
             _keep(project, snapshot, history)
+
+    def cold(*args: str) -> dict[str, Any]:
+        """``kedro run ARGS`` with the engine stopped first: a daily etl starts its server."""
+        stop_engine(project)
+        return _seconds(kedro(project, log, *args))
+
     try:
         dated = f"run_date={day}"
         increment = {
-            "etl": _seconds(
-                kedro(project, log, "--pipeline", "etl", "--params", dated)
-            ),
+            "etl": cold("--pipeline", "etl", "--params", dated),
             "predict": _seconds(
                 kedro(project, log, "--pipeline", "predict", "--params", dated)
             ),
         }
-        fixed = _seconds(kedro(project, log, "--pipeline", "etl", "--params", dated))
+        fixed = cold("--pipeline", "etl", "--params", dated)
         rebuild = {
-            "etl": _seconds(
-                kedro(
-                    project, log, "--pipeline", "etl", "--params", "full_refresh=true"
-                )
-            ),
+            "etl": cold("--pipeline", "etl", "--params", "full_refresh=true"),
             "predict": _seconds(kedro(project, log, "--pipeline", "predict")),
         }
     finally:
@@ -151,6 +178,7 @@ def bench(size: int, work: Path, kept: Path | None = None) -> dict[str, Any]:
         "rebuild_s": round(full, 1),
         "increment_share": round(inc / full, 3) if full else None,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
     }
 
 
@@ -164,7 +192,8 @@ def markdown(r: dict[str, Any]) -> str:
         ("predict after the rebuild", r["rebuild"]["predict"]),
     ]
     lines = [
-        f"# Daily cost at {r['size']:,} applications ({r['measured_at']})",
+        f"# Daily cost at {r['size']:,} applications ({r['measured_at']}, "
+        f"commit {r.get('commit', 'unknown')})",
         "",
         "| run | wall s | start-up s | nodes | slowest nodes (s) |",
         "|---|---|---|---|---|",
@@ -180,6 +209,12 @@ def markdown(r: dict[str, Any]) -> str:
         f"predict: {r['rebuild_s']} s; share {r['increment_share']:.1%}.",
         "",
     ]
+    if r.get("history_from"):
+        lines += [
+            f"The history (steps 1-3) was a kept copy ({r['history_from']}); the timed "
+            "runs are this commit's.",
+            "",
+        ]
     return "\n".join(lines)
 
 

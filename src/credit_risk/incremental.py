@@ -170,6 +170,18 @@ def found_once(what: str, session: Any, scope: Scope, find: Callable[[], Any]) -
     return found[memo]
 
 
+def one_query(frame: DataFrame) -> str | None:
+    """The frame's SQL, when running it is one query with nothing bound; else None.
+
+    A local frame staged first has more than one query; a ``?`` may be a bound value (or
+    only text: then the caller takes its slower way, never a wrong one).
+    """
+    plan = frame.queries
+    if len(plan["queries"]) != 1 or plan["post_actions"] or "?" in plan["queries"][0]:
+        return None
+    return plan["queries"][0]
+
+
 def computed(frame: DataFrame) -> DataFrame:
     """``frame`` computed once into a temporary table of its session: a Table over it.
 
@@ -179,15 +191,14 @@ def computed(frame: DataFrame) -> DataFrame:
     engine a describe costs a translation of the whole query, as much as running it on a
     day's rows. The table goes when its Table is no longer used, where the session drops
     such tables (``is_temp_table_for_cleanup``, as ``cache_result``), else with the session.
-    A frame whose plan is more than one query (a local frame staged first) takes
-    ``cache_result``.
+    A frame that is not one plain query (:func:`one_query`) takes ``cache_result``.
     """
-    plan = frame.queries
-    if len(plan["queries"]) != 1 or plan["post_actions"]:
+    query = one_query(frame)
+    if query is None:
         return frame.cache_result()
     session = frame.session
     name = f"_KEDRO_C_{uuid.uuid4().hex[:12]}".upper()
-    session.sql(f"CREATE TEMPORARY TABLE {name} AS {plan['queries'][0]}").collect()
+    session.sql(f"CREATE TEMPORARY TABLE {name} AS {query}").collect()
     table = session.table(name, is_temp_table_for_cleanup=True)
     table.is_cached = True  # computed rows, as cache_result's (staged as they are)
     return table

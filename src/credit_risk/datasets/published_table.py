@@ -14,7 +14,7 @@ from snowflake.snowpark import DataFrame, Session, Table
 from credit_risk.datasets.snowpark_table import SnowparkTableDataset
 from credit_risk.datasets.sql import identifier, qualified
 from credit_risk.errors import UserError
-from credit_risk.incremental import KEY, Change, TableState
+from credit_risk.incremental import KEY, Change, TableState, one_query
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +152,16 @@ class PublishedTableDataset(SnowparkTableDataset):
 
         A frame already computed into a temporary table (``cache_result``: the keys a daily
         run found, the rows its checks read) is staged as it is, not copied; any other is
-        computed into a new one.
+        computed into a new one, by one ``CREATE TEMPORARY TABLE ... AS`` its query where it
+        is one (:func:`~credit_risk.incremental.one_query`), else through a view.
         """
         if isinstance(frame, Table) and frame.is_cached:
             return frame.table_name, False
         session = self.session
         staged = self._scratch_name(prefix)
+        if (query := one_query(frame)) is not None:
+            session.sql(f"CREATE TEMPORARY TABLE {staged} AS {query}").collect()
+            return staged, True
         view = self._scratch_name("V")
         frame.create_or_replace_temp_view(view)
         try:
@@ -235,7 +239,7 @@ WATERMARK_COLUMNS = "TABLE_NAME VARCHAR, LOAD_ID NUMBER, UPDATED_AT TIMESTAMP_NT
 
 def watermark(session: Session, watermarks: str | None, table: str) -> int | None:
     """The last RAW load ``table`` has processed, from the watermark table (None if none)."""
-    if not watermarks or _columns(session, watermarks) is None:
+    if not watermarks or not _exists(session, watermarks):
         return None
     rows = session.sql(
         f"SELECT LOAD_ID FROM {watermarks} WHERE TABLE_NAME = ?", params=[table]
@@ -243,15 +247,20 @@ def watermark(session: Session, watermarks: str | None, table: str) -> int | Non
     return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
-def _columns(session: Session, table: str) -> list[tuple[str, str]] | None:
-    """Column names and Snowpark types of ``table``, or None if it does not exist."""
+def _exists(session: Session, table: str) -> bool:
+    """Whether ``table`` (``DATABASE.SCHEMA.TABLE``) exists."""
     database, schema, name = table.split(".")
-    exists = session.sql(
+    found = session.sql(
         f"SELECT COUNT(*) FROM {identifier(database, 'database')}.INFORMATION_SCHEMA.TABLES "
         "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
         params=[schema, name],
     ).collect()
-    if not (exists and exists[0][0]):
+    return bool(found and found[0][0])
+
+
+def _columns(session: Session, table: str) -> list[tuple[str, str]] | None:
+    """Column names and Snowpark types of ``table``, or None if it does not exist."""
+    if not _exists(session, table):
         return None
     fields = session.sql(f"SELECT * FROM {table} LIMIT 0").schema.fields
     return [(f.name, str(f.datatype)) for f in fields]
