@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,25 @@ def _commit() -> str:
     return f"{head}+changes" if dirty else head
 
 
+# Files no run rewrites with other bytes: the landing files, and their copies in the
+# engine's stage folder (a PUT of the same file rewrites the same bytes). A kept history's
+# are hard links in the run's copy: at 10M they are 10 GB of its 17.
+_LINKED = ("01_raw", "engine/stages")
+
+
+def _copy_history(source: Path, target: Path) -> None:
+    """Copy a kept history's data folder, linking the files of :data:`_LINKED`."""
+
+    def copy(src: str, dst: str) -> None:
+        part = Path(src).relative_to(source).as_posix()
+        if any(part.startswith(f"{linked}/") for linked in _LINKED):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, copy_function=copy)
+
+
 def _keep(project: Path, snapshot: Path, history: dict[str, Any]) -> None:
     """Copy the project's data (the history, engine stopped) and its timings to ``snapshot``."""
     shutil.rmtree(snapshot, ignore_errors=True)
@@ -137,7 +157,7 @@ def bench(size: int, work: Path, kept: Path | None = None) -> dict[str, Any]:
     reused = bool(snapshot and (snapshot / "history.json").exists())
     if reused:
         shutil.rmtree(project / "data")
-        shutil.copytree(snapshot / "data", project / "data")
+        _copy_history(snapshot / "data", project / "data")
         history = json.loads((snapshot / "history.json").read_text())
     else:
         history = _history(project, work, size, day)
@@ -252,9 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         result = bench(args.size, args.workdir, args.history)
-    finally:
-        if not args.keep:
-            shutil.rmtree(args.workdir, ignore_errors=True)
+    except Exception:
+        # the runs' log says why: keep the work folder for it
+        print(f"a run failed: see {args.workdir / 'log.txt'}", file=sys.stderr)
+        raise
+    if not args.keep:
+        shutil.rmtree(args.workdir, ignore_errors=True)
     text = markdown(result)
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -42,3 +42,18 @@ def test_only_history_needs_a_folder(capsys):
         daily.main(["--only-history"])
     assert stop.value.code == 2  # noqa: PLR2004 - argparse's usage error
     assert "--only-history needs --history DIR" in capsys.readouterr().err
+
+
+def test_a_kept_history_is_copied_with_its_landing_and_stage_files_linked(tmp_path):
+    source = tmp_path / "kept"
+    for part in ("01_raw/landing/a/x.csv", "engine/stages/a/x.csv", "engine/DB.db"):
+        (source / part).parent.mkdir(parents=True, exist_ok=True)
+        (source / part).write_text(part)
+    target = tmp_path / "run"
+    daily._copy_history(source, target)
+    for part in ("01_raw/landing/a/x.csv", "engine/stages/a/x.csv"):
+        assert (target / part).stat().st_ino == (source / part).stat().st_ino
+    db = target / "engine/DB.db"
+    assert db.stat().st_ino != (source / "engine/DB.db").stat().st_ino
+    db.write_text("changed by the run")
+    assert (source / "engine/DB.db").read_text() == "engine/DB.db"
