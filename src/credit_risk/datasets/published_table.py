@@ -39,9 +39,8 @@ class Staged:
     append: bool = False  # insert only (no keys, no rebuild)
     watermarks: str | None = None  # the watermark table, when the target keeps one
     through: int | None = None  # the target's new watermark
-    owned: tuple[
-        str, ...
-    ] = ()  # the temporary tables staging made (dropped after publish)
+    # the temporary tables staging made (dropped after the publish)
+    owned: tuple[str, ...] = ()
     # the frames whose temporary tables are staged as they are (``cache_result``), kept
     # referenced until the publish: Snowpark may drop such a table once its frame is gone
     held: tuple[Any, ...] = field(default=(), compare=False, repr=False)

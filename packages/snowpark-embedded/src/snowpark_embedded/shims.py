@@ -70,6 +70,8 @@ def patch_fakesnow_server(db_dir: Path) -> None:  # noqa: PLR0915
       query with its message, never as a dropped connection the client would retry; fakesnow's
       "Unhandled exception" names the statement and the engine's limit (:func:`unhandled_message`).
     - ``write_pandas`` is refused at its first statement, with the alternative.
+    - A login's session parameters include :data:`LOGIN_PARAMETERS` (Snowpark then sends
+      fewer describe queries), and a describe-only request is marked in the history.
     """
     patch_uniform()
     patch_small_integer_types()
