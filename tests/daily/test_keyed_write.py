@@ -33,6 +33,20 @@ def _table(name: str, **kwargs) -> PublishedTableDataset:
     )
 
 
+def _seeded(session) -> tuple[str, PublishedTableDataset]:
+    """A new keyed table holding (1, 10) and (2, 20), at watermark 1."""
+    name = f"T_{uuid.uuid4().hex[:6]}".upper()
+    table = _table(name)
+    table.save(
+        Change(
+            rows=session.create_dataframe([["1", 10], ["2", 20]], ["ID", "V"]),
+            full=True,
+            through=1,
+        )
+    )
+    return name, table
+
+
 def _rows(session, table: str) -> list[tuple]:
     return sorted(tuple(r) for r in session.table(f"CREDIT_RISK.RAW.{table}").collect())
 
@@ -107,15 +121,7 @@ def test_a_row_replaces_its_keys_row_even_when_its_key_is_not_among_the_changes_
     session,
 ):
     """A keyed table holds one row per key: an inserted row replaces its key's row (MERGE)."""
-    name = f"T_{uuid.uuid4().hex[:6]}".upper()
-    table = _table(name)
-    table.save(
-        Change(
-            rows=session.create_dataframe([["1", 10], ["2", 20]], ["ID", "V"]),
-            full=True,
-            through=1,
-        )
-    )
+    name, table = _seeded(session)
     keys = session.create_dataframe([["3"]], [KEY])
     rows = session.create_dataframe([["2", 22], ["3", 30]], ["ID", "V"])
     table.save(Change(rows=rows, keys=keys, through=2))
@@ -160,15 +166,7 @@ def test_computed_keys_and_rows_are_staged_as_they_are_and_outlive_the_publish(
     session,
 ):
     """A daily write's keys are shared by the nodes of a run (found_once): publishing must not drop them."""
-    name = f"T_{uuid.uuid4().hex[:6]}".upper()
-    table = _table(name)
-    table.save(
-        Change(
-            rows=session.create_dataframe([["1", 10], ["2", 20]], ["ID", "V"]),
-            full=True,
-            through=1,
-        )
-    )
+    name, table = _seeded(session)
     keys = computed(session.create_dataframe([["2"]], [KEY]))
     rows = computed(session.create_dataframe([["2", 21]], ["ID", "V"]))
     table.save(Change(rows=rows, keys=keys, through=2))
