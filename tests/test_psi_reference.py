@@ -11,8 +11,8 @@ import pytest
 
 from credit_risk import psi_reference
 from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
-from credit_risk.pipelines.monitoring.nodes import category_stability_index
 from credit_risk.pipelines.reporting.nodes import population_stability_index
+from credit_risk.psi_reference import category_stability_index
 from tests.conftest import DATABASE
 
 WHERE = {"database": DATABASE, "schema": "PRIMARY"}

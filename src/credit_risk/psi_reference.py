@@ -9,7 +9,7 @@ numeric variables, one group-by per categorical one): only counts come back.
 
 The semantics are those of
 :func:`credit_risk.pipelines.reporting.nodes.population_stability_index` (numeric) and
-:func:`credit_risk.pipelines.monitoring.nodes.category_stability_index` (categorical):
+:func:`category_stability_index` (categorical, below):
 
 - numeric: the cuts are the quantiles of the non-null reference values (``bins`` of them;
   fewer when values repeat); bin ``i`` holds ``cuts[i-1] < x <= cuts[i]``, the first and
@@ -56,6 +56,26 @@ _BIN_TYPES = {
     "CATEGORY": "object",
     "ROWS": "int64",
 }
+
+
+def category_stability_index(expected: pd.Series, actual: pd.Series) -> float:
+    """PSI over categories (NULL is a category of its own; an empty side is NaN)."""
+    if len(expected) == 0 or len(actual) == 0:
+        return float("nan")
+    e = (
+        expected.astype("object")
+        .where(expected.notna(), "<NULL>")
+        .value_counts(normalize=True)
+    )
+    a = (
+        actual.astype("object")
+        .where(actual.notna(), "<NULL>")
+        .value_counts(normalize=True)
+    )
+    both = e.index.union(a.index)
+    e = np.maximum(e.reindex(both, fill_value=0).to_numpy(), PSI_EPSILON)
+    a = np.maximum(a.reindex(both, fill_value=0).to_numpy(), PSI_EPSILON)
+    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def cuts_of(values: pd.Series, bins: int) -> np.ndarray:

@@ -29,7 +29,6 @@ import logging
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from snowflake.snowpark import DataFrame, Window
@@ -38,7 +37,6 @@ from snowflake.snowpark import functions as F
 from credit_risk import psi_reference, sampling
 from credit_risk.columns import DEFAULT_PROBABILITY, KEY, SPLIT, TARGET
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
-from credit_risk.psi_reference import PSI_EPSILON
 from credit_risk.quality import RESULT_COLUMNS
 from credit_risk.run_date import RunDate, day_of
 
@@ -79,26 +77,6 @@ def _level(value: float, warn: float, error: float, *, higher_is_worse: bool) ->
     if higher_is_worse:
         return "error" if value > error else "warn" if value > warn else "ok"
     return "error" if value < error else "warn" if value < warn else "ok"
-
-
-def category_stability_index(expected: pd.Series, actual: pd.Series) -> float:
-    """PSI over categories (NULL is a category of its own; an empty side is NaN)."""
-    if len(expected) == 0 or len(actual) == 0:
-        return float("nan")
-    e = (
-        expected.astype("object")
-        .where(expected.notna(), "<NULL>")
-        .value_counts(normalize=True)
-    )
-    a = (
-        actual.astype("object")
-        .where(actual.notna(), "<NULL>")
-        .value_counts(normalize=True)
-    )
-    both = e.index.union(a.index)
-    e = np.maximum(e.reindex(both, fill_value=0).to_numpy(), PSI_EPSILON)
-    a = np.maximum(a.reindex(both, fill_value=0).to_numpy(), PSI_EPSILON)
-    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def _sample(frame: DataFrame, columns: list[str], max_rows: int) -> pd.DataFrame:
