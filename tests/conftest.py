@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def session(engine_dir):
     """
     engine.configure(engine_config(engine_dir), PROJECT)
     return engine.get_session()
+
+
+def psi_reference_table(prefix: str):
+    """A new, empty PSI reference table (``psi_reference``'s layout) named ``<prefix>_<random>``."""
+    from credit_risk import psi_reference  # noqa: PLC0415 - only the tests that need it
+    from credit_risk.datasets import HistoryTableDataset  # noqa: PLC0415
+
+    return HistoryTableDataset(
+        table_name=f"{prefix}_{uuid.uuid4().hex[:8].upper()}",
+        unique_key=psi_reference.REFERENCE_KEY,
+        database=DATABASE,
+        schema="PRIMARY",
+    )
 
 
 def make_table(session, name: str, columns: list[str], rows: list[tuple]) -> str:

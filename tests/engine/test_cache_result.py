@@ -24,15 +24,21 @@ def test_unscoped_drops_scoped_and_the_qualifier_of_snowpark_temp_tables_only():
     assert unscoped(untouched) == untouched
 
 
-def test_cache_result_materialises_once_and_reads_back(session):
+def _numbers(session, name: str, n: int):
+    """A temporary table ``name`` of one column A holding 0 .. n-1."""
     session.sql(
-        "CREATE OR REPLACE TEMPORARY TABLE CACHE_SRC AS SELECT range AS A FROM range(100)"
+        f"CREATE OR REPLACE TEMPORARY TABLE {name} AS SELECT range AS A FROM range({n})"
     ).collect()
-    frame = (
-        session.table("CACHE_SRC")
-        .with_column("B", F.col("A") * 2)
-        .filter(F.col("A") % 3 == 0)
-    )
+    return session.table(name)
+
+
+def _every_third_doubled(numbers):
+    """A as it is, B = 2A, for every third A."""
+    return numbers.with_column("B", F.col("A") * 2).filter(F.col("A") % 3 == 0)
+
+
+def test_cache_result_materialises_once_and_reads_back(session):
+    frame = _every_third_doubled(_numbers(session, "CACHE_SRC", 100))
     cached = frame.cache_result()
     session.sql(
         "DELETE FROM CACHE_SRC"
@@ -53,10 +59,7 @@ def test_the_engine_lets_snowpark_work_out_a_frames_columns(session):
     """The login parameter the engine sends: no describe query for a filter and select of known columns."""
     assert session.reduce_describe_query_enabled
     db_dir = session._snowpark_embedded_db_dir  # noqa: SLF001 - the test engine's folder
-    session.sql(
-        "CREATE OR REPLACE TEMPORARY TABLE DESCRIBED_SRC AS SELECT range AS A FROM range(3)"
-    ).collect()
-    source = session.table("DESCRIBED_SRC")
+    source = _numbers(session, "DESCRIBED_SRC", 3)
     _ = source.columns
     before = len(read_query_history(db_dir))
     frame = source.filter(F.col("A") > 1).select("A")
@@ -68,14 +71,7 @@ def test_the_engine_lets_snowpark_work_out_a_frames_columns(session):
 def test_computed_runs_the_frame_once_in_one_statement(session):
     """credit_risk.incremental.computed: cache_result's rows, without its describe and CREATE."""
     db_dir = session._snowpark_embedded_db_dir  # noqa: SLF001 - the test engine's folder
-    session.sql(
-        "CREATE OR REPLACE TEMPORARY TABLE COMPUTED_SRC AS SELECT range AS A FROM range(100)"
-    ).collect()
-    frame = (
-        session.table("COMPUTED_SRC")
-        .with_column("B", F.col("A") * 2)
-        .filter(F.col("A") % 3 == 0)
-    )
+    frame = _every_third_doubled(_numbers(session, "COMPUTED_SRC", 100))
     expected = sorted(tuple(r) for r in frame.collect())
     before = len(read_query_history(db_dir))
     table = computed(frame)

@@ -16,7 +16,7 @@ from credit_risk import psi_reference
 from credit_risk.datasets import HistoryTableDataset, SnowparkTableDataset
 from credit_risk.pipelines.monitoring import nodes
 from credit_risk.pipelines.monitoring.parameters import MonitoringParams
-from tests.conftest import DATABASE, PROJECT
+from tests.conftest import DATABASE, PROJECT, psi_reference_table
 from tests.params import run_date
 
 CONFIGURED = yaml.safe_load(
@@ -333,13 +333,7 @@ def test_the_reference_is_computed_once_per_model_version(session):
     """A known version's reference is given back unscored; a new champion gets its own."""
     training = _training()
     first = Model()
-    name = f"T_REF_{uuid.uuid4().hex[:8].upper()}"
-    table = HistoryTableDataset(
-        table_name=name,
-        unique_key=psi_reference.REFERENCE_KEY,
-        database=DATABASE,
-        schema="PRIMARY",
-    )
+    table = psi_reference_table("T_REF")
     table.save(nodes.stability_reference(training, table.load(), first, SMALL))
     assert len(first.scored) == 2000
     stored = table.load().to_pandas()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,11 +12,9 @@ import yaml
 from sklearn.metrics import roc_auc_score
 from snowflake.snowpark import functions as F
 
-from credit_risk import psi_reference
-from credit_risk.datasets import HistoryTableDataset
 from credit_risk.pipelines.reporting import create_pipeline, nodes
 from credit_risk.pipelines.scoring.parameters import ScoringParams
-from tests.conftest import DATABASE, PROJECT, make_table
+from tests.conftest import PROJECT, make_table, psi_reference_table
 from tests.params import project_yaml, typed
 
 PARAMS_YAML = project_yaml("reporting")
@@ -379,13 +376,7 @@ def test_feature_drift_flags_shifted_and_null_heavy_features(session):
 def _feature_drift(train, score, model, params, known=None):
     """The model's drift reference, saved to a history table and loaded back, then the drift."""
     rows = nodes.drift_reference(train, known, model, params)
-    name = f"T_RPT_REF_{uuid.uuid4().hex[:8].upper()}"
-    table = HistoryTableDataset(
-        table_name=name,
-        unique_key=psi_reference.REFERENCE_KEY,
-        database=DATABASE,
-        schema="PRIMARY",
-    )
+    table = psi_reference_table("T_RPT_REF")
     table.save(rows)
     return nodes.feature_drift(table.load(), score, model, params)
 
@@ -395,12 +386,7 @@ def test_the_drift_reference_is_kept_per_model_version(session):
     columns = ["APPLICATION_ID", "SPLIT", "X"]
     rows = [(f"T{i}", "train", i) for i in range(40)]
     train = _typed(session, _bulk_table(session, "T_RPT_REFT", columns, rows), ["X"])
-    table = HistoryTableDataset(
-        table_name=f"T_RPT_REF_{uuid.uuid4().hex[:8].upper()}",
-        unique_key=psi_reference.REFERENCE_KEY,
-        database=DATABASE,
-        schema="PRIMARY",
-    )
+    table = psi_reference_table("T_RPT_REF")
     model = StandInModel(numeric_features=["X"])
     table.save(nodes.drift_reference(train, table.load(), model, PARAMS))
     first = table.load().to_pandas()
