@@ -107,6 +107,22 @@ def test_an_application_whose_features_changed_is_rescored(session, model, table
     assert latest.loc[changed, "FEATURE_HASH"] == added["FEATURE_HASH"].iloc[0]
 
 
+def test_the_applications_to_score_are_found_once_for_the_run(session, model, tables):
+    """Scoring, counting and recording read the rows found at the start, not a new scan."""
+    applications = _scoring_rows()
+    scoring_set = _scoring_table(session, applications)
+    to_score = nodes.applications_to_score(
+        scoring_set, model, tables[0].load(), typed_run_date("2026-06-01")
+    )
+    found = to_score.to_pandas().sort_values("APPLICATION_ID").reset_index(drop=True)
+    session.sql(
+        "UPDATE T_SCORING_SET SET INCOME = '4321' WHERE APPLICATION_ID = ?",
+        params=[applications["APPLICATION_ID"].iloc[2]],
+    ).collect()
+    again = to_score.to_pandas().sort_values("APPLICATION_ID").reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, found)
+
+
 def test_applications_dated_after_the_run_date_wait_for_their_day(
     session, model, tables
 ):

@@ -34,7 +34,7 @@ from snowflake.snowpark import functions as F
 
 from credit_risk.columns import KEY
 from credit_risk.full_refresh import FullRefresh, rebuilds
-from credit_risk.incremental import Change, TableState, keys_of
+from credit_risk.incremental import Change, TableState, computed, keys_of
 from credit_risk.modelling.bands import assign_bands, band_column
 from credit_risk.modelling.model import PROBABILITY, ScoringModel
 from credit_risk.modelling.reasons import REASON_FEATURES, TOP_REASONS
@@ -234,7 +234,9 @@ def applications_to_score(
 
     Applications dated after ``run_date`` are not there yet on that day (point in time);
     without ``run_date`` every open application counts. ``previous_scores`` is the score
-    history (``None`` before the first score).
+    history (``None`` before the first score). Computed once into a temporary table of the
+    run's session: scoring counts and reads it, and the history records its hashes, while
+    hashing every open application and matching the history is a scan of both.
     """
     frame = scoring_set.select(
         KEY,
@@ -247,17 +249,17 @@ def applications_to_score(
         frame = frame.filter(
             F.col(APPLICATION_DATE) <= F.lit(day.isoformat()).cast("DATE")
         )
-    if previous_scores is None:
-        return frame
-    given = previous_scores.filter(
-        F.col("MODEL_VERSION") == F.lit(model.version)
-    ).select(F.col(KEY).alias("GIVEN_ID"), F.col(FEATURE_HASH).alias("GIVEN_HASH"))
-    return frame.join(
-        given,
-        (F.col(KEY) == F.col("GIVEN_ID"))
-        & (F.col(FEATURE_HASH) == F.col("GIVEN_HASH")),
-        how="leftanti",
-    )
+    if previous_scores is not None:
+        given = previous_scores.filter(
+            F.col("MODEL_VERSION") == F.lit(model.version)
+        ).select(F.col(KEY).alias("GIVEN_ID"), F.col(FEATURE_HASH).alias("GIVEN_HASH"))
+        frame = frame.join(
+            given,
+            (F.col(KEY) == F.col("GIVEN_ID"))
+            & (F.col(FEATURE_HASH) == F.col("GIVEN_HASH")),
+            how="leftanti",
+        )
+    return computed(frame)
 
 
 def record_scores(
