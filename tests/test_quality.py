@@ -103,6 +103,20 @@ def test_every_kind_of_check_counts_failing_rows_on_the_engine(session):
     )
 
 
+def test_a_parent_key_held_by_many_rows_counts_each_orphan_once(session):
+    parents = session.table(
+        make_table(
+            session, "T_DQ_PARENT_DUPS", ["PID"], [("P1",), ("P1",), ("P2",), ("P2",)]
+        )
+    )
+    spec = {"key": "ID", "checks": [SPEC["checks"][4]]}  # the relationships check
+    results = quality.check_table(
+        "things", _frame(session), spec, "run-1", {"parents": parents}
+    )
+    row = results.iloc[0]
+    assert (row.FAILING_ROWS, row.ROWS_CHECKED, row.EXAMPLE_KEYS) == (1, 5, "3")
+
+
 KEPT = [  # a table as a daily write finds it: it passed its checks when it was written
     ("1", "A", "10", "P1", "2024-01-01"),
     (
