@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import os
+import time
 import uuid
 from datetime import date
 
@@ -15,6 +18,7 @@ from kedro.io import DatasetError
 
 from credit_risk.datasets import LandingFilesDataset
 from credit_risk.datasets.landing_files import FilesBeside
+from credit_risk.datasets.landing_fs import ChecksumCache, LandingFile, LandingFolder
 from tests.test_bad_input import CASES, COLUMNS, GOOD, HEADER
 
 MEMORY = fsspec.filesystem("memory")
@@ -283,3 +287,89 @@ def test_as_partitions_the_files_carry_size_sha256_and_day_on_either(session, wh
         ("D1", "2024-01-02.csv"),
         ("D2", "2024-01-03.csv.gz"),
     ]
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How many times a landing file's bytes were read for its SHA-256."""
+    count = {"n": 0}
+    read = LandingFile.sha256
+
+    def counted(self):
+        count["n"] += 1
+        return read(self)
+
+    monkeypatch.setattr(LandingFile, "sha256", counted)
+    return count
+
+
+def _cached(tmp_path, name="2024-01-01.csv", data=b"EVENT_ID\nE1\n", settle_ns=0):
+    """A local landing file and a checksum cache (trusting a file ``settle_ns`` after its change)."""
+    folder = tmp_path / "landing" / "bureau_events"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    cache = ChecksumCache(tmp_path / "checksums" / "bureau_events.json")
+    cache.SETTLE_NS = settle_ns
+    return LandingFolder(str(folder)).file(name), cache
+
+
+def test_an_untouched_local_file_is_read_once_across_runs(tmp_path, reads):
+    file, cache = _cached(tmp_path)
+    want = hashlib.sha256(b"EVENT_ID\nE1\n").hexdigest()
+    assert cache.sha256(file) == want and reads["n"] == 1
+    assert cache.sha256(file) == want and reads["n"] == 1
+    next_run = ChecksumCache(cache.path)  # another process: read from the cache's file
+    next_run.SETTLE_NS = 0
+    assert next_run.sha256(file) == want and reads["n"] == 1
+
+
+def test_a_file_rewritten_to_its_size_and_time_is_read_again(tmp_path, reads):
+    """Same size, modification time set back: the change time still tells, so the new
+    bytes are read (and the ledger's checksum then stops the run)."""
+    file, cache = _cached(tmp_path)
+    cache.sha256(file)
+    before = os.stat(file)
+    time.sleep(0.05)  # past the clock tick of the first write
+    with open(file, "r+b") as f:
+        f.write(b"EVENT_ID\nE2\n")
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(file).st_size == before.st_size
+    assert cache.sha256(file) == hashlib.sha256(b"EVENT_ID\nE2\n").hexdigest()
+    assert reads["n"] == 2
+
+
+def test_a_file_read_just_after_its_change_is_read_again(tmp_path, reads):
+    file, cache = _cached(tmp_path, settle_ns=3_600_000_000_000)  # an hour to settle
+    cache.sha256(file)
+    cache.sha256(file)
+    assert reads["n"] == 2  # a rewrite in the same clock tick could keep the status
+
+
+def test_a_damaged_checksum_cache_is_read_as_empty_and_rewritten(tmp_path, reads):
+    file, cache = _cached(tmp_path)
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_text("{not json")
+    assert cache.sha256(file) == hashlib.sha256(b"EVENT_ID\nE1\n").hexdigest()
+    assert json.loads(cache.path.read_text())["version"] == cache.VERSION
+
+
+def test_the_checksum_cache_is_for_local_folders_only(session, tmp_path, where, reads):
+    path, put = where
+    put("2024-01-01.csv", HEADER + b"E1,A1,2024-01-01,INQUIRY,1\n")
+    dataset = LandingFilesDataset(
+        path=path,
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+        as_partitions=True,
+        checksum_cache=str(tmp_path / "checksums"),
+    )
+    files = dataset.load()
+    for _ in range(2):
+        files.sha256(files["2024-01-01.csv"])
+    local = not path.startswith("memory://")
+    assert (tmp_path / "checksums" / "bureau_events.json").exists() == local
+    assert (
+        reads["n"] == 2
+    )  # local: just written, so not trusted yet; in memory: no cache

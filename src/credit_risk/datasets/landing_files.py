@@ -25,7 +25,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from snowflake.snowpark import DataFrame, Session
 
-from credit_risk.datasets.landing_fs import LandingFile, LandingFolder
+from credit_risk.datasets.landing_fs import ChecksumCache, LandingFile, LandingFolder
 from credit_risk.datasets.sql import identifier, qualified
 from credit_risk.engine.project import configured_session
 from credit_risk.errors import UserError
@@ -129,6 +129,7 @@ class LandingFilesDataset(AbstractDataset):
         credentials: dict[str, Any] | None = None,
         external_stage: str | None = None,
         as_partitions: bool = False,
+        checksum_cache: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         if not columns:
@@ -144,6 +145,11 @@ class LandingFilesDataset(AbstractDataset):
         self._stage = qualified(database, schema, stage)
         self._max_line_bytes = int(max_line_bytes)
         self._as_partitions = bool(as_partitions)
+        self._checksums = (
+            ChecksumCache(Path(checksum_cache) / f"{self._folder.name}.json")
+            if checksum_cache and self._folder.is_local
+            else None
+        )
         self._external = None
         if external_stage:
             name, _, under = str(external_stage).strip("/").partition("/")
@@ -460,6 +466,11 @@ class LandingFilesDataset(AbstractDataset):
         """The process's engine session (configured from the project's conf if no hook ran)."""
         return configured_session()
 
+    def sha256(self, file: LandingFile) -> str:
+        """The file's SHA-256; with ``checksum_cache`` (a local folder), an untouched file's is
+        remembered from when it was read (:class:`~credit_risk.datasets.landing_fs.ChecksumCache`)."""
+        return self._checksums.sha256(file) if self._checksums else file.sha256()
+
     def load(self) -> DataFrame | LandingPartitions:
         """Check every file, then stage them and return their rows as text, with ``_SOURCE_FILE``.
 
@@ -628,6 +639,10 @@ class LandingPartitions(dict):
     def rows(self, files: list[LandingFile]) -> DataFrame:
         """The rows of ``files`` as text with ``_SOURCE_FILE`` (each checked whole first)."""
         return self._dataset.rows(files)
+
+    def sha256(self, file: LandingFile) -> str:
+        """The SHA-256 of one of the folder's files (remembered if untouched, with a cache)."""
+        return self._dataset.sha256(file)
 
 
 def _is_landing_file(name: str, is_file: bool) -> bool:

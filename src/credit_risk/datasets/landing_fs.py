@@ -9,7 +9,8 @@ that puts it on a stage).
 
 This module is the only place :class:`~credit_risk.datasets.LandingFilesDataset` touches a
 file system: list a folder, open a file, its size and SHA-256 (what the load ledger keeps of
-each file), a local path, and write or remove files.
+each file; :class:`ChecksumCache` spares reading an untouched local file again), a local
+path, and write or remove files.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
+import logging
 import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +34,8 @@ from typing import IO, Any
 
 import fsspec
 from kedro.io.core import get_protocol_and_path
+
+logger = logging.getLogger(__name__)
 
 LOCAL = "file"
 # a day file: YYYY-MM-DD.csv or .csv.gz, named after the business day it lands for
@@ -189,3 +195,83 @@ class LandingFolder:
                     shutil.rmtree(path)
                 else:
                     self.fs.rm(path, recursive=True)
+
+
+class ChecksumCache:
+    """The SHA-256 of the local landing files already read, kept in a JSON file per folder.
+
+    A file whose status is what it was when it was read (size, modification and change
+    times in nanoseconds, inode, device) is not read again: each day's run reads the day's
+    new files only, not every file landed so far (5 GB at 10M applications).
+
+    The status holds the change time (``st_ctime``), which the kernel sets on every write,
+    rename over or ``utime`` and which no call sets back: a file rewritten in place, even to
+    the same size with its modification time restored, has another status and is read
+    again (so a changed file still stops the run by its checksum). A file read less than
+    ``SETTLE_NS`` after its last change is read again next time too: a rewrite within the
+    same clock tick could leave the same status (git's "racy clean" case). Local files
+    only (``sha256`` reads any other file each time); the cache is a convenience, so a
+    missing or unreadable one is empty, and it is written whole through a temporary file.
+    """
+
+    SETTLE_NS = 2_000_000_000
+    VERSION = 1
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._files: dict[str, dict[str, Any]] | None = None
+
+    def _entries(self) -> dict[str, dict[str, Any]]:
+        if self._files is None:
+            try:
+                data = json.loads(self.path.read_text())
+                files = data["files"] if data.get("version") == self.VERSION else {}
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                files = {}
+            self._files = files if isinstance(files, dict) else {}
+        return self._files
+
+    @staticmethod
+    def _status(path: str) -> list[int]:
+        st = os.stat(path)
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+    def sha256(self, file: LandingFile) -> str:
+        """The file's SHA-256: remembered if the file is untouched since it was read, else read."""
+        if not file.folder.is_local:
+            return file.sha256()
+        path = os.path.abspath(file)
+        looked_at = time.time_ns()  # before the status: a later change is a later tick
+        status = self._status(path)
+        entry = self._entries().get(path)
+        if (
+            isinstance(entry, dict)
+            and entry.get("status") == status
+            and isinstance(entry.get("looked_at_ns"), int)
+            and entry["looked_at_ns"] - status[2] >= self.SETTLE_NS
+        ):
+            return str(entry["sha256"])
+        digest = file.sha256()
+        if (
+            self._status(path) == status
+        ):  # not kept if the file changed while it was read
+            self._entries()[path] = {
+                "status": status,
+                "sha256": digest,
+                "looked_at_ns": looked_at,
+            }
+            self._write()
+        return digest
+
+    def _write(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(
+                json.dumps({"version": self.VERSION, "files": self._entries()})
+            )
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a cache: never fail a load for it
+            logger.warning("could not keep landing checksums in %s: %s", self.path, exc)
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -57,13 +57,16 @@ def _changed(file: LandingFile, size: int, row: Any) -> LandingFileError:
     )
 
 
-def _fingerprint(file: LandingFile, row: Any) -> tuple[int, str]:
-    """The file's size and SHA-256, read through its file system (local or object storage);
-    a file in the ledger (``row``) must still be the file loaded, or the run stops naming it."""
+def _fingerprint(
+    files: LandingPartitions, file: LandingFile, row: Any
+) -> tuple[int, str]:
+    """The file's size and SHA-256, through its file system (local or object storage; an
+    untouched local file's SHA-256 may be remembered, see ``checksum_cache``); a file in the
+    ledger (``row``) must still be the file loaded, or the run stops naming it."""
     size = file.size()
     if row is not None and size != row["FILE_SIZE"]:
         raise _changed(file, size, row)  # no need to read it
-    checksum = file.sha256()
+    checksum = files.sha256(file)
     if row is not None and checksum != row["CHECKSUM"]:
         raise _changed(file, size, row)
     return size, checksum
@@ -103,7 +106,7 @@ def load_new_files(
             if day is not None and file.day is not None and file.day > day:
                 continue  # a day file waits for its day
             row = ledger.get((source, file.name))
-            size, checksum = _fingerprint(file, row)
+            size, checksum = _fingerprint(files, file, row)
             if rebuild or row is None:
                 new.append((file, size, checksum))
         if not new and not rebuild:
