@@ -179,13 +179,13 @@ def test_computed_keys_and_rows_are_staged_as_they_are_and_outlive_the_publish(
 
 def test_text_in_finds_the_rows_text_key_finds(session):
     """TRIM alone finds the same RAW rows as NULLIF(TRIM(x), ''), the id as cleaning reads it."""
-    values = [" A", "A ", "A", "", "  ", None, "B", " b", "C"]
+    values = [" A", "A ", "A", "", "  ", None, "B", " b", "C", "\tA", " A\t", "b\t"]
     frame = session.create_dataframe([[v] for v in values], ["ID"])
     keys = keys_of(
-        session.create_dataframe([["A  "], [""], [None], ["b "]], ["ID"]),
+        session.create_dataframe([["A  "], [""], [None], ["b "], ["  A\t"]], ["ID"]),
         text_key("ID"),
     )
     by_text_key = frame.filter(in_keys(text_key("ID"), keys)).collect()
     by_trim = frame.filter(text_in("ID", keys.select(KEY))).collect()
     assert sorted(r[0] for r in by_trim) == sorted(r[0] for r in by_text_key)
-    assert sorted(r[0] for r in by_trim) == [" A", " b", "A", "A "]
+    assert sorted(r[0] for r in by_trim) == [" A", " A\t", " b", "A", "A "]
