@@ -93,3 +93,19 @@ def test_the_ledger_reads_files_on_object_storage_and_stops_at_a_changed_one(
     with pytest.raises(LandingFileError, match="same size, other content") as err:
         _load(dataset, ledger, "run-3", "2024-01-03")
     assert f"memory://{root}/2024-01-01.csv changed since load 1" in str(err.value)
+    # as its message advises, full_refresh rebuilds from the files as they are now
+    rebuilt = load_new_files(
+        ledger,
+        "run-4",
+        RunDate.model_validate("2024-01-03"),
+        FullRefresh.model_validate(True),
+        bureau_events=dataset.load(),
+    )
+    assert rebuilt["bureau_events"].full
+    checksums = {
+        r["FILE_NAME"]: r["CHECKSUM"] for r in rebuilt["load_ledger"].rows.collect()
+    }
+    assert (
+        checksums["2024-01-01.csv"]
+        == hashlib.sha256(_day("2024-01-01", "X1")).hexdigest()
+    )

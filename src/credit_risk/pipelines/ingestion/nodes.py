@@ -83,8 +83,9 @@ def load_new_files(
 
     Day files (``YYYY-MM-DD.csv``) dated after ``run_date`` wait for their day. A file in
     the ledger whose size or checksum changed stops the run, naming it. With
-    ``full_refresh`` (or no ledger yet) every file up to ``run_date`` is loaded and RAW and the
-    ledger are rebuilt from them. Load ids only grow, a rebuild's too.
+    ``full_refresh`` (or no ledger yet) every file up to ``run_date`` is loaded as it is now
+    (a changed one too) and RAW and the ledger are rebuilt from them. Load ids only grow, a
+    rebuild's too.
     """
     day = business_date(run_date)
     ledger = _ledger_rows(loaded_files)
@@ -105,7 +106,8 @@ def load_new_files(
         for file in files.values():
             if day is not None and file.day is not None and file.day > day:
                 continue  # a day file waits for its day
-            row = ledger.get((source, file.name))
+            # a rebuild takes the files as they are now (regenerated on purpose, say)
+            row = None if rebuild else ledger.get((source, file.name))
             size, checksum = _fingerprint(files, file, row)
             if rebuild or row is None:
                 new.append((file, size, checksum))
