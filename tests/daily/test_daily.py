@@ -8,6 +8,8 @@ order-free checksum of every column but the load-time ones.
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -209,3 +211,54 @@ def test_day_files_after_run_date_wait(daily_and_rebuilt):
     *_, caught_up = daily_and_rebuilt
     assert caught_up == {f"{day}.csv" for day in DAYS if day <= FIRST}
     assert len(caught_up) < len(DAYS)
+
+
+def test_a_full_refresh_stopped_half_way_is_finished_by_the_next_daily_run(
+    tmp_path, monkeypatch
+):
+    """The landing files regenerated (a day's file without some applications), a
+    full_refresh that stops after the intermediate tables, then an ordinary daily run: the
+    tables the refresh did not reach are rebuilt, not updated by key from the rebuilt RAW
+    (which would keep the applications no file holds any more)."""
+    monkeypatch.setenv("CREDIT_RISK_MASKING_KEY", "daily-invariant-test-key")
+    days = _project(tmp_path / "days")
+    rebuilt = _project(tmp_path / "rebuilt")
+    try:
+        for day in DAYS:
+            if day <= FIRST:
+                _land(days, day)
+        _etl(days, FIRST)
+        folder = days / "data/01_raw/landing/applications"
+        path = folder / f"{FIRST}.csv"  # its applications have no outcome yet
+        outcomes = days / "data/01_raw/landing/loan_outcomes"
+        elsewhere = {  # in another file, or with an outcome (it would lose its parent)
+            r[0]
+            for other in [*folder.glob("*.csv"), *outcomes.glob("*.csv")]
+            if other != path
+            for r in csv.reader(io.StringIO(other.read_text()))
+        }
+        lines = path.read_text().splitlines(keepends=True)
+        records = list(csv.reader(io.StringIO("".join(lines))))
+        assert len(records) == len(lines)  # a record a line: a line goes whole
+        gone = [i for i, r in enumerate(records) if i and r[0] not in elsewhere][:10]
+        assert len(gone) == 10  # open applications no other file holds
+        path.write_text("".join(x for i, x in enumerate(lines) if i not in gone))
+        original = processing.build_applications
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("injected fault after intermediate")
+
+        monkeypatch.setattr(processing, "build_applications", broken)
+        with pytest.raises(Exception, match="injected fault"):
+            _etl(days, FIRST, full_refresh=True)
+        monkeypatch.setattr(processing, "build_applications", original)
+        _etl(days, FIRST)
+        shutil.copytree(days / "data/01_raw/landing", rebuilt / "data/01_raw/landing")
+        _etl(rebuilt, FIRST, full_refresh=True)
+        a, b = _fingerprints(days), _fingerprints(rebuilt)
+        assert sorted(a) == sorted(b)
+        different = {t: (a[t], b[t]) for t in a if a[t] != b[t]}
+        assert not different, different
+    finally:
+        for project in (days, rebuilt):
+            embedded.stop_server(project / "data" / "engine")
