@@ -256,6 +256,19 @@ def test_a_hostile_external_stage_is_refused_before_any_sql(bad):
         )
 
 
+def _partitions(path: str, **options) -> LandingFilesDataset:
+    """A bureau_events landing folder's dataset, loading its files as partitions."""
+    return LandingFilesDataset(
+        path=path,
+        columns=COLUMNS,
+        stage="LANDING",
+        schema="RAW",
+        database="CREDIT_RISK",
+        as_partitions=True,
+        **options,
+    )
+
+
 def test_as_partitions_the_files_carry_size_sha256_and_day_on_either(session, where):
     """What the load ledger keeps of each file comes through the folder's file system."""
     path, put = where
@@ -263,14 +276,7 @@ def test_as_partitions_the_files_carry_size_sha256_and_day_on_either(session, wh
     put("part-00000.csv", GOOD)
     put("2024-01-02.csv", day_file)
     put("2024-01-03.csv.gz", gzip.compress(HEADER + b"D2,A2,2024-01-03,INQUIRY,4\n"))
-    ds = LandingFilesDataset(
-        path=path,
-        columns=COLUMNS,
-        stage="LANDING",
-        schema="RAW",
-        database="CREDIT_RISK",
-        as_partitions=True,
-    )
+    ds = _partitions(path)
     files = ds.load()
     assert sorted(files) == ["2024-01-02.csv", "2024-01-03.csv.gz", "part-00000.csv"]
     assert str(files.folder) == str(_dataset(path)._folder)
@@ -356,16 +362,7 @@ def test_a_damaged_checksum_cache_is_read_as_empty_and_rewritten(tmp_path, reads
 def test_the_checksum_cache_is_for_local_folders_only(session, tmp_path, where, reads):
     path, put = where
     put("2024-01-01.csv", HEADER + b"E1,A1,2024-01-01,INQUIRY,1\n")
-    dataset = LandingFilesDataset(
-        path=path,
-        columns=COLUMNS,
-        stage="LANDING",
-        schema="RAW",
-        database="CREDIT_RISK",
-        as_partitions=True,
-        checksum_cache=str(tmp_path / "checksums"),
-    )
-    files = dataset.load()
+    files = _partitions(path, checksum_cache=str(tmp_path / "checksums")).load()
     for _ in range(2):
         files.sha256(files["2024-01-01.csv"])
     local = not path.startswith("memory://")
