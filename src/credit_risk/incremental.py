@@ -97,7 +97,7 @@ def text_in(column: str, values: DataFrame) -> Column:
     never holds an empty string (that is NULL), so ``NULLIF(TRIM(x), '')`` and ``TRIM(x)``
     are in it for the same rows. And ``TRIM`` (of spaces, on both engines) changes only an
     id that starts or ends with a space, so only those are trimmed: on DuckDB, a scan of the
-    44M RAW bureau events for a day's 15k event ids takes 1.4 s so, 2.4 s trimming every id.
+    44M RAW bureau events for a day's 15k event ids takes 1.4 s, against 2.4 s trimming every id.
     """
     x = F.col(column)
     padded = x.like(" %") | x.like("% ")

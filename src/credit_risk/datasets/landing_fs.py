@@ -252,9 +252,8 @@ class ChecksumCache:
         ):
             return str(entry["sha256"])
         digest = file.sha256()
-        if (
-            self._status(path) == status
-        ):  # not kept if the file changed while it was read
+        unchanged = self._status(path) == status  # else it changed while it was read
+        if unchanged:
             self._entries()[path] = {
                 "status": status,
                 "sha256": digest,
