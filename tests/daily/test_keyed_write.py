@@ -178,7 +178,7 @@ def test_computed_keys_and_rows_are_staged_as_they_are_and_outlive_the_publish(
 
 
 def test_text_in_finds_the_rows_text_key_finds(session):
-    """TRIM alone finds the same RAW rows as NULLIF(TRIM(x), ''), the id as cleaning reads it."""
+    """text_in finds the same RAW rows as NULLIF(TRIM(x), ''), the id as cleaning reads it."""
     values = [" A", "A ", "A", "", "  ", None, "B", " b", "C", "\tA", " A\t", "b\t"]
     frame = session.create_dataframe([[v] for v in values], ["ID"])
     keys = keys_of(
